@@ -1,0 +1,140 @@
+"""The GPU catalog: instance types, their GPUs, regions, prices and power, from catalog.yaml.
+
+Users extend or override it with a file of the same shape (`--catalog FILE`): an entry with the
+same provider and instance type replaces the shipped one, and its regions join the provider's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import ValidationError
+
+from capacity.errors import PlanError, Problem
+from capacity.fields import Annotated, Field, StrictModel, Text
+from capacity.yamlsafe import Document, read_file
+
+SHIPPED = Path(__file__).with_name("catalog.yaml")
+
+Provider = Literal["aws", "azure", "gcp", "oci", "owned"]
+
+
+class InstanceTypeEntry(StrictModel):
+    provider: Text
+    instance_type: Text
+    accelerator: Text
+    gpus: Annotated[int, Field(strict=True, gt=0, le=1024)]
+    gpu_memory_gb: Annotated[int, Field(strict=True, gt=0)]
+    price_per_hour: Annotated[Optional[float], Field(strict=True, ge=0, allow_inf_nan=False)] = None
+    regions: list[Text] = []
+    kw_per_node: Annotated[Optional[float], Field(strict=True, gt=0, allow_inf_nan=False)] = None
+    interconnect: Optional[Text] = None
+
+
+class CatalogFile(StrictModel):
+    as_of: Optional[Text] = None
+    sources: list[Text] = []
+    regions: dict[Text, list[Text]] = {}
+    instance_types: list[InstanceTypeEntry] = []
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    provider: str
+    instance_type: str
+    accelerator: str
+    gpus: int
+    gpu_memory_gb: int
+    price_per_hour: float | None
+    regions: frozenset[str]
+    kw_per_node: float | None
+    interconnect: str | None
+
+    @property
+    def price_per_gpu_hour(self) -> float | None:
+        return None if self.price_per_hour is None else self.price_per_hour / self.gpus
+
+    def offered_in(self, region: str | None) -> bool:
+        return region is None or not self.regions or region in self.regions
+
+    def as_json(self) -> dict:
+        return {
+            "provider": self.provider,
+            "instance_type": self.instance_type,
+            "accelerator": self.accelerator,
+            "gpus": self.gpus,
+            "gpu_memory_gb": self.gpu_memory_gb,
+            "regions": sorted(self.regions),
+            "price_per_hour": self.price_per_hour,
+            "kw_per_node": self.kw_per_node,
+            "interconnect": self.interconnect,
+        }
+
+
+@dataclass(frozen=True)
+class Catalog:
+    as_of: str
+    types: dict[tuple[str, str], InstanceType]
+    regions: dict[str, frozenset[str]]
+
+    def lookup(self, provider: str, instance_type: str) -> InstanceType | None:
+        return self.types.get((provider, instance_type))
+
+    def of(self, provider: str | None = None) -> list[InstanceType]:
+        return [t for (p, _), t in self.types.items() if provider is None or p == provider]
+
+    def pick(self, provider: str, accelerator: str, region: str | None) -> InstanceType | None:
+        """The first listed type of this accelerator that the region offers."""
+        for entry in self.of(provider):
+            if entry.accelerator == accelerator and entry.offered_in(region):
+                return entry
+        return None
+
+    def accelerators(self, provider: str) -> list[str]:
+        return sorted({t.accelerator for t in self.of(provider)})
+
+
+def _entries(doc: Document) -> CatalogFile:
+    try:
+        return CatalogFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise PlanError(
+            doc.problem(tuple(err["loc"]), err["msg"]) for err in exc.errors()
+        ) from None
+
+
+def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
+    types = dict(base.types) if base else {}
+    regions = {p: set(r) for p, r in (base.regions.items() if base else [])}
+    for provider, names in data.regions.items():
+        regions.setdefault(provider, set()).update(names)
+    for entry in data.instance_types:
+        fields = entry.model_dump()
+        fields["regions"] = frozenset(entry.regions)
+        types[(entry.provider, entry.instance_type)] = InstanceType(**fields)
+        regions.setdefault(entry.provider, set()).update(entry.regions)
+    as_of = data.as_of or (base.as_of if base else "")
+    return Catalog(as_of, types, {p: frozenset(r) for p, r in regions.items()})
+
+
+@cache
+def shipped() -> Catalog:
+    return _merge(None, _entries(read_file(SHIPPED)))
+
+
+def load_catalog(extra: str | Path | None = None) -> Catalog:
+    """The shipped catalog, extended or overridden by `extra` if given."""
+    if extra is None:
+        return shipped()
+    doc = read_file(extra)
+    catalog = _merge(shipped(), _entries(doc))
+    problems = [
+        Problem(1, 1, "instance_types", f"{t.provider} {t.instance_type} needs kw_per_node (owned hardware)", str(extra))
+        for t in catalog.of("owned") if t.kw_per_node is None
+    ]
+    if problems:
+        raise PlanError(problems)
+    return catalog

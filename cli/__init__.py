@@ -1,0 +1,1 @@
+"""The `capacity` command line. `main.py` composes one module per noun."""

@@ -1,0 +1,46 @@
+"""The `capacity` entry point: one module per noun, composed here.
+
+Nothing heavy is imported at start-up: commands import pydantic, pulumi or a cloud SDK inside
+their own bodies, so `--help`, `validate` and `diff` stay fast and never load a cloud SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from cli import catalog, plan
+
+app = typer.Typer(
+    name="capacity",
+    help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+PLAN = "Plans"
+app.command(rich_help_panel=PLAN)(plan.validate)
+app.command(rich_help_panel=PLAN)(plan.schema)
+app.command(rich_help_panel=PLAN)(catalog.catalog)
+
+
+def run() -> None:
+    """Console script: user errors never show a traceback (CAPACITY_DEBUG=1 shows internal ones)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("CAPACITY_DEBUG"):
+            raise
+        sys.stderr.write(f"capacity: internal error: {type(exc).__name__}: {exc}\n"
+                         "This is a bug; run again with CAPACITY_DEBUG=1 for details and report it.\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,31 @@
+"""Commands on a plan file that never touch an engine: validate and schema."""
+
+from __future__ import annotations
+
+import sys
+
+from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit
+
+# An invalid plan has no trustworthy totals.
+_NO_SUMMARY = {"summary": {"sites": None, "clusters": None, "leases": None, "gpus": None}}
+
+
+def validate(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: CatalogOption = None) -> None:
+    """Check a plan: its YAML, every field, references, catalog, networks, power and leases."""
+    loaded = load_or_exit(plan, catalog, fmt, json_extra=_NO_SUMMARY)
+    summary = loaded.summary()
+    if fmt == Format.json:
+        emit_json({"valid": True, "errors": [], "summary": summary})
+        return
+    sys.stdout.write(
+        f"{plan}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
+        f"{summary['clusters']} clusters, {summary['gpus']:,} GPUs, {summary['leases']} leases, "
+        f"{summary['links']} links.\n"
+    )
+
+
+def schema() -> None:
+    """Print the plan's JSON Schema (for editors: yaml-language-server, VS Code)."""
+    from capacity.schema import plan_schema
+
+    emit_json(plan_schema())
