@@ -70,7 +70,10 @@ def _sentence(err: dict) -> str:
         words = {"greater_than": "more than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}[kind]
         bound = next(iter(ctx.values()))
-        return f"must be {words} {bound:,g}, not {_shown(given)}." if isinstance(bound, (int, float)) else err["msg"]
+        if not isinstance(bound, (int, float)):
+            return err["msg"] + "."
+        shown_bound = f"{bound:,}" if float(bound).is_integer() and abs(bound) < 1e15 else f"{bound:g}"
+        return f"must be {words} {shown_bound.removesuffix('.0')}, not {_shown(given)}."
     if kind in ("string_type", "str_type"):
         return f"must be text, not {_shown(given)}."
     if kind in ("dict_type", "model_type", "model_attributes_type"):

@@ -53,6 +53,8 @@ class Document:
                 return table[path]
             if path in self.values:
                 return self.values[path]
+            if path in self.keys:
+                return self.keys[path]
             path = path[:-1]
         return self.values.get((), (1, 1))
 
@@ -175,7 +177,9 @@ class _Builder:
                 raise self.error(event.start_mark, f"nests deeper than {MAX_DEPTH} levels; a plan never needs that.")
             path = self.child_path(event)
             container: Any = {} if kind is yaml.MappingStartEvent else []
-            self.record(path, event)
+            # a mapping or list is pointed at by its key, where a reader looks for it
+            if path not in self.doc.keys:
+                self.record(path, event)
             self.stack.append(_Frame(container, path, event.anchor))
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frame = self.stack.pop()
