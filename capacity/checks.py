@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from capacity.catalog import Catalog, InstanceType
 from capacity.errors import Problem, did_you_mean
 from capacity.model import Cluster, Plan
-from capacity.providers import spec
+from capacity.providers import spec, specs
 from capacity.yamlsafe import Document
 
 
@@ -53,7 +53,7 @@ def _sites(c: Checker) -> None:
             continue
         known = c.catalog.regions.get(site.provider, frozenset())
         if site.region not in known:
-            c.report(("sites", name, "region"), f"'{site.region}' is not a {provider.title} region."
+            c.report(("sites", name, "region"), f"'{site.region}' is not a region of {provider.title}."
                         f"{did_you_mean(site.region, known)}")
             continue
         for index, zone in enumerate(getattr(site, "zones", None) or []):
@@ -92,8 +92,11 @@ def _links(c: Checker) -> None:
             if not provider.supports_links:
                 c.report(path, f"site '{site}' is {provider.title}: {provider.link_note}.")
         if all(p.link_address_from_connection for p in ends):
-            c.report(path, f"both ends are {ends[0].title}, whose VPN address exists only once its peer's does; "
-                        "a VPN between two such sites is not supported. To fix: use VPC peering outside the plan.")
+            titles = " and ".join(sorted({p.title for p in ends}))
+            via = " or ".join(s.title for s in specs().values() if s.supports_links and not s.link_address_from_connection)
+            c.report(path, f"both ends ({titles}) get their VPN tunnel addresses only from a connection that needs "
+                        "the peer's address first, so neither can be built first; a VPN between them is not supported. "
+                        f"To fix: link each of them to a {via} site, or connect them outside the plan.")
 
 
 def _clusters(c: Checker) -> None:

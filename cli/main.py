@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import catalog, plan
+from cli import catalog, inventory, plan, review
 
 app = typer.Typer(
     name="capacity",
@@ -26,6 +26,9 @@ PLAN = "Plans"
 app.command(rich_help_panel=PLAN)(plan.validate)
 app.command(rich_help_panel=PLAN)(plan.schema)
 app.command(rich_help_panel=PLAN)(catalog.catalog)
+app.command(rich_help_panel="Reviews")(review.diff)
+app.command(rich_help_panel="Reviews")(review.report)
+app.add_typer(inventory.app, name="inventory", rich_help_panel="Owned data centers")
 
 
 def run() -> None:

@@ -66,7 +66,7 @@ CASES = [
     ("unknown-provider", edit("    provider: azure", "    provider: azur"), "sites.azure-eus2", "azure-eus2:",
      ["unknown provider 'azur'", "Did you mean 'azure'"]),
     ("unknown-region", edit("region: eastus2", "region: eastus9"), "sites.azure-eus2.region", "eastus9",
-     ["not a Microsoft Azure region"]),
+     ["not a region of Microsoft Azure", "Did you mean 'eastus2'"]),
     ("unknown-instance-type", edit("instance_type: p5.48xlarge", "instance_type: p5.48xlarg"),
      "clusters.train-a.instance_type", "p5.48xlarg", ["not in the catalog", "Did you mean 'p5.48xlarge'"]),
     ("unknown-accelerator", edit("    instance_type: hgx-h100", "    accelerator: H1000"), "clusters.lab.accelerator",

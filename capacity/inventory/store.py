@@ -1,0 +1,401 @@
+"""One owned site's inventory in SQLite: its racks and nodes, and who holds each node.
+
+A node is free, allocated (to a cluster's allocation, and perhaps carved into a lease's pool),
+failed or in maintenance. Every change runs in one `BEGIN IMMEDIATE` transaction on a WAL
+database, so concurrent runs (threads of one dynamic provider, or two `capacity` processes)
+queue for the write lock and never hand out the same node twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from capacity.errors import Problem, did_you_mean
+from capacity.inventory.errors import InventoryError
+from capacity.inventory.locality import give_back, pick
+
+if TYPE_CHECKING:
+    from capacity.inventory.loader import NodeRow
+
+STATES = ("free", "allocated", "failed", "maintenance")
+UNHEALTHY = ("failed", "maintenance")
+BUSY_TIMEOUT_S = 60.0
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS allocations (
+    key     TEXT PRIMARY KEY,             -- '<stack>/<cluster>'
+    stack   TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    model   TEXT NOT NULL,
+    count   INTEGER NOT NULL              -- the nodes the cluster asks for
+);
+CREATE TABLE IF NOT EXISTS pools (
+    key        TEXT PRIMARY KEY,          -- '<stack>/<lease>'
+    allocation TEXT NOT NULL,
+    lease      TEXT NOT NULL,
+    tenant     TEXT NOT NULL,
+    isolation  TEXT NOT NULL CHECK (isolation IN ('dedicated-nodes', 'shared-quota')),
+    gpus       INTEGER NOT NULL,
+    count      INTEGER NOT NULL           -- whole nodes carved out (dedicated-nodes in force)
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    serial     TEXT PRIMARY KEY,
+    rack       TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    gpus       INTEGER NOT NULL CHECK (gpus > 0),
+    kw         REAL NOT NULL CHECK (kw > 0),
+    state      TEXT NOT NULL CHECK (state IN ('free', 'allocated', 'failed', 'maintenance')),
+    allocation TEXT,                      -- the holder (kept by a held node that fails, until replaced)
+    pool       TEXT,                      -- the lease pool it is carved into, if any
+    changed    TEXT NOT NULL,
+    CHECK (state != 'allocated' OR allocation IS NOT NULL),
+    CHECK (state != 'free' OR (allocation IS NULL AND pool IS NULL)),
+    CHECK (pool IS NULL OR allocation IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS nodes_by_allocation ON nodes (allocation);
+CREATE INDEX IF NOT EXISTS nodes_by_pool ON nodes (pool);
+CREATE INDEX IF NOT EXISTS nodes_free ON nodes (state, model, rack);
+"""
+
+
+@dataclass(frozen=True)
+class Node:
+    serial: str
+    rack: str
+    model: str
+    gpus: int
+    kw: float
+    state: str
+    allocation: str | None = None
+    pool: str | None = None
+    tenant: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.state not in UNHEALTHY
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What an allocation or a lease pool holds: healthy nodes, and held nodes that went bad."""
+
+    key: str
+    serials: list[str]
+    racks: list[str]
+    gpus: int
+    kw: float
+    unhealthy: dict[str, str] = field(default_factory=dict)
+
+    def outputs(self) -> dict:
+        return {"serials": self.serials, "racks": self.racks, "gpus": self.gpus, "kw": round(self.kw, 3),
+                "unhealthy": self.unhealthy}
+
+
+def _holding(key: str, nodes: Iterable[Node], gpus: int | None = None, kw: float | None = None) -> Holding:
+    nodes = list(nodes)
+    healthy = sorted((n for n in nodes if n.state == "allocated"), key=lambda n: n.serial)
+    return Holding(
+        key=key,
+        serials=[n.serial for n in healthy],
+        racks=sorted({n.rack for n in healthy}),
+        gpus=sum(n.gpus for n in healthy) if gpus is None else gpus,
+        kw=sum(n.kw for n in healthy) if kw is None else kw,
+        unhealthy={n.serial: n.state for n in sorted(nodes, key=lambda n: n.serial) if n.state in UNHEALTHY},
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Inventory:
+    """An open inventory database. Not shared between threads: open one per thread."""
+
+    def __init__(self, path: str | Path, site: str, create: bool = False):
+        self.path = Path(path)
+        self.site = site
+        if not create and not self.path.is_file():
+            raise InventoryError(
+                f"site {site} has no inventory ({self.path} does not exist). To fix: run "
+                f"`capacity inventory import FILE --site {site}`, or name the file in the plan (`inventory:`).")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except (sqlite3.DatabaseError, InventoryError) as exc:
+            self.db.close()
+            raise exc if isinstance(exc, InventoryError) else self._db_error(exc) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Inventory":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def _db_error(self, exc: sqlite3.Error) -> InventoryError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return InventoryError(f"the inventory of site {self.site} stayed locked for {BUSY_TIMEOUT_S:.0f}s by "
+                                  f"another run ({self.path}). To fix: wait for it to finish, then retry.")
+        return InventoryError(f"the inventory of site {self.site} ({self.path}) cannot be used: {exc}. "
+                              "To fix: restore it from a backup or import the site again into a new state dir.")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise InventoryError(f"{self.path} was written by a newer capacity (schema {version}). "
+                                 "To fix: upgrade capacity.")
+        with self.write() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: it holds the database's write lock from its first statement."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._db_error(exc) from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self.db.execute("ROLLBACK")
+            raise self._db_error(exc) from None
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: a consistent snapshot (WAL readers never wait for writers)."""
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            self.db.execute("COMMIT")
+
+    # --- nodes ---------------------------------------------------------------------------------
+
+    def _nodes(self, where: str = "", args: tuple = ()) -> list[Node]:
+        rows = self.db.execute(
+            "SELECT n.serial, n.rack, n.model, n.gpus, n.kw, n.state, n.allocation, n.pool, p.tenant "
+            f"FROM nodes n LEFT JOIN pools p ON p.key = n.pool {where} ORDER BY n.rack, n.serial", args)
+        return [Node(*row) for row in rows]
+
+    def nodes(self) -> list[Node]:
+        with self.read():
+            return self._nodes()
+
+    def add(self, rows: "list[NodeRow]", file: str = "") -> tuple[int, int]:
+        """Add imported nodes. A serial already here with the same rack, model, GPUs and kW is left
+        as it is; one that differs is an error. Returns (added, already present)."""
+        with self.write() as db:
+            known = {n.serial: n for n in self._nodes()}
+            problems, fresh = [], []
+            for row in rows:
+                old = known.get(row.serial)
+                if old is None:
+                    fresh.append(row)
+                elif (old.rack, old.model, old.gpus, old.kw) != (row.rack, row.model, row.gpus, row.kw):
+                    problems.append(Problem(row.line, 1, "serial", f"serial '{row.serial}' is already in the inventory "
+                                            f"of site {self.site} as {old.model} in rack {old.rack} ({old.kw:g} kW); "
+                                            "this row differs. To fix: one serial per physical node.", file))
+            if problems:
+                raise InventoryError(problems=problems)
+            db.executemany(
+                "INSERT INTO nodes (serial, rack, model, gpus, kw, state, changed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r.serial, r.rack, r.model, r.gpus, r.kw, r.state, _now()) for r in fresh])
+        return len(fresh), len(rows) - len(fresh)
+
+    def mark(self, serial: str, state: str) -> tuple[Node, Node]:
+        """The operator's out-of-band change: a node failed, went to maintenance, or is free again.
+        A held node that fails stays with its holder (the next refresh reports it, the next up
+        replaces it); marking it free takes it from the holder. Returns the node before and after."""
+        if state not in ("free",) + UNHEALTHY:
+            raise InventoryError(f"cannot mark a node '{state}'; use free, failed or maintenance.")
+        with self.write() as db:
+            found = self._nodes("WHERE n.serial = ?", (serial,))
+            if not found:
+                serials = [row[0] for row in db.execute("SELECT serial FROM nodes")]
+                raise InventoryError(f"site {self.site} has no node '{serial}'.{did_you_mean(serial, serials)}")
+            before = found[0]
+            if state == "free" and before.state == "allocated":
+                raise InventoryError(
+                    f"{serial} is allocated to {before.allocation}; it returns to the free pool when its cluster "
+                    f"lets it go. To fix: mark it failed or maintenance to take it out of service.")
+            if state == "free":
+                db.execute("UPDATE nodes SET state = 'free', allocation = NULL, pool = NULL, changed = ? "
+                           "WHERE serial = ?", (_now(), serial))
+            else:
+                db.execute("UPDATE nodes SET state = ?, changed = ? WHERE serial = ?", (state, _now(), serial))
+            return before, self._nodes("WHERE n.serial = ?", (serial,))[0]
+
+    # --- allocations ---------------------------------------------------------------------------
+
+    def allocate(self, key: str, stack: str, cluster: str, model: str, count: int, budget_kw: float) -> Holding:
+        """Make the allocation `key` hold `count` healthy nodes of `model`, keeping the nodes it has:
+        held nodes that failed are let go, extra nodes are freed (never those in a lease pool),
+        missing ones are taken from free nodes, filling racks, within the site's power budget."""
+        with self.write() as db:
+            db.execute("INSERT INTO allocations (key, stack, cluster, model, count) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET stack = excluded.stack, cluster = excluded.cluster, "
+                       "model = excluded.model, count = excluded.count", (key, stack, cluster, model, count))
+            held = self._nodes("WHERE n.allocation = ?", (key,))
+            self._let_go([n for n in held if not n.healthy])
+            self._free([n for n in held if n.healthy and n.model != model])
+            self._shrink_to_target(key)
+            healthy = self._nodes("WHERE n.allocation = ? AND n.state = 'allocated'", (key,))
+            need = count - len(healthy)
+            if need > 0:
+                self._grow(key, model, need, healthy, budget_kw)
+            return _holding(key, self._nodes("WHERE n.allocation = ?", (key,)))
+
+    def _grow(self, key: str, model: str, need: int, healthy: list[Node], budget_kw: float) -> None:
+        free = self._nodes("WHERE n.state = 'free' AND n.model = ?", (model,))
+        if len(free) < need:
+            states = Counter(s for (s,) in self.db.execute("SELECT state FROM nodes WHERE model = ?", (model,)))
+            counts = ", ".join(f"{states[s]} {s}" for s in STATES if states[s])
+            raise InventoryError(
+                f"site {self.site} has {len(free)} free {model} nodes; {key} needs {need} more "
+                f"({len(healthy) + need} in all). The site's {model} nodes: {counts or 'none'}. To fix: import "
+                f"more (`capacity inventory import FILE --site {self.site}`), return repaired nodes with "
+                "`capacity inventory mark SERIAL --state free`, or shrink the cluster.")
+        chosen = pick(free, need, Counter(n.rack for n in healthy))
+        used = self.db.execute("SELECT COALESCE(SUM(kw), 0) FROM nodes WHERE state = 'allocated'").fetchone()[0]
+        adding = sum(n.kw for n in chosen)
+        if used + adding > budget_kw + 1e-9:
+            raise InventoryError(
+                f"allocating {need} {model} nodes ({adding:,.1f} kW) to {key} would bring site {self.site} to "
+                f"{used + adding:,.1f} kW, over its power budget of {budget_kw:,.0f} kW. "
+                "To fix: raise the site's power_mw or shrink a cluster.")
+        self.db.executemany("UPDATE nodes SET state = 'allocated', allocation = ?, changed = ? WHERE serial = ?",
+                            [(key, _now(), n.serial) for n in chosen])
+
+    def _shrink_to_target(self, key: str) -> None:
+        """Free the allocation's healthy nodes beyond its count, never one carved into a lease pool
+        (a pool shrinking or going away later in the same run lets its nodes go then)."""
+        row = self.db.execute("SELECT count FROM allocations WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return
+        healthy = self._nodes("WHERE n.allocation = ? AND n.state = 'allocated'", (key,))
+        excess = len(healthy) - row[0]
+        if excess > 0:
+            self._free(give_back(healthy, excess, [n for n in healthy if n.pool is None]))
+
+    def _free(self, nodes: list[Node]) -> None:
+        self.db.executemany("UPDATE nodes SET state = 'free', allocation = NULL, pool = NULL, changed = ? "
+                            "WHERE serial = ?", [(_now(), n.serial) for n in nodes])
+
+    def _let_go(self, nodes: list[Node]) -> None:
+        """Held nodes that failed leave their holder and keep their state."""
+        self.db.executemany("UPDATE nodes SET allocation = NULL, pool = NULL, changed = ? WHERE serial = ?",
+                            [(_now(), n.serial) for n in nodes])
+
+    def allocation(self, key: str) -> Holding:
+        """What the allocation holds now (a node failed out of band shows in `unhealthy`)."""
+        with self.read():
+            return _holding(key, self._nodes("WHERE n.allocation = ?", (key,)))
+
+    def release(self, key: str) -> None:
+        """Return every node of the allocation (and of its pools) to the free pool; held nodes that
+        failed keep their state and leave the holder."""
+        with self.write() as db:
+            held = self._nodes("WHERE n.allocation = ?", (key,))
+            self._free([n for n in held if n.healthy])
+            self._let_go([n for n in held if not n.healthy])
+            db.execute("DELETE FROM pools WHERE allocation = ?", (key,))
+            db.execute("DELETE FROM allocations WHERE key = ?", (key,))
+
+    # --- lease pools ---------------------------------------------------------------------------
+
+    def carve(self, key: str, allocation: str, lease: str, tenant: str, isolation: str, gpus: int,
+              count: int) -> Holding:
+        """Make the pool `key` hold `count` whole healthy nodes of `allocation` (dedicated-nodes), or
+        record a quota of `gpus` on the allocation's shared nodes (shared-quota, count 0)."""
+        with self.write() as db:
+            alloc = db.execute("SELECT count FROM allocations WHERE key = ?", (allocation,)).fetchone()
+            if alloc is None:
+                raise InventoryError(f"lease {lease}: site {self.site} has no allocation {allocation} to carve from. "
+                                     "To fix: run `capacity refresh`, then `capacity up`.")
+            db.execute("INSERT INTO pools (key, allocation, lease, tenant, isolation, gpus, count) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET allocation = excluded.allocation, "
+                       "lease = excluded.lease, tenant = excluded.tenant, isolation = excluded.isolation, "
+                       "gpus = excluded.gpus, count = excluded.count",
+                       (key, allocation, lease, tenant, isolation, gpus, count))
+            held = self._nodes("WHERE n.pool = ?", (key,))
+            lost = [n for n in held if n.state != "allocated" or n.allocation != allocation]
+            db.executemany("UPDATE nodes SET pool = NULL WHERE serial = ?", [(n.serial,) for n in lost])
+            kept = [n for n in held if n not in lost]
+            if len(kept) > count:
+                extra = give_back(kept, len(kept) - count)
+                db.executemany("UPDATE nodes SET pool = NULL WHERE serial = ?", [(n.serial,) for n in extra])
+                self._shrink_to_target(allocation)
+            elif len(kept) < count:
+                spare = self._nodes("WHERE n.allocation = ? AND n.state = 'allocated' AND n.pool IS NULL",
+                                    (allocation,))
+                if len(spare) < count - len(kept):
+                    raise InventoryError(
+                        f"lease {lease} needs {count} whole nodes of {allocation}, which has {len(spare) + len(kept)} "
+                        "healthy nodes outside other leases' pools. To fix: grow the cluster or shrink a lease.")
+                chosen = pick(spare, count - len(kept), Counter(n.rack for n in kept))
+                db.executemany("UPDATE nodes SET pool = ?, changed = ? WHERE serial = ?",
+                               [(key, _now(), n.serial) for n in chosen])
+            if isolation == "shared-quota":
+                return self._quota(key, allocation, lease, gpus)
+            return _holding(key, self._nodes("WHERE n.pool = ?", (key,)))
+
+    def _quota(self, key: str, allocation: str, lease: str, gpus: int) -> Holding:
+        shared = self._nodes("WHERE n.allocation = ? AND n.state = 'allocated' AND n.pool IS NULL", (allocation,))
+        have = sum(n.gpus for n in shared)
+        if gpus > have:
+            raise InventoryError(f"lease {lease} asks a quota of {gpus} GPUs on the shared nodes of {allocation}, "
+                                 f"which have {have}. To fix: grow the cluster or shrink the lease.")
+        return self._shared(key, shared, gpus)
+
+    @staticmethod
+    def _shared(key: str, shared: list[Node], gpus: int) -> Holding:
+        per_gpu = sum(n.kw for n in shared) / max(1, sum(n.gpus for n in shared))
+        return _holding(key, shared, gpus=gpus, kw=gpus * per_gpu)
+
+    def pool(self, key: str) -> Holding:
+        """What the pool holds now; for a shared quota, the shared nodes it draws on."""
+        with self.read() as db:
+            row = db.execute("SELECT allocation, isolation, gpus FROM pools WHERE key = ?", (key,)).fetchone()
+            if row is not None and row[1] == "shared-quota":
+                shared = self._nodes("WHERE n.allocation = ? AND n.state = 'allocated' AND n.pool IS NULL", (row[0],))
+                return self._shared(key, shared, row[2])
+            return _holding(key, self._nodes("WHERE n.pool = ?", (key,)))
+
+    def drop_pool(self, key: str) -> None:
+        """The pool's nodes go back to their cluster (or free, when the cluster has shrunk meanwhile)."""
+        with self.write() as db:
+            row = db.execute("SELECT allocation FROM pools WHERE key = ?", (key,)).fetchone()
+            db.execute("UPDATE nodes SET pool = NULL, changed = ? WHERE pool = ?", (_now(), key))
+            db.execute("DELETE FROM pools WHERE key = ?", (key,))
+            if row is not None:
+                self._shrink_to_target(row[0])
+
+    # --- summaries -----------------------------------------------------------------------------
+
+    def holders(self) -> dict[str, tuple[str, str]]:
+        """allocation key -> (stack, cluster)."""
+        with self.read() as db:
+            return {key: (stack, cluster) for key, stack, cluster in
+                    db.execute("SELECT key, stack, cluster FROM allocations")}

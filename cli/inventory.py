@@ -1,0 +1,194 @@
+"""`capacity inventory`: the hardware of owned data centers (import, list, mark)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from cli.output import CatalogOption, Format, FormatOption, emit_json, is_tty, print_problems, say
+
+app = typer.Typer(
+    name="inventory",
+    help="Racks and nodes of owned data centers: import them, list them, mark failures.",
+    no_args_is_help=True,
+)
+
+
+class MarkState(str, Enum):
+    failed = "failed"
+    maintenance = "maintenance"
+    free = "free"
+
+
+def _site(value: str) -> str:
+    from capacity.fields import check_name
+
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _any_site(value: Optional[str]) -> Optional[str]:
+    return None if value is None else _site(value)
+
+
+SiteOption = Annotated[str, typer.Option("--site", "-s", help="The owned site (its name in the plan).",
+                                         callback=_site, show_default=False)]
+
+
+def _fail(exc) -> typer.Exit:
+    if exc.problems:
+        print_problems(exc.problems, sys.stderr)
+    else:
+        say(f"error: {exc}")
+    return typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="Inventory file: CSV with a header, or YAML with `nodes:`.",
+                                        show_default=False)],
+    site: SiteOption,
+    plan: Annotated[Optional[str], typer.Option("--plan", help="Check the site against this plan "
+                                                "(and use its catalog).")] = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Add the nodes of FILE to the site's inventory (every row checked first; all or nothing)."""
+    from capacity import inventory
+    from capacity.catalog import load_catalog
+    from capacity.errors import PlanError, did_you_mean
+    from cli.output import load_or_exit
+
+    try:
+        if plan:
+            loaded = load_or_exit(plan, catalog)
+            owned = [name for name, s in loaded.plan.sites.items() if s.provider == "owned"]
+            if site not in owned:
+                raise typer.BadParameter(f"plan {plan} has no owned site '{site}'.{did_you_mean(site, owned)} "
+                                         f"Its owned sites: {', '.join(owned) or 'none'}.", param_hint="--site")
+            cat = loaded.catalog
+        else:
+            cat = load_catalog(catalog)
+        added, present = inventory.import_file(file, site, cat)
+    except PlanError as exc:
+        print_problems(exc.problems, sys.stderr)
+        raise typer.Exit(1) from None
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
+    note = f" ({present} already there)" if present else ""
+    sys.stdout.write(f"site {site}: {added} nodes added from {file}{note}; inventory {inventory.db_path(site)}\n")
+
+
+def _natural(text: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _site_data(site: str) -> dict:
+    from capacity import inventory
+
+    with inventory.open_site(site) as inv:
+        nodes = inv.nodes()
+    racks: dict[str, list] = {}
+    for node in sorted(nodes, key=lambda n: (_natural(n.rack), _natural(n.serial))):
+        racks.setdefault(node.rack, []).append({
+            "serial": node.serial, "model": node.model, "gpus": node.gpus, "kw": node.kw, "state": node.state,
+            "holder": node.allocation, "pool": node.pool, "tenant": node.tenant})
+    states = Counter(n.state for n in nodes)
+    return {
+        "site": site,
+        "inventory": str(inventory.db_path(site)),
+        "racks": [{"rack": rack, "nodes": members} for rack, members in racks.items()],
+        "totals": {
+            "racks": len(racks), "nodes": len(nodes), **{s: states[s] for s in inventory.STATES},
+            "gpus": sum(n.gpus for n in nodes),
+            "gpus_free": sum(n.gpus for n in nodes if n.state == "free"),
+            "gpus_allocated": sum(n.gpus for n in nodes if n.state == "allocated"),
+            "kw_allocated": round(sum(n.kw for n in nodes if n.state == "allocated"), 3),
+        },
+    }
+
+
+@app.command("list")
+def list_(
+    site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
+                                                callback=_any_site)] = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Racks and nodes: state, holder (stack/cluster) and lease pool; totals per site."""
+    from capacity import inventory
+    from capacity.errors import did_you_mean
+
+    known = inventory.sites()
+    if site is not None and site not in known:
+        hint = did_you_mean(site, known)
+        say(f"error: site {site} has no inventory in {inventory.inventory_dir()}.{hint} "
+            f"Sites with one: {', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
+        raise typer.Exit(1)
+    try:
+        data = [_site_data(name) for name in ([site] if site else known)]
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
+    if fmt == Format.json:
+        emit_json({"sites": data})
+        return
+    if not data:
+        sys.stdout.write(f"no inventories in {inventory.inventory_dir()}. "
+                         "To add one: `capacity inventory import FILE --site SITE`.\n")
+        return
+    for entry in data:
+        _print_site(entry)
+
+
+def _print_site(entry: dict) -> None:
+    t = entry["totals"]
+    header = ("rack", "serial", "model", "gpus", "kW", "state", "holder", "pool")
+    rows = [(rack["rack"], n["serial"], n["model"], str(n["gpus"]), f"{n['kw']:g}", n["state"],
+             n["holder"] or "-", f"{n['pool']} ({n['tenant']})" if n["pool"] else "-")
+            for rack in entry["racks"] for n in rack["nodes"]]
+    summary = (f"{t['racks']} racks, {t['nodes']} nodes: {t['free']} free, {t['allocated']} allocated, "
+               f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
+               f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
+    if is_tty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header, title=f"site {entry['site']}", caption=summary)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    out = sys.stdout
+    out.write(f"site {entry['site']} ({entry['inventory']})\n")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        out.write("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+    out.write(f"  {summary}\n")
+
+
+@app.command()
+def mark(
+    serial: Annotated[str, typer.Argument(help="The node's serial.", show_default=False)],
+    site: SiteOption,
+    state: Annotated[MarkState, typer.Option("--state", help="failed or maintenance (out of service), "
+                                             "or free (back in the pool).", show_default=False)],
+) -> None:
+    """Record an out-of-band change of a node. A held node that fails stays with its cluster until
+    `capacity refresh` reports it and `capacity up` replaces it with a free node."""
+    from capacity import inventory
+
+    try:
+        with inventory.open_site(site) as inv:
+            before, after = inv.mark(serial, state.value)
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
+    held = f", held by {after.allocation}" + (f" (lease pool {after.pool})" if after.pool else "") \
+        if after.allocation else ""
+    sys.stdout.write(f"{serial} (site {site}, rack {after.rack}): {before.state} -> {after.state}{held}.\n")
+    if after.allocation:
+        say("The next `capacity refresh PLAN` reports it; `capacity up PLAN` then replaces it with a free node.")

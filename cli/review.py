@@ -1,0 +1,146 @@
+"""Commands for reviewers: `capacity diff BASE HEAD` and `capacity report PLAN`. No engine, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.output import CatalogOption, emit_json, fail, print_problems, say
+
+
+class DiffFormat(str, enum.Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class ReportFormat(str, enum.Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+_SOURCE = "A plan file, or REF:PATH read from git (origin/main:stacks/prod.yaml)."
+BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
+HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
+PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
+DAY = ["%Y-%m-%d"]
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
+    """Each side's plan; or every side's problems, printed, and exit 1."""
+    from capacity.catalog import load_catalog
+    from capacity.errors import PlanError
+    from capacity.gitref import SourceError, load_source
+
+    try:
+        cat = load_catalog(catalog)
+    except PlanError as exc:
+        _report_failures({"catalog": (catalog or "", exc.problems, None)}, as_json)
+        raise fail(1) from None
+    plans, failures = {}, {}
+    for side, source in sources.items():
+        try:
+            plans[side] = load_source(source, cat)
+        except PlanError as exc:
+            failures[side] = (source, exc.problems, None)
+        except SourceError as exc:
+            failures[side] = (source, [], str(exc))
+    if failures:
+        _report_failures(failures, as_json)
+        raise fail(1) from None
+    return plans
+
+
+def _report_failures(failures: dict, as_json: bool) -> None:
+    if as_json:
+        errors = []
+        for side, (source, problems, message) in failures.items():
+            if message:
+                errors.append({"side": side, "source": source, "path": "", "line": 1, "column": 1, "message": message})
+            errors += [{"side": side, "source": source, **p.as_json()} for p in problems]
+        emit_json({"valid": False, "errors": errors})
+        return
+    for side, (source, problems, message) in failures.items():
+        if message:
+            sys.stdout.write(f"{side.upper()} {message}\n")
+            continue
+        what = "catalog" if side == "catalog" else "plan"
+        sys.stdout.write(f"{side.upper()} {source} is not a valid {what}:\n")
+        print_problems(problems)
+
+
+def diff(
+    base: BaseArgument,
+    head: HeadArgument,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    catalog: CatalogOption = None,
+    as_of: Annotated[Optional[dt.datetime], typer.Option(
+        "--as-of", formats=DAY, show_default=False,
+        help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
+) -> None:
+    """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
+    from capacity import render_diff
+    from capacity.diff import diff_plans
+
+    plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
+    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=base, head_label=head)
+    if fmt == DiffFormat.json:
+        emit_json(result.as_json())
+    elif fmt == DiffFormat.markdown:
+        sys.stdout.write(render_diff.markdown(result))
+    else:
+        sys.stdout.write(render_diff.text(result))
+
+
+def report(
+    plan: PlanSource,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    from_: Annotated[Optional[dt.datetime], typer.Option(
+        "--from", formats=DAY, show_default=False,
+        help="Start of the window for utilisation, revenue and margin "
+             "(YYYY-MM-DD; default: the first lease's start).")] = None,
+    to: Annotated[Optional[dt.datetime], typer.Option(
+        "--to", formats=DAY, show_default=False,
+        help="End of the window, exclusive (YYYY-MM-DD; default: the last lease's end).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
+                                                   dir_okay=False)] = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
+    from capacity import report as layout
+    from capacity.economics import Window, book, default_window
+
+    loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
+    default = default_window(loaded)
+    window = Window(_day(from_) or default.start, _day(to) or default.end)
+    if window.start >= window.end:
+        raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
+                                 param_hint="'--from' / '--to'")
+    figures = book(loaded, window)
+    if fmt == ReportFormat.json:
+        import json
+
+        content = json.dumps(layout.as_json(figures, plan), indent=2) + "\n"
+    else:
+        content = {ReportFormat.text: layout.text, ReportFormat.markdown: layout.markdown,
+                   ReportFormat.html: layout.to_html}[fmt](figures)
+    if output is None:
+        sys.stdout.write(content)
+        return
+    try:
+        output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        say(f"capacity report: cannot write {output}: {exc.strerror}.")
+        raise fail(1) from None
+    say(f"wrote {output} ({fmt.value}, {len(content.encode()):,} bytes)")
