@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import catalog, inventory, plan, review
+from cli import catalog, deploy, engine, inventory, plan, review
 
 app = typer.Typer(
     name="capacity",
@@ -28,6 +28,9 @@ app.command(rich_help_panel=PLAN)(plan.schema)
 app.command(rich_help_panel=PLAN)(catalog.catalog)
 app.command(rich_help_panel="Reviews")(review.diff)
 app.command(rich_help_panel="Reviews")(review.report)
+for command in deploy.COMMANDS:  # preview, up, refresh, destroy, status, stacks
+    app.command(rich_help_panel="Deploy")(command)
+app.add_typer(engine.app, rich_help_panel="Deploy")
 app.add_typer(inventory.app, name="inventory", rich_help_panel="Owned data centers")
 
 

@@ -27,8 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -99,7 +97,36 @@ def pulumi_home() -> Path:
 
 
 def cli_version(pulumi: Path | str) -> str | None:
-    """`pulumi version` without its leading v, or None if it does not run."""
+    """`pulumi version` without its leading v, or None if it does not run. Remembered per binary
+    (path, size, mtime) in the cache, so a warm start does not pay for running it."""
+    try:
+        real = os.path.realpath(pulumi)
+        st = os.stat(real)
+    except OSError:
+        return None
+    key, stamp = real, [st.st_size, st.st_mtime_ns]
+    memo_path = cache_root() / "pulumi" / "versions.json"
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if isinstance(memo, dict) and isinstance(memo.get(key), list) and memo[key][:2] == stamp:
+        return memo[key][2]
+    version = _run_version(real)
+    if version is not None:
+        memo = memo if isinstance(memo, dict) else {}
+        memo[key] = [*stamp, version]
+        try:
+            memo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo_path.with_name(f".versions.{os.getpid()}.json")
+            tmp.write_text(json.dumps(memo))
+            os.replace(tmp, memo_path)
+        except OSError:
+            pass
+    return version
+
+
+def _run_version(pulumi: str) -> str | None:
     env = dict(os.environ, PULUMI_SKIP_UPDATE_CHECK="true")
     try:
         out = subprocess.run(
@@ -226,6 +253,9 @@ def _last_line(text: str) -> str:
 
 
 def _via_installer(version: str, vdir: Path, echo: Echo) -> Path:
+    import urllib.error
+    import urllib.request
+
     try:
         request = urllib.request.Request(INSTALLER_URL, method="HEAD")
         with urllib.request.urlopen(request, timeout=5):

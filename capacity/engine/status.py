@@ -1,0 +1,135 @@
+"""`capacity status`: what a stack holds, read from its state (no engine run, no provider call).
+
+Built on the program's stack outputs (`clusters`, `leases`, see components/program.py) plus, for
+each lease pool, the node lists its resources report (outputs named `nodes`, `node_ids` or
+`serials`, as the owned allocations do). GPUs per node come from the plan's catalog entries, or
+from the shipped catalog when no plan is given.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from capacity.engine.safety import type_chain
+
+_NODE_KEYS = ("serials", "node_ids", "nodes")
+
+
+def _gpus_per_node(loaded, cluster: str, info: dict) -> int | None:
+    if loaded is not None and cluster in loaded.types and loaded.types[cluster].instance_type == info.get("instance_type"):
+        return loaded.types[cluster].gpus
+    try:
+        from capacity.catalog import load_catalog
+
+        entry = load_catalog(None).lookup(str(info.get("provider")), str(info.get("instance_type")))
+    except Exception:  # noqa: BLE001 - a status without GPU counts beats no status
+        return None
+    return entry.gpus if entry else None
+
+
+def _pool_nodes(deployment: dict) -> dict[str, list[str]]:
+    """LeasePool component urn -> node names/serials reported by the resources under it."""
+    resources = deployment.get("resources") or []
+    by_urn = {r["urn"]: r for r in resources}
+    found: dict[str, list[str]] = defaultdict(list)
+    for resource in resources:
+        outputs = resource.get("outputs") or {}
+        nodes = next((outputs[k] for k in _NODE_KEYS if isinstance(outputs.get(k), list)), None)
+        if not nodes:
+            continue
+        parent = resource.get("parent")
+        while parent and parent in by_urn:
+            chain = type_chain(parent)
+            if chain and chain[-1].endswith(":LeasePool"):
+                found[parent].extend(str(n) for n in nodes if isinstance(n, (str, int)))
+                break
+            parent = by_urn[parent].get("parent")
+    return found
+
+
+def stack_status(pstack, loaded=None) -> dict[str, Any]:
+    deployment = pstack.deployment() if pstack.exists() else None
+    data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
+    if loaded is not None:
+        data["plan"] = loaded.name
+    if not deployment:
+        return data
+    resources = [r for r in deployment.get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
+    if not resources:
+        data["deployed"] = False
+        return data
+    outputs = pstack.outputs()
+    clusters_out = outputs.get("clusters") if isinstance(outputs.get("clusters"), dict) else {}
+    leases_out = outputs.get("leases") if isinstance(outputs.get("leases"), dict) else {}
+    data.update({
+        "last_update": (deployment.get("manifest") or {}).get("time"),
+        "resources": len(resources),
+        "pending_operations": len(deployment.get("pending_operations") or []),
+    })
+    clusters, by_provider, by_site = [], defaultdict(int), {}
+    total = 0
+    for name, info in sorted(clusters_out.items()):
+        per_node = _gpus_per_node(loaded, name, info)
+        nodes = int(info.get("nodes") or 0)
+        gpus = nodes * per_node if per_node else None
+        clusters.append({"name": name, "site": info.get("site"), "provider": info.get("provider"),
+                         "instance_type": info.get("instance_type"), "nodes": nodes, "gpus": gpus,
+                         "shared_nodes": info.get("shared_nodes"), "cluster_id": info.get("cluster_id"),
+                         "reservation_id": info.get("reservation_id")})
+        if gpus:
+            total += gpus
+            by_provider[str(info.get("provider"))] += gpus
+            site = by_site.setdefault(str(info.get("site")), {"provider": info.get("provider"), "gpus": 0})
+            site["gpus"] += gpus
+    pools = _pool_nodes(deployment)
+    pool_by_name = {urn.rsplit("::", 1)[-1]: nodes for urn, nodes in pools.items()}
+    leases = []
+    for name, info in sorted(leases_out.items()):
+        entry = {"name": name, "tenant": info.get("tenant"), "cluster": info.get("cluster"),
+                 "isolation": info.get("isolation"), "in_force": info.get("in_force"),
+                 "nodes": info.get("nodes"), "pool_id": info.get("pool_id")}
+        names = pool_by_name.get(name)
+        if names:
+            entry["node_names"] = names
+        leases.append(entry)
+    data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
+                 "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases})
+    return data
+
+
+def render_text(data: dict[str, Any]) -> str:
+    lines = [f"Stack {data['stack']} ({data['backend']})"]
+    if not data.get("deployed"):
+        lines.append("  not deployed: run `capacity up` on the plan.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"  {data.get('gpus', 0):,} GPUs in {len(data.get('clusters', []))} clusters, "
+                 f"{len(data.get('leases', []))} leases, {data.get('resources', 0)} resources; "
+                 f"last update {data.get('last_update') or 'unknown'}")
+    if data.get("pending_operations"):
+        lines.append(f"  {data['pending_operations']} operations were interrupted; the next `capacity up` recovers them.")
+    if data.get("by_provider"):
+        lines.append("  by provider: " + ", ".join(f"{p} {g:,}" for p, g in data["by_provider"].items()))
+    if data.get("by_site"):
+        lines.append("  by site:     " + ", ".join(f"{s} {v['gpus']:,}" for s, v in data["by_site"].items()))
+    if data.get("clusters"):
+        lines.append("")
+        lines.append("  Clusters")
+        for c in data["clusters"]:
+            gpus = f"{c['gpus']:,} GPUs" if c.get("gpus") is not None else "? GPUs"
+            extra = f", reservation {c['reservation_id']}" if c.get("reservation_id") else ""
+            shared = f", {c['shared_nodes']} shared" if c.get("shared_nodes") is not None else ""
+            lines.append(f"    {c['name']}: {c['nodes']} x {c['instance_type']} = {gpus} at {c['site']} "
+                         f"({c['provider']}){shared}{extra}; id {c.get('cluster_id') or '-'}")
+    if data.get("leases"):
+        lines.append("")
+        lines.append("  Leases")
+        for lease in data["leases"]:
+            state = "in force" if lease.get("in_force") else "not started"
+            holds = f"{lease['nodes']} nodes" if lease.get("nodes") else "quota on the shared pool" \
+                if lease.get("isolation") == "shared-quota" else "no nodes yet"
+            names = f" [{', '.join(lease['node_names'][:8])}{' ...' if len(lease['node_names']) > 8 else ''}]" \
+                if lease.get("node_names") else ""
+            lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
+                         f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,240 @@
+"""Parts of the engine layer that need no engine: the CLI finder's rules and its failure message,
+the wrapper go.mod, the lease safety rules, progress rendering, and that help never loads pulumi."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from capacity.engine import pulumi_cli
+from capacity.engine.errors import EngineError
+from capacity.engine.events import Step
+from capacity.engine.safety import active_leases, dangers, parent_map, refusal
+
+PKG_GO_MOD = textwrap.dedent("""\
+    module github.com/pulumi/pulumi/pkg/v3
+
+    go 1.25.11
+
+    replace github.com/pulumi/pulumi/sdk/v3 => ../sdk
+
+    replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e // fork
+
+    replace (
+    \tgithub.com/sergi/go-diff v1.2.0 => github.com/sergi/go-diff v1.1.0
+    \tgithub.com/example/local => ./local
+    )
+
+    require github.com/pulumi/pulumi/sdk/v3 v3.100.0
+    """)
+
+
+def test_go_mod_replaces_are_repeated_except_local_ones():
+    go, replaces = pulumi_cli.parse_go_mod(PKG_GO_MOD)
+    assert go == "1.25.11"
+    assert replaces == [
+        "github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e",
+        "github.com/sergi/go-diff v1.2.0 => github.com/sergi/go-diff v1.1.0",
+    ]
+    wrapper = pulumi_cli.wrapper_go_mod("3.259.0", go, replaces)
+    assert "\tgithub.com/pulumi/pulumi/pkg/v3 v3.259.0\n" in wrapper
+    assert "\tgithub.com/pulumi/pulumi/sdk/v3 v3.259.0\n" in wrapper  # or MVS picks pkg's older sdk
+    assert "../sdk" not in wrapper and "./local" not in wrapper
+
+
+def test_cache_dir_follows_capacity_cache_then_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("CAPACITY_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert pulumi_cli.cache_root() == tmp_path / "xdg" / "capacity"
+    monkeypatch.setenv("CAPACITY_CACHE", str(tmp_path / "mine"))
+    assert pulumi_cli.version_dir("3.1.0") == tmp_path / "mine" / "pulumi" / "v3.1.0"
+
+
+def _nothing_available(monkeypatch, tmp_path):
+    monkeypatch.setenv("CAPACITY_CACHE", str(tmp_path / "cache"))
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_without_install_it_says_how_to_set_up(monkeypatch, tmp_path):
+    _nothing_available(monkeypatch, tmp_path)
+    with pytest.raises(EngineError) as err:
+        pulumi_cli.ensure_pulumi(install=False, echo=lambda _m: None)
+    assert "capacity engine setup" in str(err.value)
+
+
+def test_when_every_way_fails_the_error_names_each(monkeypatch, tmp_path):
+    _nothing_available(monkeypatch, tmp_path)
+
+    def fails(reason):
+        def way(*_args):
+            raise pulumi_cli._WayFailed(reason)
+        return way
+
+    monkeypatch.setattr(pulumi_cli, "_via_installer", fails("cannot reach https://get.pulumi.com/install.sh"))
+    monkeypatch.setattr(pulumi_cli, "_via_go_build", fails("no `go` on PATH"))
+    said = []
+    with pytest.raises(EngineError) as err:
+        pulumi_cli.ensure_pulumi(install=True, echo=said.append)
+    message = str(err.value)
+    for part in ("PATH", "cache", "Pulumi's installer: cannot reach", "Go build: no `go` on PATH", "To fix"):
+        assert part in message
+    assert any("cannot reach" in line for line in said)
+
+
+def test_a_cli_of_another_version_is_not_used(monkeypatch, tmp_path):
+    _nothing_available(monkeypatch, tmp_path)
+    fake = tmp_path / "empty-bin" / "pulumi"
+    fake.write_text("#!/bin/sh\necho v3.1.0\n")
+    fake.chmod(0o755)
+    said = []
+    assert pulumi_cli.find_pulumi(echo=said.append) is None
+    assert "v3.1.0" in said[0]
+
+
+def test_engine_env_points_at_our_cli_and_python(tmp_path):
+    cli = pulumi_cli.PulumiCli(bin_dir=tmp_path / "bin", pulumi=tmp_path / "bin" / "pulumi", version="3.259.0")
+    env = pulumi_cli.engine_env(cli)
+    assert env["PATH"].split(":")[0] == str(tmp_path / "bin")
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable and env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+STACK = "urn:pulumi:s::capacity::"
+CLUSTER = STACK + "capacity:owned:GpuCluster::train"
+NODES = STACK + "capacity:owned:GpuCluster$pulumi-python:dynamic/owned:NodeAllocation::train-nodes"
+LEASE = STACK + "capacity:owned:LeasePool::acme"
+POOL = STACK + "capacity:owned:LeasePool$pulumi-python:dynamic/owned:LeasePool::acme-pool"
+RULE = STACK + "capacity:aws:GpuCluster$aws:ec2/securityGroupRule:SecurityGroupRule::train-ssh"
+
+
+def _step(op, urn, parent):
+    return Step(op=op, urn=urn, type=urn.split("::")[-2].split("$")[-1], old_parent=parent)
+
+
+def test_replacing_a_leased_clusters_nodes_or_a_running_leases_pool_is_dangerous():
+    steps = [_step("replace", NODES, CLUSTER), _step("delete-replaced", NODES, CLUSTER), _step("delete", POOL, LEASE),
+             _step("update", NODES, CLUSTER), _step("replace", RULE, CLUSTER)]
+    found = dangers(steps, parent_map(None, steps), {"train"}, {"acme": "train"})
+    assert [(d.step.op, d.step.name, d.kind, d.target) for d in found] == [
+        ("replace", "train-nodes", "cluster", "train"), ("delete", "acme-pool", "lease", "acme")]
+    text = refusal(found)
+    assert "acme" in text and "--allow-destroy" in text and "Nothing was changed" in text
+
+
+def test_nothing_is_dangerous_without_an_active_lease():
+    steps = [_step("delete", NODES, CLUSTER), _step("delete", CLUSTER, "")]
+    assert dangers(steps, parent_map(None, steps), {"train"}, {}) == []
+
+
+def test_active_leases_come_from_the_plan_and_the_deployed_stack():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    today = dt.date(2027, 1, 1)
+    plan = {"new": SimpleNamespace(cluster="a", end=dt.date(2027, 6, 1)),
+            "over": SimpleNamespace(cluster="a", end=dt.date(2026, 6, 1))}
+    deployed = {"dropped": {"cluster": "b", "tenant": "t"}}
+    assert active_leases(plan, deployed, today) == {"new": "a", "dropped": "b"}
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _event(kind, **data):
+    from pulumi.automation.events import EngineEvent
+
+    return EngineEvent.from_json({"sequence": 1, "timestamp": 0, kind: data})
+
+
+def _meta(op, urn, **extra):
+    return {"metadata": {"op": op, "urn": urn, "type": urn.split("::")[-2].split("$")[-1], "provider": "", **extra}}
+
+
+def test_progress_plain_lines_and_json_events():
+    plain = StringIO()
+    from capacity.engine.events import Progress
+
+    progress = Progress(mode="plain", verb="up", stream=plain)
+    progress(_event("resourcePreEvent", **_meta("create", NODES)))
+    progress(_event("resOutputsEvent", **_meta("create", NODES)))
+    progress(_event("resourcePreEvent", **_meta("same", POOL)))
+    progress(_event("diagnosticEvent", message="disk is slow\n", color="never", severity="warning"))
+    progress(_event("summaryEvent", maybeCorrupt=False, durationSeconds=3, resourceChanges={"create": 1, "same": 1},
+                    PolicyPacks={}))
+    lines = plain.getvalue().splitlines()
+    assert lines[0].startswith("+ creating train-nodes [owned:NodeAllocation]")
+    assert lines[1].startswith("+ created train-nodes")
+    assert lines[2] == "warning: disk is slow"
+    assert progress.summary == {"create": 1, "same": 1}
+
+    out = StringIO()
+    progress = Progress(mode="json", verb="up", json_stream=out)
+    progress(_event("resourcePreEvent", **_meta("delete", POOL)))
+    progress(_event("summaryEvent", maybeCorrupt=False, durationSeconds=3, resourceChanges={"delete": 1},
+                    PolicyPacks={}))
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert events[0] == {"event": "resource-pre", "op": "delete", "name": "acme-pool",
+                         "type": "pulumi-python:dynamic/owned:LeasePool", "urn": POOL}
+    assert events[1]["event"] == "summary" and events[1]["changes"] == {"delete": 1}
+
+
+# --- commands that must stay light --------------------------------------------------------------
+
+
+def test_help_never_imports_pulumi():
+    code = textwrap.dedent("""
+        import sys
+        from typer.testing import CliRunner
+        import typer
+        from cli import deploy, engine
+        app = typer.Typer(); app.add_typer(engine.app)
+        for fn in deploy.COMMANDS:
+            app.command()(fn)
+        runner = CliRunner()
+        for args in (["--help"], ["up", "--help"], ["preview", "--help"], ["engine", "--help"],
+                     ["engine", "setup", "--help"], ["status", "--help"], ["stacks", "--help"]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, (args, result.output)
+        try:
+            from cli.main import app as main_app
+            assert runner.invoke(main_app, ["--help"]).exit_code == 0
+        except ImportError:
+            pass
+        heavy = sorted(m for m in sys.modules if m == "pulumi" or m.startswith(("pulumi.", "pulumi_", "grpc")))
+        assert not heavy, heavy
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_preflight_names_missing_cloud_credentials_before_any_engine(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import deploy
+    import typer
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+                "AZURE_TENANT_ID", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS", "CLOUDSDK_CONFIG",
+                "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "ARM_CLIENT_ID", "OCI_CONFIG_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CAPACITY_CACHE", str(tmp_path / "no-cache"))  # no CLI here: must not be needed
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    app = typer.Typer()
+    for fn in deploy.COMMANDS:
+        app.command()(fn)
+    result = CliRunner().invoke(app, ["preview", str(root / "stacks" / "example.yaml")])
+    assert result.exit_code == 1, result.output
+    assert "Missing cloud credentials" in result.output and "aws:" in result.output
+    assert "Traceback" not in result.output
