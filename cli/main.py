@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import catalog, deploy, engine, inventory, plan, review
+from cli import catalog, deploy, engine, inventory, plan, resources, review
 
 app = typer.Typer(
     name="capacity",
@@ -26,6 +26,7 @@ PLAN = "Plans"
 app.command(rich_help_panel=PLAN)(plan.validate)
 app.command(rich_help_panel=PLAN)(plan.schema)
 app.command(rich_help_panel=PLAN)(catalog.catalog)
+app.command(rich_help_panel=PLAN)(resources.resources)
 app.command(rich_help_panel="Reviews")(review.diff)
 app.command(rich_help_panel="Reviews")(review.report)
 for command in deploy.COMMANDS:  # preview, up, refresh, destroy, status, stacks

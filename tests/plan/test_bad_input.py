@@ -65,7 +65,7 @@ CASES = [
      "clusters.train-a.reservation.end", "end: 2026-12-31", ["on or before it starts"]),
     ("unknown-provider", edit("    provider: azure", "    provider: azur"), "sites.azure-eus2", "azure-eus2:",
      ["unknown provider 'azur'", "Did you mean 'azure'"]),
-    ("unknown-region", edit("region: eastus2", "region: eastus9"), "sites.azure-eus2.region", "eastus9",
+    ("unknown-region", edit("region: eastus2", "region: eastsu2"), "sites.azure-eus2.region", "eastsu2",
      ["not a region of Microsoft Azure", "Did you mean 'eastus2'"]),
     ("unknown-instance-type", edit("instance_type: p5.48xlarge", "instance_type: p5.48xlarg"),
      "clusters.train-a.instance_type", "p5.48xlarg", ["not in the catalog", "Did you mean 'p5.48xlarge'"]),

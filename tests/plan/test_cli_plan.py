@@ -17,7 +17,7 @@ ROOT = Path(__file__).parents[2]
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("plan,gpus", [("stacks/example.yaml", 2288), ("stacks/quickstart.yaml", 64)])
+@pytest.mark.parametrize("plan,gpus", [("stacks/example.yaml", 2864), ("stacks/quickstart.yaml", 64)])
 def test_validate_shipped_plans(plan, gpus):
     result = runner.invoke(app, ["validate", str(ROOT / plan), "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -30,7 +30,7 @@ def test_validate_shipped_plans(plan, gpus):
 def test_validate_text_summary():
     result = runner.invoke(app, ["validate", str(ROOT / "stacks/example.yaml")])
     assert result.exit_code == 0
-    assert "valid. 4 sites (aws, azure, gcp, owned), 6 clusters, 2,288 GPUs, 5 leases, 3 links." in result.stdout
+    assert "valid. 5 sites (aws, azure, gcp, oci, owned), 7 clusters, 2,864 GPUs, 6 leases, 4 links." in result.stdout
 
 
 def test_docs_example_is_a_valid_plan(tmp_path):

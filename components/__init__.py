@@ -1,0 +1,1 @@
+"""Pulumi components of a capacity plan: one package per provider behind components/base.py."""

@@ -1,0 +1,10 @@
+"""Microsoft Azure: resource group and VNet, AKS or VM scale sets of GPU VMs, capacity
+reservation groups, and route-based VPN gateways. Every resource names its location; the
+subscription comes from the login."""
+
+from components.azure.compute import InstanceCluster, KubernetesCluster, Reservation
+from components.azure.network import SiteNetwork
+from components.azure.vpn import LinkEnd, VpnGateway
+from components.cloud import CloudProvider
+
+PROVIDER = CloudProvider("azure", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd)

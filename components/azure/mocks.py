@@ -1,0 +1,17 @@
+"""What Azure computes that the components read, for rendering under mocks."""
+
+from __future__ import annotations
+
+from components.base import MockAnswers, documentation_ip
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+MOCKS = MockAnswers(
+    invokes={"azure-native:authorization:getClientConfig": lambda args: {
+        "clientId": "render", "objectId": "render", "subscriptionId": SUBSCRIPTION, "tenantId": SUBSCRIPTION}},
+    outputs={
+        "azure-native:network:PublicIPAddress": lambda name, inputs: {"ipAddress": documentation_ip(name, "198.51.100")},
+        "azure-native:containerservice:ManagedCluster": lambda name, inputs: {
+            "identity": {**inputs.get("identity", {}), "principalId": f"{name}-principal"}},
+    },
+)

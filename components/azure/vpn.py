@@ -1,0 +1,63 @@
+"""Azure ends of site-to-site VPN links: a route-based VPN gateway with a static public IP, and
+per link a local network gateway (the peer) and an IPsec connection."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import network as net
+
+from components.azure.network import SiteNetwork
+from components.base import Component, LinkContext, SiteContext
+from components.naming import fit
+
+NAME = 80
+GATEWAY_SKU = "VpnGw2AZ"
+
+
+class VpnGateway(Component):
+    KIND = "VpnGateway"
+
+    gateway_id: pulumi.Output[str]
+    public_ip: pulumi.Output[str]
+
+    def __init__(self, ctx: SiteContext, network: SiteNetwork) -> None:
+        super().__init__("azure", ctx.name, ctx.opts)
+        group, location = network.resource_group_name, network.location
+        address = net.PublicIPAddress(
+            f"{ctx.name}-vpn-ip", public_ip_address_name=fit(ctx.plan, ctx.name, "vpn", limit=NAME),
+            resource_group_name=group, location=location, sku={"name": "Standard", "tier": "Regional"},
+            public_ip_allocation_method="Static", zones=["1", "2", "3"], tags=ctx.tags, opts=self.child())
+        gateway = net.VirtualNetworkGateway(
+            f"{ctx.name}-vpn", virtual_network_gateway_name=fit(ctx.plan, ctx.name, "vpn", limit=NAME),
+            resource_group_name=group, location=location, gateway_type="Vpn", vpn_type="RouteBased",
+            vpn_gateway_generation="Generation2", sku={"name": GATEWAY_SKU, "tier": GATEWAY_SKU},
+            enable_bgp=False, active_active=False,
+            ip_configurations=[{"name": "default", "private_ip_allocation_method": "Dynamic",
+                                "public_ip_address": {"id": address.id}, "subnet": {"id": network.gateway_subnet_id}}],
+            tags=ctx.tags, opts=self.child())
+        self.gateway_id = gateway.id
+        self.public_ip = address.ip_address
+        self.register_outputs({"gateway_id": gateway.id, "public_ip": address.ip_address})
+
+
+class LinkEnd(Component):
+    KIND = "LinkEnd"
+
+    outside_address: pulumi.Output[str]
+
+    def __init__(self, ctx: LinkContext, network: SiteNetwork, gateway: VpnGateway,
+                 peer_address: pulumi.Input[str], peer_cidr: str, psk: pulumi.Output[str]) -> None:
+        name = f"{ctx.name}-{ctx.site.name}"
+        super().__init__("azure", name, ctx.opts)
+        group, location = network.resource_group_name, network.location
+        peer = net.LocalNetworkGateway(
+            name, local_network_gateway_name=fit(ctx.peer.name, limit=NAME), resource_group_name=group,
+            location=location, gateway_ip_address=peer_address,
+            local_network_address_space={"address_prefixes": [peer_cidr]}, tags=ctx.tags, opts=self.child())
+        connection = net.VirtualNetworkGatewayConnection(
+            name, virtual_network_gateway_connection_name=fit(ctx.name, limit=NAME), resource_group_name=group,
+            location=location, connection_type="IPsec", connection_protocol="IKEv2",
+            virtual_network_gateway1={"id": gateway.gateway_id}, local_network_gateway2={"id": peer.id},
+            shared_key=psk, tags=ctx.tags, opts=self.child())
+        self.outside_address = gateway.public_ip
+        self.register_outputs({"outside_address": gateway.public_ip, "connection_id": connection.id})

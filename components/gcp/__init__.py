@@ -1,0 +1,20 @@
+"""Google Cloud: VPC and subnetwork, GKE or managed instance groups of GPU machines, compute
+reservations, and Classic VPN tunnels."""
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.cloud import CloudProvider
+from components.gcp.compute import InstanceCluster, KubernetesCluster, Reservation
+from components.gcp.network import SiteNetwork
+from components.gcp.vpn import LinkEnd, VpnGateway
+
+
+def site_options(ctx) -> pulumi.ResourceOptions:
+    """One provider per site, for its project and region."""
+    provider = gcp.Provider(f"{ctx.name}-gcp", project=ctx.site.project, region=ctx.site.region)
+    return pulumi.ResourceOptions(providers=[provider])
+
+
+PROVIDER = CloudProvider("gcp", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd,
+                         site_options)

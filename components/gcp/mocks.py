@@ -1,0 +1,10 @@
+"""What GCP computes that the components read, for rendering under mocks."""
+
+from __future__ import annotations
+
+from components.base import MockAnswers, documentation_ip
+
+MOCKS = MockAnswers(outputs={
+    "gcp": lambda name, inputs: {"selfLink": f"mock/{name}", "selfLinkUnique": f"mock/{name}?uniqueId=1"},
+    "gcp:compute/address:Address": lambda name, inputs: {"address": documentation_ip(name, "192.0.2")},
+})

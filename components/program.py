@@ -1,0 +1,142 @@
+"""The Pulumi program: a validated plan in, its components out.
+
+Used as the root Pulumi.yaml program (components/__main__.py), as the CLI's inline Automation API
+program and, under mocks, by `capacity resources`. Each provider's package (and so its cloud SDK)
+is imported only when the plan has a site of that provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass, replace
+from types import ModuleType
+
+import pulumi
+
+from capacity.plan import LoadedPlan
+from capacity.providers import spec
+from components import naming
+from components.base import ClusterContext, Component, LeaseContext, LinkContext, Provider, SiteContext
+from components.linkkey import PresharedKey
+
+
+class MissingProvider(Exception):
+    """A plan names a provider that has no components package."""
+
+
+def package(name: str) -> ModuleType:
+    """The package `components/<name>/`, imported on first use."""
+    try:
+        return importlib.import_module(f"components.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"components.{name}", "components"):
+            raise
+        raise MissingProvider(f"no Pulumi components for provider '{name}' (components/{name}/ is missing)") from None
+
+
+def provider(name: str) -> Provider:
+    """The `PROVIDER` of `components/<name>/`."""
+    found = getattr(package(name), "PROVIDER", None)
+    if found is None:
+        raise MissingProvider(f"components/{name}/ defines no PROVIDER")
+    return found
+
+
+@dataclass
+class _Site:
+    ctx: SiteContext
+    provider: Provider
+    network: Component
+    gateway: Component | None = None
+
+
+def build(loaded: LoadedPlan, on: dt.date | None = None) -> None:
+    """Declare every component of the plan. `on` is the day of the deployment (today by default):
+    it decides which leases are in force and so hold their nodes."""
+    day = on or dt.date.today()
+    pulumi.runtime.register_stack_transformation(without_type_aliases)
+    providers = {name: provider(name) for name in sorted(loaded.providers())}
+    sites = {name: _site(loaded, name, providers[site.provider]) for name, site in loaded.plan.sites.items()}
+    clusters, leases = {}, {}
+    for name in loaded.plan.clusters:
+        clusters[name], leases_here = _cluster(loaded, name, sites[loaded.plan.clusters[name].site], day)
+        leases.update(leases_here)
+    for link in loaded.plan.links:
+        _link(loaded, link.between, link.name, sites)
+    pulumi.export("plan", loaded.name)
+    pulumi.export("clusters", clusters)
+    pulumi.export("leases", leases)
+
+
+def without_type_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Drop the aliases cloud SDKs add for their resources' former type tokens (azure-native adds up
+    to a hundred per resource, one per old API version). They only matter to stacks created with
+    those old types, which ours never were, and resolving each costs several Outputs."""
+    aliases = args.opts.aliases
+    if not aliases:
+        return None
+    kept = [a for a in aliases if not (isinstance(a, pulumi.Alias) and a.type_ is not ...
+                                       and a.name is ... and a.parent is ... and a.stack is ... and a.project is ...)]
+    if len(kept) == len(aliases):
+        return None
+    args.opts.aliases = kept or None
+    return pulumi.ResourceTransformationResult(args.props, args.opts)
+
+
+def _site(loaded: LoadedPlan, name: str, provider: Provider) -> _Site:
+    site = loaded.plan.sites[name]
+    ctx = SiteContext(plan=loaded.name, name=name, site=site,
+                      tags=naming.tags(site.provider, loaded.plan.metadata.labels, plan=loaded.name, site=name))
+    ctx = replace(ctx, opts=provider.options(ctx))
+    return _Site(ctx, provider, provider.network(ctx))
+
+
+def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[dict, dict]:
+    """The cluster, its reservation and its lease pools; their outputs for the stack's exports."""
+    cluster = loaded.plan.clusters[name]
+    entry = loaded.types[name]
+    current = {n: lease for n, lease in loaded.leases_on(name).items() if lease.end > day}
+    in_force = {n for n, lease in current.items() if lease.start <= day}
+    ctx = ClusterContext(
+        site=site.ctx, name=name, cluster=cluster, instance_type=entry,
+        tags=_tags(loaded, site.ctx, cluster=name),
+        leased_nodes=sum(-(-current[n].gpus // entry.gpus) for n in in_force
+                         if current[n].isolation == "dedicated-nodes"),
+        quotas={n: lease for n, lease in current.items() if lease.isolation == "shared-quota"},
+        day=day,
+    )
+    reservation = site.provider.reservation(ctx, site.network)
+    component = site.provider.cluster(ctx, site.network, reservation)
+    exported = {}
+    for lease_name, lease in current.items():
+        lease_ctx = LeaseContext(cluster=ctx, name=lease_name, lease=lease, in_force=lease_name in in_force,
+                                 tags=_tags(loaded, site.ctx, cluster=name, lease=lease_name, tenant=lease.tenant))
+        pool = site.provider.lease_pool(lease_ctx, component)
+        exported[lease_name] = {"tenant": lease.tenant, "cluster": name, "isolation": lease.isolation,
+                                "in_force": lease_ctx.in_force, "nodes": lease_ctx.nodes, "pool_id": pool.pool_id}
+    summary = {"site": site.ctx.name, "provider": site.ctx.provider, "instance_type": entry.instance_type,
+               "nodes": cluster.nodes, "shared_nodes": ctx.shared_nodes, "cluster_id": component.cluster_id,
+               "reservation_id": reservation.reservation_id if reservation else None}
+    return summary, exported
+
+
+def _link(loaded: LoadedPlan, between: tuple[str, str], name: str, sites: dict[str, _Site]) -> None:
+    """A VPN between two sites. An end whose address exists only once its connection does (AWS)
+    is built first, towards the peer's gateway; the peer then points at that end's address."""
+    first, second = (sites[s] for s in between)
+    if spec(second.ctx.provider).link_address_from_connection:
+        first, second = second, first
+    for site in (first, second):
+        if site.gateway is None:
+            site.gateway = site.provider.vpn_gateway(site.ctx, site.network)
+    psk = PresharedKey(f"{name}-psk").secret_key
+    address = second.gateway.public_ip
+    for here, peer in ((first, second), (second, first)):
+        ctx = LinkContext(site=here.ctx, peer=peer.ctx, name=name, tags=_tags(loaded, here.ctx, link=name))
+        end = here.provider.link_end(ctx, here.network, here.gateway, address, str(peer.ctx.site.network.cidr), psk)
+        address = end.outside_address
+
+
+def _tags(loaded: LoadedPlan, site: SiteContext, **parts: str) -> dict[str, str]:
+    return naming.tags(site.provider, loaded.plan.metadata.labels, plan=loaded.name, site=site.name, **parts)

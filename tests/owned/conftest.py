@@ -1,0 +1,54 @@
+"""Fixtures for owned-site tests: a private state dir and small inventories built row by row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from capacity.inventory import Inventory, db_path, import_file
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch) -> Path:
+    """Every test gets its own CAPACITY_STATE_DIR; nothing lands in the repository."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("CAPACITY_STATE_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def write_file(tmp_path: Path):
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def racks_csv(layout: dict[str, int], model: str = "hgx-h100", prefix: str = "N") -> str:
+    """A CSV inventory: {rack: node count}; serials <prefix>-<rack>-<n>."""
+    lines = ["serial,rack,model"]
+    for rack, count in layout.items():
+        lines += [f"{prefix}-{rack}-{n:02d},{rack},{model}" for n in range(1, count + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def site(write_file):
+    """site(layout, name='lab-1', model=...) -> an open Inventory holding those racks (all free)."""
+    opened: list[Inventory] = []
+
+    def make(layout: dict[str, int], name: str = "lab-1", model: str = "hgx-h100") -> Inventory:
+        path = write_file(f"{name}-{model}.csv", racks_csv(layout, model, prefix=model.split("-")[-1].upper()))
+        import_file(path, name)
+        inv = Inventory(db_path(name), name)
+        opened.append(inv)
+        return inv
+
+    yield make
+    for inv in opened:
+        inv.close()
