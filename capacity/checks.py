@@ -62,6 +62,12 @@ def _sites(c: Checker) -> None:
 
 
 def _networks(c: Checker) -> None:
+    for name, site in c.plan.sites.items():
+        longest = spec(site.provider).longest_prefix(site)
+        if site.network.cidr.prefixlen > longest:
+            c.report(("sites", name, "network", "cidr"),
+                     f"{site.network.cidr} is too small for the subnets of a {spec(site.provider).title} site, "
+                     f"which needs a /{longest} or larger. To fix: widen the network.")
     ranked = sorted((site.network.cidr, name) for name, site in c.plan.sites.items())
     widest: tuple | None = None  # the earlier network reaching furthest
     for cidr, name in ranked:

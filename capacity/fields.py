@@ -54,8 +54,8 @@ def check_cidr(value: Any) -> ipaddress.IPv4Network:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError as exc:
         raise ValueError(f"'{value}' is not a valid IPv4 CIDR ({exc})") from None
-    if network.prefixlen > 28 or network.prefixlen < 8:
-        raise ValueError(f"'{value}' has prefix /{network.prefixlen}; use /8 to /28")
+    if network.prefixlen < 8:
+        raise ValueError(f"'{value}' has prefix /{network.prefixlen}; use /8 or longer")
     return network
 
 
@@ -66,7 +66,7 @@ PlanDate = Annotated[dt.date, BeforeValidator(check_date), Field(description="A 
 Money = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False, description="US dollars, finite and >= 0.")]
 Count = Annotated[StrictInt, Field(gt=0, le=1_000_000)]
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=256)]
-Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(check_cidr), Field(description="An IPv4 CIDR, /8 to /28.")]
+Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(check_cidr), Field(description="An IPv4 CIDR, /8 or longer (each provider sets its smallest).")]
 
 
 class Network(StrictModel):

@@ -29,6 +29,8 @@ class ProviderSpec:
     link_address_from_connection: bool = False
     """Its VPN address exists only once a connection to the peer is made (AWS): it goes first."""
     has_regions: bool = True
+    longest_prefix: Callable[[object], int] = field(default=lambda site: 28)
+    """The smallest site network its components can lay out, as a prefix length (/N or larger)."""
     tags: Callable[[dict[str, str]], dict[str, str]] = field(default=lambda tags: dict(tags))
     missing_credentials: Callable[[], list[str]] = field(default=lambda: [])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Literal, Optional
@@ -30,6 +31,12 @@ def missing_credentials() -> list[str]:
             "or run `aws configure` (writes ~/.aws/credentials)."]
 
 
+def longest_prefix(site: AwsSite) -> int:
+    """A public subnet and one per zone (two by default), each at least a /28."""
+    subnets = len(site.zones or ("a", "b")) + 1
+    return 28 - math.ceil(math.log2(subnets))
+
+
 SPEC = ProviderSpec(
     name="aws",
     title="Amazon Web Services",
@@ -38,6 +45,7 @@ SPEC = ProviderSpec(
     # EC2 Capacity Blocks for ML: 1-14 days in 1-day steps, then up to 182 days in 7-day steps.
     capacity_block_days=(1, 182),
     link_address_from_connection=True,
+    longest_prefix=longest_prefix,
     tags=lambda tags: limited(tags, key_max=128, value_max=256, count_max=50),
     missing_credentials=missing_credentials,
 )

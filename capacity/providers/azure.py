@@ -36,6 +36,8 @@ SPEC = ProviderSpec(
     title="Microsoft Azure",
     site_model=AzureSite,
     reservation_kinds=frozenset({"capacity-reservation"}),
+    # nodes (a /29 at least) beside a gateway subnet (a /27) and a services block of the same size
+    longest_prefix=lambda site: 25,
     reservation_note="Azure has on-demand capacity reservations but no capacity blocks",
     # Azure tag names: 512 characters, no < > % & \ ? /; values 256; 50 tags a resource.
     tags=lambda tags: limited(tags, key_max=512, value_max=256, count_max=50, forbidden="<>%&\\?/"),

@@ -49,6 +49,7 @@ SPEC = ProviderSpec(
     title="Google Cloud",
     site_model=GcpSite,
     reservation_kinds=frozenset({"capacity-reservation"}),
+    longest_prefix=lambda site: 27,  # nodes, services and two pod ranges, each a /29 at least
     reservation_note="GCP reservations are plain compute reservations here; calendar-mode blocks are not modelled",
     tags=gcp_labels,
     missing_credentials=missing_credentials,

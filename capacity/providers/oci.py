@@ -95,6 +95,7 @@ SPEC = ProviderSpec(
     # An IPSec connection's tunnel addresses are assigned by Oracle when it is created, and creating it
     # needs the CPE, i.e. the peer's address: like AWS, this end goes first.
     link_address_from_connection=True,
+    longest_prefix=lambda site: 29,  # a node subnet and a public one, each a /30 at least
     # Free-form tags: keys up to 100 characters without '.' or spaces, values up to 256; 64 tags a resource.
     tags=lambda tags: limited(tags, key_max=100, value_max=256, count_max=64, forbidden=". "),
     missing_credentials=missing_credentials,

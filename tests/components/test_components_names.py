@@ -155,3 +155,26 @@ def test_tags_and_labels_within_limits(longest_names: Rendered):
             inputs.get("nodeLabels") or inputs.get("nodeConfig", {}).get("labels")
         for key, value in (node_labels or {}).items():  # Kubernetes: name part and value at most 63
             assert len(key.rsplit("/", 1)[-1]) <= 63 and len(value) <= 63, (key, value)
+
+
+@pytest.mark.parametrize("provider", ["aws", "azure", "gcp", "oci"])
+def test_the_smallest_network_validation_accepts_is_one_the_components_can_lay_out(provider):
+    """capacity/providers/<p>.py states the smallest site network; components/<p>/ must fit in it,
+    and one size smaller must be refused by validation, not at deploy time."""
+    from capacity.errors import PlanError
+    from capacity.plan import load_text
+    from capacity.providers import spec
+    from components.render import render
+
+    site = {"aws": "provider: aws\n    region: us-east-1",
+            "azure": "provider: azure\n    region: eastus2",
+            "gcp": "provider: gcp\n    region: us-central1\n    project: tiny-project",
+            "oci": "provider: oci\n    region: us-ashburn-1\n"
+                   "    compartment: ocid1.compartment.oc1..aaaaaaaaexamplecompartmenttiny0000000000"}[provider]
+    plan = ("apiVersion: capacity/v1\nkind: CapacityPlan\nmetadata: {name: tiny}\nsites:\n"
+            f"  tiny:\n    {site}\n    network: {{cidr: 10.0.0.0/PREFIX}}\n")
+    longest = spec(provider).longest_prefix(load_text(plan.replace("PREFIX", "16"), "t.yaml").plan.sites["tiny"])
+    rendered = render(load_text(plan.replace("PREFIX", str(longest)), "t.yaml"))
+    assert any(r["type"] == f"capacity:{provider}:SiteNetwork" for r in rendered.resources)
+    with pytest.raises(PlanError, match=f"too small.*/{longest} or larger"):
+        load_text(plan.replace("PREFIX", str(longest + 1)), "t.yaml")

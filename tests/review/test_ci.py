@@ -1,8 +1,12 @@
 """The GitHub Actions workflow and the pre-commit hook: their structure, and their scripts really run.
 
-The review job's shell script is taken out of the workflow and run on a git repository made here,
-with a `capacity` on PATH, so what CI does with added, changed, deleted and invalid plans is tested,
-not only how the YAML looks. actionlint checks the whole file when it is installed.
+The jobs' shell scripts are taken out of the workflow and run on git repositories made here, with
+`capacity`, `python` and a recording `gh` on PATH, so what CI does with added, changed, deleted,
+invalid and oddly named plans, and which comment it updates, is tested, not only how the YAML
+looks. They need no jq: what shell does not do well is in capacity/ci.py, tested here too.
+actionlint checks the workflow and the docs' companion workflow: it is built once into the
+per-user cache with `go install`; without a Go toolchain (or actionlint on PATH) that test skips,
+except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -14,15 +18,23 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from capacity import ci
+from capacity.engine.pulumi_cli import cache_root
+
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github/workflows/capacity-plans.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
+DOCS = ROOT / "docs/ci.md"
 PLANS = Path(__file__).parent / "plans"
+JQ = re.compile(r"(?<![-\w])jq\b")  # the jq program, not `gh api --jq`
+ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint"
+ACTIONLINT_VERSION = "v1.7.12"
 
 
 @pytest.fixture(scope="module")
@@ -71,31 +83,98 @@ def test_deploy_job_one_at_a_time_per_plan(workflow):
     assert runs.index('capacity validate "$PLAN"') < runs.index('capacity up "$PLAN" --yes')
 
 
-def _actionlint() -> str | None:
-    found = shutil.which("actionlint")
-    home = Path.home() / "go" / "bin" / "actionlint"
-    return found or (str(home) if home.is_file() else None)
+def test_no_step_needs_jq(workflow):
+    jobs = workflow["jobs"]
+    runs = [s.get("run", "") for job in jobs.values() for s in job["steps"]]
+    assert not [run for run in runs if JQ.search(run)], "jq is not on our CI machines: use capacity/ci.py"
+    assert "python -m capacity.ci changed-plans" in step(jobs["changed"], "List the plans this push changed")["run"]
+    assert "python -m capacity.ci find-comment" in step(jobs["review"], "Post or update the comments")["run"]
 
 
-@pytest.mark.skipif(_actionlint() is None, reason="actionlint is not installed "
-                    "(go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)")
-def test_actionlint():
-    done = subprocess.run([_actionlint(), "-no-color", str(WORKFLOW)], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
+def actionlint() -> Path:
+    """actionlint at ACTIONLINT_VERSION in the per-user cache, built there by `go install` the first time.
+
+    Without `go` an actionlint on PATH will do; with neither, the test skips, or fails under CI=true."""
+    cached = cache_root() / "actionlint" / ACTIONLINT_VERSION / "actionlint"
+    if cached.is_file() and os.access(cached, os.X_OK):
+        return cached
+    go = shutil.which("go")
+    if go is None:
+        if shutil.which("actionlint"):
+            return Path(shutil.which("actionlint"))
+        why = f"no Go toolchain to build actionlint (go install {ACTIONLINT}@{ACTIONLINT_VERSION}) and none on PATH"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {why}")
+        pytest.skip(why)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    flags = " ".join(f for f in os.environ.get("GOFLAGS", "").split() if not f.startswith("-mod="))
+    with tempfile.TemporaryDirectory(dir=cached.parent) as gobin:  # then renamed: never a half-written binary
+        env = {**os.environ, "GOBIN": gobin, "GOWORK": "off", "GOFLAGS": flags}
+        done = subprocess.run([go, "install", f"{ACTIONLINT}@{ACTIONLINT_VERSION}"], cwd=gobin, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"go install {ACTIONLINT}@{ACTIONLINT_VERSION} failed:\n{done.stderr}"
+        os.replace(Path(gobin) / "actionlint", cached)
+    return cached
+
+
+def companion_workflow() -> str:
+    """The optional fork-comment workflow that docs/ci.md shows (the yaml block after its file name)."""
+    text = DOCS.read_text()
+    start = text.index("```yaml\n# .github/workflows/capacity-plans-comment.yml") + len("```yaml\n")
+    return text[start:text.index("```", start)]
+
+
+def test_actionlint(tmp_path):
+    binary = actionlint()
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    companion = tmp_path / ".github/workflows/capacity-plans-comment.yml"
+    companion.write_text(companion_workflow())
+    for path, cwd in ((WORKFLOW, ROOT), (companion, tmp_path)):
+        done = subprocess.run([str(binary), "-no-color", str(path)], capture_output=True, text=True, cwd=cwd)
+        assert done.returncode == 0, f"{path}:\n{done.stdout}{done.stderr}"
+
+
+def test_companion_workflow_runs_no_pull_request_code():
+    data = yaml.safe_load(companion_workflow())
+    data["on"] = data.pop(True, data.get("on"))
+    assert set(data["on"]) == {"workflow_run"}
+    (job,) = data["jobs"].values()
+    checkout = job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert set(checkout["with"]) == {"persist-credentials", "sparse-checkout"}  # the default branch, not the PR's head
+    script = job["steps"][-1]["run"]
+    assert "python3 -m capacity.ci find-comment" in script and not JQ.search(script)  # gh's own --jq is fine
 
 
 # ------------------------------------------------------------------ the scripts, run for real
 
 
+FAKE_GH = """
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["GH_LOG"], "a") as log:
+    body = next((a[len("body=@"):] for a in args if a.startswith("body=@")), None)
+    log.write(json.dumps({"args": args, "body": open(body).read() if body else None}) + "\\n")
+if "--paginate" in args:
+    sys.stdout.write(open(os.environ["GH_COMMENTS"]).read())
+"""
+
+
 @pytest.fixture
 def capacity_bin(tmp_path: Path) -> Path:
-    """A directory with a `capacity` executable holding validate, diff and report."""
+    """A directory with `capacity` (validate, diff and report), `python` (this one, as setup-python
+    gives) and `gh` (records its calls in $GH_LOG and answers `--paginate` with $GH_COMMENTS)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    shim = bin_dir / "capacity"
-    shim.write_text(f"#!{sys.executable}\nimport sys\nsys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]\n"
-                    "from conftest import review_app\nreview_app()(prog_name='capacity')\n")
-    shim.chmod(0o755)
+    shims = {
+        "capacity": f"#!{sys.executable}\nimport sys\nsys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]\n"
+                    "from conftest import review_app\nreview_app()(prog_name='capacity')\n",
+        "python": f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n',
+        "gh": f"#!{sys.executable}{FAKE_GH}",
+    }
+    for name, text in shims.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
     return bin_dir
 
 
@@ -117,6 +196,7 @@ def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_
     (repo / "stacks/bad.yaml").write_text(hostile)
     (repo / "stacks/gone.yaml").unlink()
     (repo / "stacks/odd name.yaml").write_text("x")
+    (repo / "stacks/x\n::error::forged.yaml").write_text("x")  # printed raw, its 2nd line would be a command
     (repo / "stacks/inventory.csv").write_text("serial\nA1\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the pull request")
@@ -125,7 +205,9 @@ def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_
     done = subprocess.run(["bash", "-c", script], cwd=repo, env=_env(capacity_bin, tmp_path, PR="7"),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "::warning::skipping 'stacks/odd name.yaml'" in done.stdout
+    assert "::warning::skipping 'stacks/odd?name.yaml'" in done.stdout
+    assert "::warning::skipping 'stacks/x???error??forged.yaml'" in done.stdout
+    assert not [line for line in done.stdout.splitlines() if line.startswith("::error::")]
     assert "::error file=stacks/bad.yaml::" in done.stdout
     assert (tmp_path / "output").read_text() == "invalid=1\n"
 
@@ -152,27 +234,133 @@ def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_
     assert all(body in summary for body in comments.values())
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq (on every GitHub runner) is not installed here")
-def test_changed_plans_script(workflow, repo, git, tmp_path):
+def test_changed_plans_script(workflow, repo, git, capacity_bin, tmp_path):
     before = git(repo, "rev-parse", "HEAD").strip()
     (repo / "stacks/plan.yaml").write_text((PLANS / "growth.yaml").read_text())
     (repo / "stacks/other.yaml").write_text((PLANS / "base.yaml").read_text())
     (repo / "stacks/data.csv").write_text("x\n")
+    (repo / "stacks/odd name.yaml").write_text("x")
+    (repo / "stacks/$(touch pwned).yaml").write_text("x")
+    (repo / "stacks/y\n::error::forged.yml").write_text("x")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "push")
     script = step(workflow["jobs"]["changed"], "List the plans this push changed")["run"]
-    for given, expected in ((before, ["stacks/other.yaml", "stacks/plan.yaml"]),
-                            ("0" * 40, ["stacks/other.yaml", "stacks/plan.yaml"])):
+    output = tmp_path / "output"
+
+    def run(given: str) -> list[str]:
+        output.unlink(missing_ok=True)
         done = subprocess.run(["bash", "-c", script], cwd=repo, capture_output=True, text=True,
-                              env={**os.environ, "BEFORE": given, "GITHUB_OUTPUT": str(tmp_path / "out")})
-        assert done.returncode == 0, done.stderr
-        assert sorted(json.loads((repo / "plans.json").read_text())) == expected
-    git(repo, "rm", "-q", "stacks/other.yaml")
-    git(repo, "commit", "-q", "-m", "delete one")
+                              env=_env(capacity_bin, tmp_path, BEFORE=given))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "::warning::skipping 'stacks/odd?name.yaml'" in done.stdout
+        assert "::warning::skipping 'stacks/??touch?pwned?.yaml'" in done.stdout
+        assert "::warning::skipping 'stacks/y???error??forged.yml'" in done.stdout
+        assert not [line for line in done.stdout.splitlines() if line.startswith("::error::")]
+        (line,) = output.read_text().splitlines()
+        assert line.startswith("plans=")
+        return json.loads(line.removeprefix("plans="))
+
+    # the push's own changes; every plan when `before` is no commit here (a new branch: all zeros)
+    assert run(before) == ["stacks/other.yaml", "stacks/plan.yaml"]
+    assert run("0" * 40) == ["stacks/other.yaml", "stacks/plan.yaml"]
+    assert not (repo / "pwned").exists()
+    git(repo, "rm", "-q", "stacks/other.yaml", "stacks/odd name.yaml", "stacks/$(touch pwned).yaml",
+        "stacks/y\n::error::forged.yml")
+    git(repo, "commit", "-q", "-m", "delete some")
     after_delete = git(repo, "rev-parse", "HEAD~1").strip()
-    subprocess.run(["bash", "-c", script], cwd=repo, check=True, capture_output=True,
-                   env={**os.environ, "BEFORE": after_delete, "GITHUB_OUTPUT": str(tmp_path / "out")})
-    assert json.loads((repo / "plans.json").read_text()) == [], "a deleted plan is not deployed"
+    output.unlink()
+    done = subprocess.run(["bash", "-c", script], cwd=repo, check=True, capture_output=True, text=True,
+                          env=_env(capacity_bin, tmp_path, BEFORE=after_delete))
+    assert output.read_text() == "plans=[]\n", "a deleted plan is not deployed"
+    assert "Plans to deploy: []" in done.stdout
+
+
+def test_changed_plans_never_takes_an_option_for_a_commit(repo, git, tmp_path_factory):
+    (repo / "stacks/b.yml").write_text("x")
+    (repo / "stacks/a b.yml").write_text("x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "more")
+    every = (["stacks/b.yml", "stacks/plan.yaml"], ["stacks/a b.yml"])
+    assert ci.changed_plans("--output=/dev/null", repo) == every  # no option given to git: every plan
+    assert ci.changed_plans("HEAD~1", repo) == (["stacks/b.yml"], ["stacks/a b.yml"])
+    assert ci.changed_plans("HEAD", repo) == ([], [])
+    outside = tmp_path_factory.mktemp("not-a-repo")
+    with pytest.raises(ci.CiError, match="`git ls-files` failed: .*not a git repository"):
+        ci.changed_plans("", outside)
+
+
+def _comment(id_: int, login: str, body: str) -> dict:
+    return {"id": id_, "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}, "body": body}
+
+
+def test_post_or_update_the_comments_script(workflow, capacity_bin, tmp_path):
+    """The step's own script, with `gh` recording: it edits the bot's comment for a plan and posts the others."""
+    review = tmp_path / "work/.capacity-review"
+    review.mkdir(parents=True)
+    plan_body = "<!-- capacity-diff: stacks/plan.yaml -->\n### Capacity plan `review`: +512 H100\n"
+    new_body = "<!-- capacity-diff: stacks/new.yaml -->\n### New capacity plan `stacks/new.yaml`\n"
+    (review / "stacks_plan.yaml.md").write_text(plan_body)
+    (review / "stacks_new.yaml.md").write_text(new_body)
+    (review / "pr-number").write_text("7\n")
+    bot = ci.BOT
+    pages = [  # two pages, as `gh api --paginate` prints them: one JSON array after the other
+        [_comment(1, "mallory", new_body + "a human quoting the marker: never edited by the bot"),
+         _comment(2, bot, "<!-- capacity-diff: stacks/plan.yaml.bak -->\nanother plan")],
+        [_comment(42, bot, plan_body.replace("+512", "+256")), _comment(43, bot, plan_body)],
+    ]
+    comments = tmp_path / "comments.json"
+    comments.write_text("\n".join(json.dumps(page, indent=1) for page in pages) + "\n")
+    log = tmp_path / "gh.log"
+    script = step(workflow["jobs"]["review"], "Post or update the comments")["run"]
+    env = _env(capacity_bin, tmp_path, GH_LOG=str(log), GH_COMMENTS=str(comments), GH_TOKEN="t", GH_REPO="o/r", PR="7")
+    done = subprocess.run(["bash", "-c", script], cwd=review.parent, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert calls[0] == {"args": ["api", "--paginate", "repos/o/r/issues/7/comments"], "body": None}
+    writes = sorted((call["args"][2], call["args"][3], call["body"]) for call in calls[1:])
+    assert writes == [("PATCH", "repos/o/r/issues/comments/42", plan_body),
+                      ("POST", "repos/o/r/issues/7/comments", new_body)]
+
+
+def test_find_comment():
+    body = "<!-- capacity-diff: stacks/prod.yaml -->\n### Capacity plan\n"
+    last_page = [_comment(6, ci.BOT, "<!-- capacity-diff: stacks/prod.yaml --> and more\n"),
+                 {"id": 7, "user": None, "body": body},
+                 _comment(8, ci.BOT, body.replace("\n", "\r\n")),
+                 _comment(9, ci.BOT, body)]
+    text = json.dumps([_comment(5, "alice", body)]) + json.dumps([]) + "\n " + json.dumps(last_page)
+    comments = ci.read_pages(text)
+    assert [c["id"] for c in comments] == [5, 6, 7, 8, 9]
+    assert ci.find_comment(comments, body) == 8  # the oldest of the bot's, whatever the line ends
+    assert ci.find_comment(comments, body, author="alice") == 5
+    assert ci.find_comment(comments, "<!-- capacity-diff: stacks/other.yaml -->\n") is None
+    assert ci.read_pages("") == [] and ci.find_comment([], body) is None
+    with pytest.raises(ci.CiError, match="marker line"):
+        ci.find_comment(comments, "### no marker\n")
+    with pytest.raises(ci.CiError, match="marker line"):
+        ci.find_comment(comments, "<!-- capacity-diff: stacks/a b.yaml -->\n")
+    with pytest.raises(ci.CiError, match="not JSON"):
+        ci.read_pages("[1] [")
+    with pytest.raises(ci.CiError, match="JSON arrays"):
+        ci.read_pages('{"message": "Not Found"}')
+
+
+def test_find_comment_command(tmp_path, capsys):
+    comments, body = tmp_path / "comments.json", tmp_path / "body.md"
+    comments.write_text(json.dumps([_comment(11, ci.BOT, "<!-- capacity-diff: stacks/a.yaml -->\nold")]))
+    body.write_text("<!-- capacity-diff: stacks/a.yaml -->\nnew\n")
+    assert ci.main(["find-comment", str(comments), str(body)]) == 0
+    assert capsys.readouterr().out == "11\n"
+    assert ci.main(["find-comment", str(comments), str(body), "--author", "someone"]) == 0
+    assert capsys.readouterr().out == ""
+    body.write_text("no marker\n")
+    assert ci.main(["find-comment", str(comments), str(body)]) == 1
+    assert "error: the comment does not start with a marker line" in capsys.readouterr().err
+    assert ci.main(["find-comment", str(tmp_path / "missing.json"), str(body)]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        ci.main(["find-comment"])
+    assert exit_.value.code == 2
 
 
 # ------------------------------------------------------------------ pre-commit
