@@ -22,17 +22,12 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich would double the start-up time of --help
 )
 
-PLAN = "Plans"
-app.command(rich_help_panel=PLAN)(plan.validate)
-app.command(rich_help_panel=PLAN)(plan.schema)
-app.command(rich_help_panel=PLAN)(catalog.catalog)
-app.command(rich_help_panel=PLAN)(resources.resources)
-app.command(rich_help_panel="Reviews")(review.diff)
-app.command(rich_help_panel="Reviews")(review.report)
-for command in deploy.COMMANDS:  # preview, up, refresh, destroy, status, stacks
-    app.command(rich_help_panel="Deploy")(command)
-app.add_typer(engine.app, rich_help_panel="Deploy")
-app.add_typer(inventory.app, name="inventory", rich_help_panel="Owned data centers")
+# Plans, reviews, deploys, owned data centers: in the order of --help.
+for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
+                *deploy.COMMANDS):
+    app.command()(command)
+app.add_typer(engine.app)
+app.add_typer(inventory.app, name="inventory")
 
 
 def run() -> None:

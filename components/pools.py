@@ -57,6 +57,29 @@ def lease_pool(ctx: LeaseContext) -> PoolSpec:
                     ctx.tags)
 
 
+class InstanceCluster(Component):
+    """`orchestrator: none`: the cluster is its shared pool of GPU instances, and dedicated leases get
+    pools of their own. A provider's subclass names its PROVIDER and builds one pool in `pool`."""
+
+    KIND = "GpuCluster"
+    PROVIDER = ""
+
+    cluster_id: pulumi.Output[str]
+    shared_pool_id: pulumi.Output[str]
+
+    def __init__(self, ctx: ClusterContext, network: Component, reservation: Component | None) -> None:
+        super().__init__(self.PROVIDER, ctx.name, ctx.opts)
+        self.ctx, self.network, self.reservation = ctx, network, reservation
+        shared = self.pool(shared_pool(ctx), parent=self)
+        self.cluster_id = shared.id
+        self.shared_pool_id = shared.id
+        self.register_outputs({"cluster_id": shared.id, "shared_pool_id": shared.id,
+                               "shared_nodes": ctx.shared_nodes})
+
+    def pool(self, spec: PoolSpec, parent: pulumi.Resource) -> Any:
+        raise NotImplementedError
+
+
 class LeasePool(Component):
     """A lease's capacity: its own pool (dedicated-nodes) or its quota on the shared pool (shared-quota)."""
 

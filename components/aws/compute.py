@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.aws.network import SiteNetwork
 from components.base import ClusterContext, Component
 from components.naming import fit
+from components import pools
 from components.pools import PoolSpec, shared_pool
 
 KUBERNETES_VERSION = "1.33"
@@ -171,22 +172,10 @@ class KubernetesCluster(Component):
             tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
 
 
-class InstanceCluster(Component):
+class InstanceCluster(pools.InstanceCluster):
     """No orchestrator: the GPU instances themselves, from a launch template in auto scaling groups."""
 
-    KIND = "GpuCluster"
-
-    cluster_id: pulumi.Output[str]
-    shared_pool_id: pulumi.Output[str]
-
-    def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
-        super().__init__("aws", ctx.name, ctx.opts)
-        self.ctx, self.network, self.reservation = ctx, network, reservation
-        shared = self.pool(shared_pool(ctx), parent=self)
-        self.cluster_id = shared.id
-        self.shared_pool_id = shared.id
-        self.register_outputs({"cluster_id": shared.id, "shared_pool_id": shared.id,
-                               "shared_nodes": ctx.shared_nodes})
+    PROVIDER = "aws"
 
     def pool(self, spec: PoolSpec, parent: pulumi.Resource) -> aws.autoscaling.Group:
         arch = "arm64" if _arm(self.ctx) else "x86_64"

@@ -3,6 +3,7 @@ when the cluster has no orchestrator."""
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import pulumi
@@ -11,6 +12,7 @@ from pulumi_azure_native import authorization, compute, containerservice
 from components.azure.network import SiteNetwork
 from components.base import ClusterContext, Component
 from components.naming import compact, fit
+from components import pools
 from components.pools import PoolSpec, shared_pool
 
 KUBERNETES_VERSION = "1.33"
@@ -119,23 +121,14 @@ def ssh_public_key(cluster: str) -> str:
     return key
 
 
-class InstanceCluster(Component):
+class InstanceCluster(pools.InstanceCluster):
     """No orchestrator: VM scale sets of the GPU VM size, one shared and one per dedicated lease."""
 
-    KIND = "GpuCluster"
+    PROVIDER = "azure"
 
-    cluster_id: pulumi.Output[str]
-    shared_pool_id: pulumi.Output[str]
-
-    def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
-        super().__init__("azure", ctx.name, ctx.opts)
-        self.ctx, self.network, self.reservation = ctx, network, reservation
-        self.ssh_key = ssh_public_key(ctx.name)
-        shared = self.pool(shared_pool(ctx), parent=self)
-        self.cluster_id = shared.id
-        self.shared_pool_id = shared.id
-        self.register_outputs({"cluster_id": shared.id, "shared_pool_id": shared.id,
-                               "shared_nodes": ctx.shared_nodes})
+    @functools.cached_property
+    def ssh_key(self) -> str:
+        return ssh_public_key(self.ctx.name)
 
     def pool(self, spec: PoolSpec, parent: pulumi.Resource) -> compute.VirtualMachineScaleSet:
         ctx = self.ctx

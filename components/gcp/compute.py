@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 from components.base import ClusterContext, Component
 from components.gcp.network import NAME, SiteNetwork
 from components.naming import fit
+from components import pools
 from components.pools import PoolSpec, shared_pool
 
 GKE_NAME = 40
@@ -123,23 +124,11 @@ class KubernetesCluster(Component):
             node_config=config, placement_policy=placement, opts=pulumi.ResourceOptions(parent=parent))
 
 
-class InstanceCluster(Component):
+class InstanceCluster(pools.InstanceCluster):
     """No orchestrator: zonal managed instance groups of the GPU machine type, each from its own
     instance template (so each pool's instances carry its labels)."""
 
-    KIND = "GpuCluster"
-
-    cluster_id: pulumi.Output[str]
-    shared_pool_id: pulumi.Output[str]
-
-    def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
-        super().__init__("gcp", ctx.name, ctx.opts)
-        self.ctx, self.network, self.reservation = ctx, network, reservation
-        shared = self.pool(shared_pool(ctx), parent=self)
-        self.cluster_id = shared.id
-        self.shared_pool_id = shared.id
-        self.register_outputs({"cluster_id": shared.id, "shared_pool_id": shared.id,
-                               "shared_nodes": ctx.shared_nodes})
+    PROVIDER = "gcp"
 
     def pool(self, spec: PoolSpec, parent: pulumi.Resource) -> gcp.compute.InstanceGroupManager:
         ctx, network, reservation = self.ctx, self.network, self.reservation
