@@ -80,7 +80,7 @@ def _run(program: Callable[[], None], stack: str, config: dict[str, str], answer
     set_all_config(config)
     mocks.set_mocks(answers, project=PROJECT, stack=stack, preview=False, logger=log, monitor=monitor)
     _sync_await(run_pulumi_func(program))
-    return Rendering(monitor.ordered(), log.warnings)
+    return Rendering(monitor.ordered(), sorted(log.warnings))  # warnings arrive in task order
 
 
 def _plain(value: Any) -> Any:
