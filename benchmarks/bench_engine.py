@@ -6,8 +6,9 @@ For owned plans of 100 and 1,000 nodes with 10 and 100 leases, in one run:
 - bare: a new process running a minimal Automation API program that registers the same dynamic
   resources (the owned NodeAllocation and LeasePool, same inputs), with the same Pulumi CLI, the
   same kind of file backend and its own fresh inventory. No components, checks or progress;
-- components, no CLI: capacity's own program (components + dynamic resources) run by the same
-  bare script, which separates the cost of the components from that of the CLI and engine layer.
+- components, no CLI: capacity's own program (components + dynamic resources, wrapped as the CLI
+  runs it: `capacity.engine.stack.lean`) run by the same bare script, which separates the cost of
+  the components from that of the CLI (start-up, checks, stack handling, progress).
 
 The ratio capacity/bare is our overhead; the target is at most 1.2. Usage:
 
@@ -25,7 +26,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,11 +87,7 @@ BARE = textwrap.dedent('''
     if not db_path(site_name).exists():
         import_file(Path(plan_path).parent / site.inventory, site_name, loaded.catalog)
 
-    def program():
-        if shape == "components":  # the same program as capacity's, without capacity's CLI and engine layer
-            from components.program import build
-            build(loaded)
-            return
+    def dynamic_resources():
         stack = pulumi.get_stack()
         allocations = {}
         for name, cluster in loaded.plan.clusters.items():
@@ -103,6 +99,12 @@ BARE = textwrap.dedent('''
                 db=str(db_path(site_name)), site=site_name, pool=f"{stack}/{name}",
                 allocation=allocations[lease.cluster].allocation, lease=name, tenant=lease.tenant,
                 isolation=lease.isolation, gpus_leased=lease.gpus, count=-(-lease.gpus // 8)))
+
+    program = dynamic_resources
+    if shape == "components":  # capacity's program as its CLI runs it, without the CLI and its engine layer
+        from capacity.engine.stack import lean
+        from components.program import build
+        program = lean(lambda: build(loaded))
 
     cmd = auto.PulumiCommand(root=root)
     work = Path(".bare-ws"); work.mkdir(exist_ok=True); Path(".bare-state").mkdir(exist_ok=True)
@@ -205,7 +207,8 @@ def main() -> None:
             print(f"| {r['nodes']} | {r['leases']} | {verb} | {ours:.2f} | {bare:.2f} | {ours / bare:.2f} | "
                   f"{comp:.2f} | {ours / comp:.2f} |")
     print("\nbare: the same dynamic resources registered directly with the Automation API. components, no "
-          "CLI: capacity's own Pulumi program (components.program.build) run by a bare Automation API script.")
+          "CLI: capacity's own Pulumi program (components.program.build, as the CLI runs it) run by a bare "
+          "Automation API script.")
 
 
 if __name__ == "__main__":

@@ -166,8 +166,10 @@ def _has_changes(summary: dict[str, int]) -> bool:
 
 
 def _dangers(pstack, loaded, steps) -> list:
-    from capacity.engine.safety import active_leases, dangers, parent_map
+    from capacity.engine.safety import DANGEROUS_OPS, active_leases, dangers, parent_map
 
+    if not any(step.op in DANGEROUS_OPS for step in steps):
+        return []  # nothing deleted or replaced: no need to read the state
     deployment = pstack.deployment()
     deployed = pstack.outputs()
     deployed_leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}

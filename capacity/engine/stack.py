@@ -20,6 +20,7 @@ pulumi is imported inside functions only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -28,10 +29,12 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
 from capacity.engine.errors import EngineError
@@ -202,18 +205,27 @@ def _make_command(cli: PulumiCli, echo: Echo):
 # --- the program ----------------------------------------------------------------------------
 
 
-def lean(program: Callable[[], None]) -> Callable[[], None]:
-    """The inline program, recording only the declaring frame of each resource in the state.
+def lean(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """The inline program, without the SDK's per-resource overhead that nobody reads.
 
-    The SDK sends the whole Python stack of every resource registration, and the file backend
-    rewrites the full state after every step: on a 1,000-node plan those stacks are over half of
-    the state and ~20% of the time of an `up`. The first frame (the source position Pulumi shows
-    in its messages) is kept. CAPACITY_FULL_STACK_TRACES=1 keeps them all."""
+    - Stack traces: the SDK sends the whole Python stack of every resource registration, and the
+      file backend rewrites the full state after every step: on a 1,000-node plan those stacks
+      would be over half of the state. Only the source position (the line that declared the
+      resource) is sent, found without formatting the stack. CAPACITY_FULL_STACK_TRACES=1 sends
+      the stacks.
+    - Debug messages: the SDK logs about five per resource to the engine, which streams each one
+      back to our progress display as an event, only to be dropped there. They are not sent unless
+      CAPACITY_DEBUG=1.
+    - The end of the program: the SDK then awaits the registrations' RPCs one by one, but only
+      those already started; if none has, it falls back to waiting on every pending output again
+      after each step (quadratic: ~1 s of CPU on a 1,000-node plan). Yielding once starts them."""
 
-    def run() -> None:
-        _trim_stack_traces()
+    async def run() -> None:
         program()
+        await asyncio.sleep(0)
 
+    _trim_stack_traces()  # before the run: the stack resource is registered before the program
+    _mute_debug_messages()
     return run
 
 
@@ -225,16 +237,46 @@ def _trim_stack_traces() -> None:
         from pulumi.runtime.proto import source_pb2
     except ImportError:  # pragma: no cover - an SDK without source positions: nothing to trim
         return
-    full = getattr(sdk_resource, "_get_stack_trace", None)
-    if full is None or getattr(full, "_capacity_trimmed", False):
+    used = ("_get_stack_trace", "_get_source_position", "_get_source_position_for_frame")
+    if not all(hasattr(sdk_resource, name) for name in used):
+        return  # an SDK that works otherwise: leave it alone
+    if getattr(sdk_resource._get_stack_trace, "_capacity_trimmed", False):
+        return
+    position = sdk_resource._get_source_position_for_frame
+
+    def no_stack_trace():
+        return source_pb2.StackTrace()
+
+    def declaring_position(_trace):
+        # As the SDK does: above the third `__init__` (Resource, Custom/ComponentResource, the
+        # resource's own class) is the code that declared the resource.
+        frame, inits = sys._getframe(1), 0
+        while frame is not None and inits < 3:
+            inits += frame.f_code.co_name == "__init__"
+            frame = frame.f_back
+        if frame is None:
+            return None
+        return position(traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name,
+                                               lookup_line=False))
+
+    no_stack_trace._capacity_trimmed = True  # type: ignore[attr-defined]
+    sdk_resource._get_stack_trace = no_stack_trace
+    sdk_resource._get_source_position = declaring_position
+
+
+def _mute_debug_messages() -> None:
+    if os.environ.get("CAPACITY_DEBUG"):
+        return
+    from pulumi import log
+
+    if getattr(log.debug, "_capacity_muted", False):
         return
 
-    def first_frame_only():
-        trace = full()
-        return source_pb2.StackTrace(frames=list(trace.frames)[:1])
+    def not_sent(*_args: Any, **_kwargs: Any) -> None:
+        return None
 
-    first_frame_only._capacity_trimmed = True  # type: ignore[attr-defined]
-    sdk_resource._get_stack_trace = first_frame_only
+    not_sent._capacity_muted = True  # type: ignore[attr-defined]
+    log.debug = not_sent
 
 
 # --- the stack ------------------------------------------------------------------------------
@@ -277,7 +319,7 @@ class PlanStack:
     """The stack of one plan: workspace, backend, secrets, and the guarded operations."""
 
     name: str
-    program: Callable[[], None] | None
+    program: Callable[[], Awaitable[None]] | None
     backend: Backend
     state_dir: Path
     cli: PulumiCli
@@ -332,7 +374,9 @@ class PlanStack:
             from pulumi import automation as auto
 
             try:
-                if create:
+                if create and self.backend.local_dir is not None and not self.exists():
+                    self._stack = self._create_new(auto)
+                elif create:
                     self._stack = auto.Stack.create_or_select(self.name, self.workspace)
                 else:
                     self._stack = auto.Stack.select(self.name, self.workspace)
@@ -344,6 +388,14 @@ class PlanStack:
             except auto.errors.CommandError as exc:
                 raise engine_failure(exc, f"opening stack '{self.name}'", self.name) from None
         return self._stack
+
+    def _create_new(self, auto):
+        """A stack the local backend has no state file for: created at once (no `pulumi stack select`
+        run only to fail first); selected if another run created it meanwhile."""
+        try:
+            return auto.Stack.create(self.name, self.workspace)
+        except auto.errors.StackAlreadyExistsError:
+            return auto.Stack.select(self.name, self.workspace)
 
     def exists(self) -> bool:
         if self.backend.local_dir is not None:

@@ -1,5 +1,15 @@
 """The components of an owned data center: its network, its clusters (node allocations from the
-site's inventory) and the lease pools carved out of them."""
+site's inventory) and the lease pools carved out of them.
+
+The file backend rewrites the whole state after every step of an `up`, so what the components
+register is kept small and registered early:
+- identifiers and sizes only: the node lists (`serials`, `racks`, GPUs, kW) are in the state once,
+  on the dynamic resources that hold the nodes, where `capacity status` reads them;
+- values known when the component is declared (the inventory keys of its allocation or pool, which
+  are also the ids of those resources): registered at once, while the state is small, rather than
+  once the nodes are held, when each registration rewrites a large state (a fifth of the time of
+  a 1,000-node `up`). The Python attributes (`cluster_id`, `pool_id`...) stay the resources'
+  outputs, so whatever uses them waits for the nodes."""
 
 from __future__ import annotations
 
@@ -46,18 +56,17 @@ class GpuCluster(Component):
         super().__init__("owned", ctx.name, ctx.opts)
         self.network = network
         self.stack = pulumi.get_stack()
+        key = f"{self.stack}/{ctx.name}"
         self.nodes = NodeAllocation(f"{ctx.name}-nodes", NodeAllocationArgs(
-            db=network.db, site=network.site, allocation=f"{self.stack}/{ctx.name}", stack=self.stack,
+            db=network.db, site=network.site, allocation=key, stack=self.stack,
             cluster=ctx.name, model=ctx.instance_type.instance_type, count=ctx.cluster.nodes,
             budget_kw=network.budget_kw,
         ), self.child())
         self.cluster_id = self.nodes.allocation
-        self.shared_pool_id = self.nodes.allocation.apply(lambda key: f"{key}/shared")
+        self.shared_pool_id = self.nodes.allocation.apply(lambda allocation: f"{allocation}/shared")
         self.serials, self.racks, self.gpus, self.kw = (self.nodes.serials, self.nodes.racks, self.nodes.gpus,
                                                         self.nodes.kw)
-        self.register_outputs({"cluster_id": self.cluster_id, "shared_pool_id": self.shared_pool_id,
-                               "shared_nodes": ctx.shared_nodes, "serials": self.serials, "racks": self.racks,
-                               "gpus": self.gpus, "kw": self.kw})
+        self.register_outputs({"cluster_id": key, "shared_pool_id": f"{key}/shared", "shared_nodes": ctx.shared_nodes})
 
 
 class LeasePool(Component):
@@ -77,13 +86,13 @@ class LeasePool(Component):
         network = cluster.network
         self.tenant = ctx.lease.tenant
         self.nodes = ctx.nodes
+        key = f"{cluster.stack}/{ctx.name}"
         self.pool = PoolResource(f"{ctx.name}-pool", LeasePoolArgs(
-            db=network.db, site=network.site, pool=f"{cluster.stack}/{ctx.name}", allocation=cluster.cluster_id,
+            db=network.db, site=network.site, pool=key, allocation=cluster.cluster_id,
             lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation, gpus_leased=ctx.lease.gpus,
             count=ctx.nodes,
         ), self.child())
         self.pool_id = self.pool.pool
         self.serials, self.racks, self.gpus, self.kw = self.pool.serials, self.pool.racks, self.pool.gpus, self.pool.kw
-        self.register_outputs({"pool_id": self.pool_id, "tenant": self.tenant, "isolation": ctx.lease.isolation,
-                               "nodes": self.nodes, "serials": self.serials, "racks": self.racks,
-                               "gpus": self.gpus, "kw": self.kw, "tags": ctx.tags})
+        self.register_outputs({"pool_id": key, "tenant": self.tenant, "isolation": ctx.lease.isolation,
+                               "nodes": self.nodes})

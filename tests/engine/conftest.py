@@ -70,6 +70,19 @@ def kill_tree(pid: int) -> None:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    # SIGKILL is delivered at once but a process takes a moment to die: until then it is alive
+    # (and, rightly, its lock is not stale).
+    deadline = time.monotonic() + 10
+    while any(_alive(victim) for victim in victims) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def wait_for(predicate, timeout: float = 60, what: str = "a condition") -> None:

@@ -45,12 +45,28 @@ def test_larger_owned_plan_up_status_preview_destroy(capacity, tmp_path):
             assert [n.serial for n in inv.nodes() if n.allocation or n.pool] == []
 
 
-def test_generated_owned_plan_of_the_benchmark(capacity, tmp_path):
+def test_generated_owned_plan_of_the_benchmark(capacity, state, tmp_path):
     plan = _bench().make_owned_plan(tmp_path / "plans", nodes=100, leases=10)
     capacity("up", plan, "--yes")
     status = json.loads(capacity("status", plan, "--format", "json").stdout)
     assert status["gpus"] == 800 and len(status["leases"]) == 10
+    assert sum(len(lease["node_names"]) for lease in status["leases"]) == 50
     capacity("preview", plan, "--detailed-exitcode")
+
+    # What the state holds, kept small because the file backend rewrites it after every step.
+    checkpoint = json.loads((state / "pulumi" / ".pulumi" / "stacks" / "capacity" / "bench.json").read_text())
+    resources = checkpoint["checkpoint"]["latest"]["resources"]
+    assert not [r["urn"] for r in resources if r.get("stackTrace")]
+    owned = [r for r in resources if "owned" in r["type"]]
+    assert len(owned) == 1 + 2 * 1 + 2 * 10  # the site, a cluster and its nodes, ten leases and their pools
+    assert all(r["sourcePosition"].split("#")[0].endswith(("owned/components.py", "owned/providers.py"))
+               for r in owned)
+    components = [r for r in owned if not r["custom"]]
+    assert not [r["urn"] for r in components if {"serials", "racks"} & set(r["outputs"])]  # once, on the nodes
+    holder = {r["parent"]: r for r in owned if r["custom"]}
+    for r in components:  # registered at once, yet the ids of the resources under them
+        if r["type"].endswith(("GpuCluster", "LeasePool")):
+            assert r["outputs"].get("pool_id", r["outputs"].get("cluster_id")) == holder[r["urn"]]["id"]
 
 
 def test_engine_setup_and_info(capacity):

@@ -142,3 +142,12 @@ def test_sigkill_mid_up_then_up_recovers(state, wait_for, kill_tree):
     stack.up()
     assert _probes(state) == ["probe-0", "probe-1"]
     assert _checkpoint(state).get("pending_operations") in (None, [])
+
+
+def test_a_new_stack_is_created_at_once_or_selected_if_another_run_just_made_it(state):
+    first = _open()
+    assert not first.exists()
+    assert first.stack().name == "probe" and first.exists()
+    second = _open()
+    second.exists = lambda: False  # it looked just before the first run created the stack
+    assert second.stack().name == "probe"

@@ -187,6 +187,62 @@ def test_progress_plain_lines_and_json_events():
     assert events[1]["event"] == "summary" and events[1]["changes"] == {"delete": 1}
 
 
+# --- the inline program -------------------------------------------------------------------------
+
+LEAN = textwrap.dedent("""
+    import asyncio, json
+    from pulumi import log
+    from pulumi.runtime import resource as sdk
+    from capacity.engine.stack import lean
+
+    ran = []
+    program = lean(lambda: ran.append(1))
+
+    class Resource:  # the SDK finds the declaring line above the third __init__, as for a real resource
+        def __init__(self):
+            self.position = sdk._get_source_position(sdk._get_stack_trace())
+            self.frames = len(sdk._get_stack_trace().frames)
+
+    class Component(Resource):
+        def __init__(self):
+            super().__init__()
+
+    class Cluster(Component):
+        def __init__(self):
+            super().__init__()
+
+    def declare():
+        return Cluster()  # DECLARED
+
+    asyncio.run(program())
+    found = declare()
+    print(json.dumps({"ran": ran, "frames": found.frames, "uri": found.position.uri, "line": found.position.line,
+                      "muted": getattr(log.debug, "_capacity_muted", False)}))
+""")
+
+
+def _lean(script: Path, env: dict[str, str]) -> dict:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("CAPACITY_DEBUG", "CAPACITY_FULL_STACK_TRACES")}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env={**environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_inline_program_sends_positions_not_stacks_and_no_debug_messages(tmp_path):
+    script = tmp_path / "program.py"
+    script.write_text(LEAN)
+    line = next(i for i, text in enumerate(LEAN.splitlines(), 1) if "# DECLARED" in text)
+    found = _lean(script, {})
+    assert found["ran"] == [1]  # an async program that runs the plan's program once
+    assert found["frames"] == 0 and found["muted"]
+    assert (found["uri"], found["line"]) == (script.as_uri(), line)  # the line that declared it
+
+    kept = _lean(script, {"CAPACITY_DEBUG": "1", "CAPACITY_FULL_STACK_TRACES": "1"})
+    assert kept["frames"] > 1 and not kept["muted"] and (kept["uri"], kept["line"]) == (script.as_uri(), line)
+
+
 # --- commands that must stay light --------------------------------------------------------------
 
 
