@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 from genplan import generate  # noqa: E402
+from timing import best  # noqa: E402
 
 # Runs one command of the review CLI (validate from cli.plan, diff from cli.review) in a fresh process.
 CLI = ("import sys, typer\nfrom cli import plan, review\n"
@@ -50,15 +51,6 @@ def edit_leases(text: str, every: int = 10) -> tuple[str, int]:
         return re.sub(r"price_per_gpu_hour: \S+", "price_per_gpu_hour: 1.23", block)
 
     return re.sub(r"  lease-(\d+):\n(?:    .*\n)+", edit, text), changed
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def run_cli(*args: str) -> None:
