@@ -12,6 +12,7 @@ from typing import Iterable
 
 from capacity.diff import compact_money
 from capacity.economics import Book, ClusterBook, GroupBook, Steps, Window
+from capacity.words import count
 
 # ------------------------------------------------------------------ rows shared by the layouts
 
@@ -59,8 +60,8 @@ def _months(b: Book) -> list[tuple[Window, int, int, float]]:
 
 def _summary(b: Book) -> str:
     t, u = b.total.totals, b.total.usage
-    return (f"{t.gpus:,} GPUs in {len(b.sites)} sites and {len(b.clusters)} clusters; run-rate "
-            f"{compact_money(t.monthly_cost)}/month; {len(b.plan.plan.leases)} leases worth "
+    return (f"{t.gpus:,} GPUs in {count(len(b.sites), 'site')} and {count(len(b.clusters), 'cluster')}; run-rate "
+            f"{compact_money(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
             f"{compact_money(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
             f"utilisation {_pct(u.utilisation)}, revenue {compact_money(u.revenue)}, cost {compact_money(u.cost)}, "
             f"margin {compact_money(u.margin)}.")

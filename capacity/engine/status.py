@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from capacity.engine.safety import type_chain
+from capacity.words import count
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
 
@@ -98,17 +99,13 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     return data
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 def render_text(data: dict[str, Any]) -> str:
     lines = [f"Stack {data['stack']} ({data['backend']})"]
     if not data.get("deployed"):
         lines.append("  not deployed: run `capacity up` on the plan.")
         return "\n".join(lines) + "\n"
-    counts = ", ".join(_count(len(data.get(key, [])), key[:-1]) for key in ("clusters", "leases"))
-    lines.append(f"  {data.get('gpus', 0):,} GPUs in {counts}, {_count(data.get('resources', 0), 'resource')}; "
+    counts = ", ".join(count(len(data.get(key, [])), key[:-1]) for key in ("clusters", "leases"))
+    lines.append(f"  {data.get('gpus', 0):,} GPUs in {counts}, {count(data.get('resources', 0), 'resource')}; "
                  f"last update {data.get('last_update') or 'unknown'}")
     if data.get("pending_operations"):
         lines.append(f"  {data['pending_operations']} operations were interrupted; the next `capacity up` recovers them.")
