@@ -1,8 +1,7 @@
 """Fixtures for the tests that run the real Pulumi engine (no mocks).
 
-`pulumi_cli` finds or installs the pinned CLI once per session (PATH, cache, installer or Go
-build). Without one the engine tests skip, unless CAPACITY_REQUIRE_ENGINE=1 (set by .ci/run),
-which makes that a failure.
+`pulumi_cli` (tests/conftest.py) finds or installs the pinned CLI once per session; without one
+the engine tests skip, unless CAPACITY_REQUIRE_ENGINE=1 (set by .ci/run) makes that a failure.
 """
 
 from __future__ import annotations
@@ -14,19 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def pulumi_cli():
-    from capacity.engine.errors import EngineError
-    from capacity.engine.pulumi_cli import ensure_pulumi
-
-    try:
-        return ensure_pulumi(install=True, echo=lambda m: print(m))
-    except EngineError as exc:
-        if os.environ.get("CAPACITY_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"CAPACITY_REQUIRE_ENGINE=1 but no Pulumi CLI can be had:\n{exc}")
-        pytest.skip(f"no Pulumi CLI can be had here: {exc}")
 
 
 @pytest.fixture

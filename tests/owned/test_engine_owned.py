@@ -7,30 +7,15 @@ Skips only where no Pulumi CLI can be had; CAPACITY_REQUIRE_ENGINE=1 makes that 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
 from capacity.inventory import open_site, prepare_sites
 from capacity.plan import load_plan
 
 ROOT = Path(__file__).parents[2]
 DAY = dt.date(2026, 12, 15)  # acme-pilot (dedicated, 2 nodes) is in force, globex-shared is not yet
-
-
-@pytest.fixture(scope="module")
-def cli():
-    from capacity.engine.errors import EngineError
-    from capacity.engine.pulumi_cli import ensure_pulumi
-
-    try:
-        return ensure_pulumi(install=True, echo=print)
-    except EngineError as exc:
-        if os.environ.get("CAPACITY_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"CAPACITY_REQUIRE_ENGINE=1 but no Pulumi CLI can be had:\n{exc}")
-        pytest.skip(f"no Pulumi CLI can be had here: {exc}")
 
 
 def make_stack(cli, tmp_path: Path, plan: Path):
@@ -60,8 +45,8 @@ def inventory() -> dict[str, tuple]:
         return {n.serial: (n.state, n.allocation, n.pool) for n in inv.nodes()}
 
 
-def test_up_drift_and_destroy_through_the_engine(cli, tmp_path):
-    stack = make_stack(cli, tmp_path, ROOT / "stacks" / "quickstart.yaml")
+def test_up_drift_and_destroy_through_the_engine(pulumi_cli, tmp_path):
+    stack = make_stack(pulumi_cli, tmp_path, ROOT / "stacks" / "quickstart.yaml")
 
     up = stack.up()
     assert up.summary.resource_changes == {"create": 8}
