@@ -10,7 +10,6 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-
 from capacity.inventory import open_site, prepare_sites
 from capacity.plan import load_plan
 
