@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Optional
 
 from pydantic import ValidationError
 
@@ -18,9 +18,6 @@ from capacity.fields import Annotated, Field, StrictModel, Text
 from capacity.yamlsafe import Document, read_file
 
 SHIPPED = Path(__file__).with_name("catalog.yaml")
-
-Provider = Literal["aws", "azure", "gcp", "oci", "owned"]
-
 
 class InstanceTypeEntry(StrictModel):
     provider: Text
