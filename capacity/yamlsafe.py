@@ -133,13 +133,12 @@ def _line(text: str, index: int) -> str:
 
 
 class _Frame:
-    __slots__ = ("container", "path", "key", "key_mark", "size", "anchor", "seen")
+    __slots__ = ("container", "path", "key", "size", "anchor", "seen")
 
     def __init__(self, container, path, anchor):
         self.container = container
         self.path = path
         self.key = None  # pending mapping key; None means "expecting a key"
-        self.key_mark = None
         self.size = 1
         self.anchor = anchor
         self.seen: dict = {}
@@ -238,7 +237,6 @@ class _Builder:
         else:
             frame.seen[key] = mark
         frame.key = key
-        frame.key_mark = mark
         self.doc.keys[frame.path + (key,)] = mark
 
     def attach(self, value: Any, size: int) -> None:
