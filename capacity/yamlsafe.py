@@ -21,6 +21,7 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000  # values after alias expansion
 MAX_DIGITS = 1000
+_TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels; a plan never needs that."
 
 Path_ = tuple  # ("leases", "acme-q1", "gpus")
 
@@ -111,10 +112,14 @@ def parse_text(text: str, file: str) -> Document:
         _Builder(doc, problems).run(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if exc.problem == "exceeded maximum nesting depth":
+            # Newer libyaml scans ahead and stops deep flow nesting before our own count sees it.
+            raise _fail(file, line, column, _TOO_DEEP)
         reason = exc.problem or exc.context or "invalid YAML"
         if mark and "\t" in _line(text, mark.line):
             reason += " (a tab: YAML does not allow tabs for indentation. To fix: indent with spaces)"
-        raise _fail(file, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, f"is not valid YAML: {reason}.")
+        raise _fail(file, line, column, f"is not valid YAML: {reason}.")
     except yaml.YAMLError as exc:
         raise _fail(file, 1, 1, f"is not valid YAML: {exc}.")
     if problems:
@@ -173,7 +178,7 @@ class _Builder:
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             self.check_tag(event, "map" if kind is yaml.MappingStartEvent else "seq")
             if len(self.stack) >= MAX_DEPTH:
-                raise self.error(event.start_mark, f"nests deeper than {MAX_DEPTH} levels; a plan never needs that.")
+                raise self.error(event.start_mark, _TOO_DEEP)
             path = self.child_path(event)
             container: Any = {} if kind is yaml.MappingStartEvent else []
             # a mapping or list is pointed at by its key, where a reader looks for it

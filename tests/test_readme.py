@@ -23,3 +23,11 @@ def test_first_command_deploys_the_quickstart():
     first = _sh_blocks()[0]
     assert "capacity up stacks/quickstart.yaml" in first
     assert (ROOT / "stacks/quickstart.yaml").is_file()
+
+
+def test_both_commands_install_the_tested_versions():
+    for command in _sh_blocks()[:2]:
+        assert "pip install -q -c constraints.txt -e" in command
+    pinned = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert all("==" in line for line in pinned)
+    assert any(line.startswith("pulumi==") for line in pinned)

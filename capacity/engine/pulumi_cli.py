@@ -1,10 +1,10 @@
-"""Find, or make ready, the Pulumi CLI pinned to the Python SDK in use.
+"""Find, or make ready, the Pulumi CLI pinned by `PULUMI_CLI_VERSION`.
 
 The Automation API runs our program in-process and drives the `pulumi` binary, so that binary
 and the `pulumi-resource-pulumi-python` script (the host of our dynamic providers) are all we
 need. `ensure_pulumi()` looks, in order:
 
-1. on PATH: a `pulumi` whose `pulumi version` is the SDK's version;
+1. on PATH: a `pulumi` whose `pulumi version` is `PULUMI_CLI_VERSION`;
 2. in the per-user cache `${CAPACITY_CACHE:-${XDG_CACHE_HOME:-~/.cache}/capacity}/pulumi/v<ver>/bin`;
 3. else installs into that cache, under a file lock so two processes never install at once:
    a. Pulumi's own installer (`PulumiCommand.install`), which needs get.pulumi.com;
@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from capacity.engine.errors import EngineError
+
+# The one place that names the Pulumi CLI we run: the newest whose Go module builds here, never
+# older than the Python SDK in constraints.txt (moving both forward: docs/development.md).
+PULUMI_CLI_VERSION = "3.276.0"
 
 PKG_MODULE = "github.com/pulumi/pulumi/pkg/v3"
 SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3"
@@ -74,8 +78,23 @@ class PulumiCli:
 
 
 def sdk_version() -> str:
-    """The installed Python SDK's version, e.g. '3.259.0'."""
+    """The installed Python SDK's version, e.g. '3.272.0'."""
     return metadata.version("pulumi")
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def check_sdk_not_newer(cli_version: str = PULUMI_CLI_VERSION) -> None:
+    """An SDK newer than the CLI may speak protocol the CLI does not know: refuse it plainly."""
+    sdk = sdk_version()
+    if _as_tuple(sdk) > _as_tuple(cli_version):
+        raise EngineError(
+            f"The installed Pulumi Python SDK v{sdk} is newer than the Pulumi CLI v{cli_version} that "
+            "capacity runs.\nTo fix: install the tested versions (pip install -c constraints.txt ...), "
+            "or raise PULUMI_CLI_VERSION as docs/development.md describes."
+        )
 
 
 def cache_root() -> Path:
@@ -86,7 +105,7 @@ def cache_root() -> Path:
 
 
 def version_dir(version: str | None = None) -> Path:
-    return cache_root() / "pulumi" / f"v{version or sdk_version()}"
+    return cache_root() / "pulumi" / f"v{version or PULUMI_CLI_VERSION}"
 
 
 def pulumi_home() -> Path:
@@ -168,7 +187,7 @@ def _from_path(version: str, echo: Echo) -> PulumiCli | None:
     pulumi = Path(found)
     have = cli_version(pulumi)
     if have != version:
-        echo(f"note: the pulumi on PATH ({pulumi}) is v{have}, not the SDK's v{version}; not using it.")
+        echo(f"note: the pulumi on PATH ({pulumi}) is v{have}, not v{version}; not using it.")
         return None
     if _executable(pulumi.parent / DYNAMIC_PLUGIN) or shutil.which(DYNAMIC_PLUGIN):
         return PulumiCli(bin_dir=pulumi.parent, pulumi=pulumi, version=version, source="path")
@@ -188,7 +207,7 @@ def _from_cache(version: str) -> PulumiCli | None:
 
 def find_pulumi(version: str | None = None, echo: Echo = print_to_stderr) -> PulumiCli | None:
     """A ready CLI on PATH or in the cache, installing nothing (the plugin script aside)."""
-    version = version or sdk_version()
+    version = version or PULUMI_CLI_VERSION
     cli = _from_path(version, echo) or _from_cache(version)
     if cli is not None and not _executable(cli.bin_dir / DYNAMIC_PLUGIN) and not shutil.which(DYNAMIC_PLUGIN):
         _install_dynamic_plugin(cli.bin_dir, version, shutil.which("go"), echo)
@@ -197,7 +216,8 @@ def find_pulumi(version: str | None = None, echo: Echo = print_to_stderr) -> Pul
 
 def ensure_pulumi(install: bool = True, echo: Echo = print_to_stderr, version: str | None = None) -> PulumiCli:
     """The pinned Pulumi CLI, found or installed into the per-user cache; EngineError if impossible."""
-    version = version or sdk_version()
+    version = version or PULUMI_CLI_VERSION
+    check_sdk_not_newer(version)
     cli = find_pulumi(version, echo)
     if cli is not None:
         return cli
@@ -233,7 +253,7 @@ def ensure_pulumi(install: bool = True, echo: Echo = print_to_stderr, version: s
             source = "installer" if way is _via_installer else "go-build"
             return PulumiCli(bin_dir=bin_dir, pulumi=pulumi, version=version, source=source)
     raise EngineError(
-        f"Could not get the Pulumi CLI v{version} (the version of the installed Python SDK). Tried:\n"
+        f"Could not get the Pulumi CLI v{version} (PULUMI_CLI_VERSION). Tried:\n"
         f"- PATH: no `pulumi` reporting v{version}\n"
         f"- cache: nothing usable in {vdir / 'bin'}\n"
         + "\n".join(failures)

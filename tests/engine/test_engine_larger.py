@@ -73,4 +73,7 @@ def test_engine_setup_and_info(capacity):
     result = capacity("engine", "setup")
     assert "Engine check passed" in result.output
     info = json.loads(capacity("engine", "info", "--format", "json").stdout)
-    assert info["cli"]["version"] == info["sdk_version"]
+    from capacity.engine.pulumi_cli import PULUMI_CLI_VERSION, _as_tuple
+
+    assert info["cli"]["version"] == PULUMI_CLI_VERSION
+    assert _as_tuple(info["cli"]["version"]) >= _as_tuple(info["sdk_version"])  # a CLI never older

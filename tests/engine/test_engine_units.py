@@ -99,6 +99,16 @@ def test_a_cli_of_another_version_is_not_used(monkeypatch, tmp_path):
     assert "v3.1.0" in said[0]
 
 
+def test_an_sdk_newer_than_the_cli_is_refused_plainly(monkeypatch):
+    monkeypatch.setattr(pulumi_cli, "sdk_version", lambda: "3.300.0")
+    with pytest.raises(EngineError) as err:
+        pulumi_cli.check_sdk_not_newer("3.276.0")
+    assert "v3.300.0 is newer than the Pulumi CLI v3.276.0" in str(err.value)
+    assert "constraints.txt" in str(err.value)
+    monkeypatch.setattr(pulumi_cli, "sdk_version", lambda: "3.272.0")
+    pulumi_cli.check_sdk_not_newer("3.276.0")  # older SDK, newer CLI: fine
+
+
 def test_engine_env_points_at_our_cli_and_python(tmp_path):
     cli = pulumi_cli.PulumiCli(bin_dir=tmp_path / "bin", pulumi=tmp_path / "bin" / "pulumi", version="3.259.0")
     env = pulumi_cli.engine_env(cli)
