@@ -79,8 +79,11 @@ def _load(plan: str, catalog: Optional[str], fmt: Format = Format.text):
 def _preflight(loaded) -> None:
     """Credentials for every provider the plan uses, checked before the engine starts."""
     from capacity.engine.errors import EngineError
-    from capacity.providers import spec
+    from capacity.providers import missing_sdks, spec
 
+    sdks = missing_sdks(loaded.providers())
+    if sdks:
+        raise EngineError("Cannot deploy: " + "\n".join(sdks))
     missing = [message for name in sorted(loaded.providers()) for message in spec(name).missing_credentials()]
     if missing:
         raise EngineError("Missing cloud credentials (checked before starting the engine):\n  - "

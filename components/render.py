@@ -47,8 +47,12 @@ def render(loaded: LoadedPlan, on: dt.date | None = None) -> Rendering:
     """The resources `components.program.build(loaded, on)` registers. Raises RenderError for a
     plan the components cannot build (the message says why and what to change)."""
     from components.addressing import AddressSpaceTooSmall
+    from capacity.providers import missing_sdks
     from components.program import MissingProvider, build, package
 
+    missing = missing_sdks(loaded.providers())
+    if missing:
+        raise RenderError("\n".join(missing))
     try:
         answers = [mock_answers(package(name)) for name in sorted(loaded.providers())]
         return render_program(lambda: build(loaded, on), stack=loaded.name, answers=answers)

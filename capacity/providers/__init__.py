@@ -8,6 +8,7 @@ here imports a cloud SDK; the Pulumi side lives in `components/<name>/`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,6 +34,16 @@ class ProviderSpec:
     """The smallest site network its components can lay out, as a prefix length (/N or larger)."""
     tags: Callable[[dict[str, str]], dict[str, str]] = field(default=lambda tags: dict(tags))
     missing_credentials: Callable[[], list[str]] = field(default=lambda: [])
+    sdk: str = ""
+    """The Python package of its Pulumi provider (e.g. pulumi_aws), installed by the extra of the
+    provider's name; empty when the core has all it needs."""
+
+    def missing_sdk(self) -> str | None:
+        """Why this provider cannot deploy or render here, with the pip command; None if it can."""
+        if not self.sdk or importlib.util.find_spec(self.sdk) is not None:
+            return None
+        return (f"the plan has {self.title} sites, and its Pulumi SDK ({self.sdk.replace('_', '-')}) is not "
+                f"installed. To fix: pip install 'capacity[{self.name}]' (or 'capacity[all]').")
 
 
 @cache
@@ -48,3 +59,8 @@ def specs() -> dict[str, ProviderSpec]:
 
 def spec(name: str) -> ProviderSpec:
     return specs()[name]
+
+
+def missing_sdks(names) -> list[str]:
+    """One sentence per provider in `names` whose SDK extra is not installed."""
+    return [message for name in sorted(names) if (message := spec(name).missing_sdk())]

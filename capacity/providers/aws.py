@@ -38,6 +38,7 @@ def longest_prefix(site: AwsSite) -> int:
 
 
 SPEC = ProviderSpec(
+    sdk="pulumi_aws",
     name="aws",
     title="Amazon Web Services",
     site_model=AwsSite,

@@ -32,6 +32,7 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    sdk="pulumi_azure_native",
     name="azure",
     title="Microsoft Azure",
     site_model=AzureSite,

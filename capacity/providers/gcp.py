@@ -45,6 +45,7 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    sdk="pulumi_gcp",
     name="gcp",
     title="Google Cloud",
     site_model=GcpSite,

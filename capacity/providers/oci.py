@@ -87,6 +87,7 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    sdk="pulumi_oci",
     name="oci",
     title="Oracle Cloud Infrastructure",
     site_model=OciSite,
