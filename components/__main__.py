@@ -16,6 +16,7 @@ sys.path.insert(0, str(_HERE.parent))
 import pulumi  # noqa: E402
 
 from capacity.errors import PlanError  # noqa: E402
+from capacity.inventory import InventoryError, prepare_sites  # noqa: E402
 from capacity.plan import load_plan  # noqa: E402
 from components.program import build  # noqa: E402
 
@@ -29,6 +30,11 @@ def main() -> None:
     except PlanError as exc:
         problems = "\n".join(str(p) for p in exc.problems)
         raise pulumi.RunError(f"cannot deploy the plan {path}:\n{problems}") from None
+    try:  # owned sites: their inventory files, imported on first use, as `capacity up` does
+        for line in prepare_sites(loaded, _HERE.parent / path):
+            pulumi.log.info(line)
+    except InventoryError as exc:
+        raise pulumi.RunError(str(exc)) from None
     build(loaded)
 
 

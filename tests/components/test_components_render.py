@@ -132,7 +132,8 @@ assert "aws:eks/cluster:Cluster" in types, types
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in
                         ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_oci"))))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    env = dict(os.environ, CAPACITY_STATE_DIR=str(tmp_path / ".capacity"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env).stdout
     loaded = {name.split(".")[0] for name in json.loads(out)}
     assert loaded == {"pulumi_aws"}
 
@@ -150,14 +151,19 @@ def test_link_keys_are_generated_once_and_fit_every_cloud():
     assert PresharedKeyProvider().diff("id", {"key": "a"}, {}).changes is False
 
 
-def test_the_root_program_deploys_the_plan_named_in_stack_config():
-    """components/__main__.py, as `pulumi up` runs it (by path), under the same mocks."""
+def test_the_root_program_deploys_the_plan_named_in_stack_config(tmp_path):
+    """The root program, as `pulumi up` runs it (by path), under the same mocks. Like `capacity up`,
+    it needs an inventory for the owned site: here one imported beforehand."""
+    rows = "".join(f"GB-{n:02d},r{n // 9},gb200-nvl72\n" for n in range(18))
+    (tmp_path / "abilene.csv").write_text("serial,rack,model\n" + rows)
     code = f"""
 import json, runpy
+from capacity.inventory import import_file
 from components.program import package
 from components.render import mock_answers, render_program
+import_file({str(tmp_path / "abilene.csv")!r}, "abilene-1")
 answers = [mock_answers(package(name)) for name in ("aws", "azure", "gcp", "oci", "owned")]
-program = lambda: runpy.run_path({str(ROOT / "components" / "__main__.py")!r}, run_name="__main__")
+program = lambda: runpy.run_path({str(ROOT / "__main__.py")!r}, run_name="__main__")
 for plan in ("stacks/example.yaml", "stacks/nosuch.yaml"):
     try:
         done = render_program(program, config={{"capacity:plan": plan}}, answers=answers)
@@ -165,7 +171,8 @@ for plan in ("stacks/example.yaml", "stacks/nosuch.yaml"):
     except Exception as exc:
         print(json.dumps(str(exc)))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    env = dict(os.environ, CAPACITY_STATE_DIR=str(tmp_path / ".capacity"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env)
     types, missing = (json.loads(line) for line in out.stdout.splitlines())
     assert {"capacity:aws:GpuCluster", "capacity:azure:GpuCluster", "capacity:gcp:GpuCluster",
             "capacity:owned:GpuCluster"} <= set(types)
