@@ -13,11 +13,13 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from capacity.errors import PlanError, Problem
+from capacity.errors import PlanError
 from capacity.fields import Annotated, Field, StrictModel, Text
-from capacity.yamlsafe import Document, read_file
+from capacity.yamlsafe import Document, Kind, read_file
 
 SHIPPED = Path(__file__).with_name("catalog.yaml")
+CATALOG = Kind("catalog", "as_of, sources, regions, instance_types",
+               "list instance types under `instance_types:` (docs/file-formats.md)")
 
 class InstanceTypeEntry(StrictModel):
     provider: Text
@@ -95,12 +97,12 @@ class Catalog:
 
 
 def _entries(doc: Document) -> CatalogFile:
+    from capacity import messages
+
     try:
         return CatalogFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise PlanError(
-            doc.problem(tuple(err["loc"]), err["msg"]) for err in exc.errors()
-        ) from None
+        raise PlanError(messages.problem(doc, err, CatalogFile) for err in exc.errors()) from None
 
 
 def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
@@ -119,19 +121,20 @@ def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
 
 @cache
 def shipped() -> Catalog:
-    return _merge(None, _entries(read_file(SHIPPED)))
+    return _merge(None, _entries(read_file(SHIPPED, kind=CATALOG)))
 
 
 def load_catalog(extra: str | Path | None = None) -> Catalog:
     """The shipped catalog, extended or overridden by `extra` if given."""
     if extra is None:
         return shipped()
-    doc = read_file(extra)
-    catalog = _merge(shipped(), _entries(doc))
+    doc = read_file(extra, kind=CATALOG)
+    data = _entries(doc)
     problems = [
-        Problem(1, 1, "instance_types", f"{t.provider} {t.instance_type} needs kw_per_node (owned hardware)", str(extra))
-        for t in catalog.of("owned") if t.kw_per_node is None
+        doc.problem(("instance_types", index), f"owned hardware needs kw_per_node: {entry.instance_type} has none. "
+                                               "To fix: add the system's power draw per node in kW.")
+        for index, entry in enumerate(data.instance_types) if entry.provider == "owned" and entry.kw_per_node is None
     ]
     if problems:
         raise PlanError(problems)
-    return catalog
+    return _merge(shipped(), data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -15,12 +16,39 @@ from cli import catalog, deploy, engine, inventory, plan, resources, review
 
 app = typer.Typer(
     name="capacity",
-    help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.",
+    help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.\n\n"
+         "A plan argument of - reads the plan from stdin. The asked-for output goes to stdout; errors and "
+         "progress to stderr. Exit codes: 0 success, 1 invalid plan or failed operation, 2 wrong command line. "
+         "Every command and flag: docs/cli.md.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
     rich_markup_mode=None,  # plain help: rich would double the start-up time of --help
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib import metadata
+
+    from capacity.engine.pulumi_cli import PULUMI_CLI_VERSION
+
+    try:
+        sdk = metadata.version("pulumi")
+    except metadata.PackageNotFoundError:
+        sdk = "not installed"
+    sys.stdout.write(f"capacity {metadata.version('capacity')} (Pulumi SDK {sdk}, Pulumi CLI {PULUMI_CLI_VERSION})\n")
+    raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version of capacity and of the Pulumi it uses, and exit.")]
+    = False,
+) -> None:
+    """Global options."""
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import CatalogOption, emit_json, fail, print_problems, say
+from cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
 
 
 class DiffFormat(str, enum.Enum):
@@ -26,7 +26,7 @@ class ReportFormat(str, enum.Enum):
     html = "html"
 
 
-_SOURCE = "A plan file, or REF:PATH read from git (origin/main:stacks/prod.yaml)."
+_SOURCE = "A plan file, REF:PATH read from git (origin/main:stacks/prod.yaml), or - for stdin."
 BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
@@ -43,6 +43,7 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     from capacity.errors import PlanError
     from capacity.gitref import SourceError, load_source
 
+    one_stdin(**sources, **{"--catalog": catalog})
     try:
         cat = load_catalog(catalog)
     except PlanError as exc:
@@ -63,6 +64,8 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
 
 
 def _report_failures(failures: dict, as_json: bool) -> None:
+    from capacity.yamlsafe import shown_name
+
     if as_json:
         errors = []
         for side, (source, problems, message) in failures.items():
@@ -73,10 +76,10 @@ def _report_failures(failures: dict, as_json: bool) -> None:
         return
     for side, (source, problems, message) in failures.items():
         if message:
-            sys.stdout.write(f"{side.upper()} {message}\n")
+            say(f"{side.upper()} {message}")
             continue
         what = "catalog" if side == "catalog" else "plan"
-        sys.stdout.write(f"{side.upper()} {source} is not a valid {what}:\n")
+        say(f"{side.upper()} {shown_name(source)} is not a valid {what}:")
         print_problems(problems)
 
 
@@ -92,9 +95,11 @@ def diff(
     """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
     from capacity import render_diff
     from capacity.diff import diff_plans
+    from capacity.yamlsafe import shown_name
 
     plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
-    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=base, head_label=head)
+    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=shown_name(base),
+                        head_label=shown_name(head))
     if fmt == DiffFormat.json:
         emit_json(result.as_json())
     elif fmt == DiffFormat.markdown:
@@ -120,6 +125,7 @@ def report(
     """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
     from capacity import report as layout
     from capacity.economics import Window, book, default_window
+    from capacity.yamlsafe import shown_name
 
     loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
     default = default_window(loaded)
@@ -131,7 +137,7 @@ def report(
     if fmt == ReportFormat.json:
         import json
 
-        content = json.dumps(layout.as_json(figures, plan), indent=2) + "\n"
+        content = json.dumps(layout.as_json(figures, shown_name(plan)), indent=2) + "\n"
     else:
         content = {ReportFormat.text: layout.text, ReportFormat.markdown: layout.markdown,
                    ReportFormat.html: layout.to_html}[fmt](figures)

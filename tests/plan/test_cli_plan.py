@@ -108,7 +108,7 @@ def test_bad_catalog_file_is_a_clear_error(tmp_path):
     extra.write_text("instance_types:\n  - {provider: aws, instance_type: x, gpus: eight}\n")
     result = runner.invoke(app, ["catalog", "--catalog", str(extra)])
     assert result.exit_code == 1
-    assert f"{extra}:2:" in result.stdout and "Traceback" not in result.output
+    assert f"{extra}:2:" in result.stderr and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("args", [["validate"], ["validate", "a", "b"], ["validate", "x.yaml", "--format", "xml"],
