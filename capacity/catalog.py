@@ -13,7 +13,7 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from capacity.errors import PlanError
+from capacity.errors import PlanError, Problem, did_you_mean
 from capacity.fields import Annotated, Field, StrictModel, Text
 from capacity.yamlsafe import Document, Kind, read_file
 
@@ -130,11 +130,27 @@ def load_catalog(extra: str | Path | None = None) -> Catalog:
         return shipped()
     doc = read_file(extra, kind=CATALOG)
     data = _entries(doc)
-    problems = [
-        doc.problem(("instance_types", index), f"owned hardware needs kw_per_node: {entry.instance_type} has none. "
-                                               "To fix: add the system's power draw per node in kW.")
-        for index, entry in enumerate(data.instance_types) if entry.provider == "owned" and entry.kw_per_node is None
-    ]
+    problems = _file_problems(doc, data)
     if problems:
         raise PlanError(problems)
     return _merge(shipped(), data)
+
+
+def _file_problems(doc: Document, data: CatalogFile) -> list[Problem]:
+    """What the model cannot see in a user's catalog: unknown providers, owned types without power."""
+    from capacity.providers import specs
+
+    known = sorted(specs())
+
+    def unknown(name: str) -> str:
+        return f"unknown provider '{name}'.{did_you_mean(name, known)} Providers: {', '.join(known)}."
+
+    problems = [doc.problem(("regions", name), unknown(name), key=True) for name in data.regions if name not in known]
+    for index, entry in enumerate(data.instance_types):
+        if entry.provider not in known:
+            problems.append(doc.problem(("instance_types", index, "provider"), unknown(entry.provider)))
+        elif entry.provider == "owned" and entry.kw_per_node is None:
+            problems.append(doc.problem(("instance_types", index), f"owned hardware needs kw_per_node: "
+                                        f"{entry.instance_type} has none. To fix: add the system's power draw per "
+                                        "node in kW."))
+    return problems

@@ -22,7 +22,7 @@ def validate(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Catal
         emit_json({"valid": True, "errors": [], "summary": summary})
         return
     sys.stdout.write(
-        f"{plan}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
+        f"{loaded.doc.file}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
         f"{summary['clusters']} clusters, {summary['gpus']:,} GPUs, {summary['leases']} leases, "
         f"{summary['links']} links.\n"
     )

@@ -136,8 +136,10 @@ def _commands():
             yield [name, sub], command.commands[sub]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "stacks/example.yaml"], ["catalog", "--format", "json"],
-                                  ["schema"]])
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"], ["validate", "stacks/example.yaml"],
+                                  ["diff", "stacks/quickstart.yaml", "stacks/example.yaml"],
+                                  ["catalog", "--format", "json"], ["catalog", "--wide", "--region", "eastus"],
+                                  ["schema"], ["schema", "--format", "json"]])
 def test_read_only_commands_never_import_pulumi(args):
     code = (f"import sys\nfrom cli.main import app\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
             "print('MODULES=' + ','.join(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi'))))")
