@@ -44,7 +44,7 @@ def timed(tree: Path, args: list[str], env: dict, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="main")
+    parser.add_argument("--base", default="main", help="the baseline git ref")
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout

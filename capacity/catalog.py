@@ -97,11 +97,11 @@ class Catalog:
 
 
 def _entries(doc: Document) -> CatalogFile:
-    from capacity import messages
-
     try:
         return CatalogFile.model_validate(doc.data)
     except ValidationError as exc:
+        from capacity import messages
+
         raise PlanError(messages.problem(doc, err, CatalogFile) for err in exc.errors()) from None
 
 

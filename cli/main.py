@@ -34,11 +34,8 @@ def _version(value: bool) -> None:
 
     from capacity.engine.pulumi_cli import PULUMI_CLI_VERSION
 
-    try:
-        sdk = metadata.version("pulumi")
-    except metadata.PackageNotFoundError:
-        sdk = "not installed"
-    sys.stdout.write(f"capacity {metadata.version('capacity')} (Pulumi SDK {sdk}, Pulumi CLI {PULUMI_CLI_VERSION})\n")
+    sys.stdout.write(f"capacity {metadata.version('capacity')} (Pulumi SDK {metadata.version('pulumi')}, "
+                     f"Pulumi CLI {PULUMI_CLI_VERSION})\n")
     raise typer.Exit()
 
 
@@ -48,7 +45,8 @@ def main(
                                           help="Show the version of capacity and of the Pulumi it uses, and exit.")]
     = False,
 ) -> None:
-    """Global options."""
+    """The options before any command (--version, shell completion)."""
+
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,

@@ -229,6 +229,8 @@ def test_no_color_means_no_escape_codes_on_a_terminal(args, tmp_path):
     assert "\x1b[" in styled  # the check below can fail: without NO_COLOR there are escape codes
     plain = on_a_terminal(*args, env={**env, "NO_COLOR": "1"})
     assert "\x1b" not in plain and ("hgx-h100" in plain)
+    if args == ["catalog"]:  # on a terminal too, the catalog fits 80 columns
+        assert max(len(line) for line in plain.splitlines()) <= 80 and "Standard_ND128isr_NDR_GB200_v6" in plain
 
 
 def test_no_color_makes_engine_progress_plain(monkeypatch):

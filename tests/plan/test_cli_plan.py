@@ -146,3 +146,13 @@ def test_read_only_commands_never_import_pulumi(args):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("MODULES="))
     assert line == "MODULES=", line
+
+
+def test_catalog_file_with_an_unknown_provider_says_which(tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("regions: {aws2: [us-east-1]}\ninstance_types:\n"
+                     "  - {provider: azur, instance_type: x, accelerator: H100, gpus: 8, gpu_memory_gb: 80}\n")
+    result = runner.invoke(app, ["catalog", "--catalog", str(extra)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert f"{extra}:1:11: regions.aws2: unknown provider 'aws2'. Did you mean 'aws'?" in result.stderr
+    assert f"{extra}:3:16: instance_types[0].provider: unknown provider 'azur'. Did you mean 'azure'?" in result.stderr
