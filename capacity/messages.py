@@ -94,10 +94,9 @@ def _sentence(err: dict) -> str:
 
 def _known_keys(loc: tuple, root: type[BaseModel] | None) -> list[str]:
     """The keys the model accepts at `loc` (pydantic's loc, provider tag included)."""
-    if root is None:
-        from capacity.model import Plan as root
+    from capacity.model import Plan
 
-    current: Any = root
+    current: Any = root or Plan
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
