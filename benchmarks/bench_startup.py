@@ -4,8 +4,10 @@ ref (default: main), in one run.
     python benchmarks/bench_startup.py [--base main] [--repeat 10]
 
 Each command runs as a new process, from this checkout and from the baseline's files (extracted
-with `git archive`), with this venv's Python. Prints a markdown table for docs/benchmarks.md;
-each figure is the best of --repeat runs. A command the baseline lacks shows "-".
+with `git archive`), with this venv's Python, the two taking turns so that a busy machine slows
+both alike. Each figure is the process's CPU time (user + system), which a shared machine
+disturbs less than wall time, the best of --repeat runs. Prints a markdown table for
+docs/benchmarks.md. A command the baseline lacks shows "-".
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from timing import best  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = "import sys; sys.argv[0] = 'capacity'; from cli.main import run; run()"
@@ -34,12 +34,19 @@ COMMANDS = [  # (label, arguments, extra environment, the baseline has it)
 ]
 
 
-def timed(tree: Path, args: list[str], env: dict, repeat: int) -> float:
-    def once() -> None:
-        subprocess.run([sys.executable, "-c", SCRIPT, *args], cwd=tree, env={**os.environ, **env},
-                       capture_output=True, check=False)
+def cpu_seconds(command: list[str], cwd: Path, env: dict | None = None) -> float:
+    """User + system CPU time of one run of `command`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
-    return best(once, repeat)
+
+def in_turns(trees: list[Path], args: list[str], env: dict, repeat: int) -> list[float]:
+    """The best time of each tree, running them one after the other, `repeat` rounds."""
+    rounds = [[cpu_seconds([sys.executable, "-c", SCRIPT, *args], tree, env) for tree in trees]
+              for _ in range(repeat)]
+    return [min(column) for column in zip(*rounds)]
 
 
 def main() -> None:
@@ -54,14 +61,14 @@ def main() -> None:
         base = Path(tmp)
         archive = subprocess.run(["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        python = best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=False), args.repeat)
+        python = min(cpu_seconds([sys.executable, "-c", "pass"], ROOT) for _ in range(args.repeat))
         print(f"{platform.node()} {platform.python_version()}, load {os.getloadavg()[0]:.1f}; "
               f"best of {args.repeat}; baseline {args.base} ({base_sha}), this checkout {head.strip()}\n")
-        print(f"| command | baseline s | this checkout s |\n| --- | ---: | ---: |\n"
+        print(f"| command | baseline, CPU s | this checkout, CPU s |\n| --- | ---: | ---: |\n"
               f"| `python -c pass` | {python:.3f} | {python:.3f} |")
         for label, argv, env, in_base in COMMANDS:
-            before = f"{timed(base, argv, env, args.repeat):.3f}" if in_base else "-"
-            print(f"| {label} | {before} | {timed(ROOT, argv, env, args.repeat):.3f} |")
+            figures = [f"{t:.3f}" for t in in_turns([base, ROOT] if in_base else [ROOT], argv, env, args.repeat)]
+            print(f"| {label} | {' | '.join(figures if in_base else ['-', *figures])} |")
 
 
 if __name__ == "__main__":
