@@ -42,21 +42,22 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     from capacity.catalog import load_catalog
     from capacity.errors import PlanError
     from capacity.gitref import SourceError, load_source
+    from capacity.yamlsafe import shown_name
 
     one_stdin(**sources, **{"--catalog": catalog})
     try:
         cat = load_catalog(catalog)
     except PlanError as exc:
-        _report_failures({"catalog": (catalog or "", exc.problems, None)}, as_json)
+        _report_failures({"catalog": (shown_name(catalog or ""), exc.problems, None)}, as_json)
         raise fail(1) from None
     plans, failures = {}, {}
     for side, source in sources.items():
         try:
             plans[side] = load_source(source, cat)
         except PlanError as exc:
-            failures[side] = (source, exc.problems, None)
+            failures[side] = (shown_name(source), exc.problems, None)
         except SourceError as exc:
-            failures[side] = (source, [], str(exc))
+            failures[side] = (shown_name(source), [], str(exc))
     if failures:
         _report_failures(failures, as_json)
         raise fail(1) from None
@@ -64,8 +65,6 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
 
 
 def _report_failures(failures: dict, as_json: bool) -> None:
-    from capacity.yamlsafe import shown_name
-
     if as_json:
         errors = []
         for side, (source, problems, message) in failures.items():
@@ -79,7 +78,7 @@ def _report_failures(failures: dict, as_json: bool) -> None:
             say(f"{side.upper()} {message}")
             continue
         what = "catalog" if side == "catalog" else "plan"
-        say(f"{side.upper()} {shown_name(source)} is not a valid {what}:")
+        say(f"{side.upper()} {source} is not a valid {what}:")
         print_problems(problems)
 
 

@@ -185,7 +185,10 @@ def test_json_output_stays_clean_json(args):
     json.loads(valid.stdout)
     invalid = runner.invoke(app, ["-" if a == "PLAN" else a for a in args] + ["--format", "json"], input=BROKEN)
     assert invalid.exit_code == 1
-    assert json.loads(invalid.stdout)["valid"] is False and invalid.stderr == ""
+    out = json.loads(invalid.stdout)
+    assert out["valid"] is False and invalid.stderr == ""
+    if args[0] == "diff":
+        assert {error["source"] for error in out["errors"]} == {"<stdin>"}
 
 
 def test_schema_format_json_is_the_schema():
