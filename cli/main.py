@@ -14,6 +14,9 @@ import typer
 
 from cli import catalog, deploy, engine, inventory, plan, resources, review
 
+# NO_COLOR: Click's own messages (--install-completion's) have no colour either
+NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}
+
 app = typer.Typer(
     name="capacity",
     help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.\n\n"
@@ -23,7 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,  # plain help: rich would double the start-up time of --help
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], **NO_CLICK_COLOR},
 )
 
 
