@@ -37,8 +37,11 @@ def catalog(
     _check_choice("--provider", provider, sorted({p for p, _ in cat.types}))
     entries = cat.of(provider)
     if region is not None:
-        _check_choice("--region", region, sorted({r for p, names in cat.regions.items()
-                                                  if provider in (None, p) for r in names}))
+        regions = sorted({r for p, names in cat.regions.items() if provider in (None, p) for r in names})
+        if not regions:
+            raise typer.BadParameter(f"{provider} has no regions: its types are offered at every site.",
+                                     param_hint="--region")
+        _check_choice("--region", region, regions)
         entries = [e for e in entries if region in e.regions]
     if fmt == Format.json:
         emit_json([entry.as_json() for entry in entries])

@@ -316,6 +316,8 @@ def test_catalog_unknown_region_is_a_command_line_error():
     result = runner.invoke(app, ["catalog", "--region", "us-east1", "--provider", "aws"])
     assert result.exit_code == 2
     assert "unknown region 'us-east1'. Did you mean 'us-east-1'?" in result.stderr
+    owned = runner.invoke(app, ["catalog", "--region", "us-east-1", "--provider", "owned"])
+    assert owned.exit_code == 2 and "owned has no regions" in owned.stderr
 
 
 def test_catalog_given_as_a_list_is_named_a_catalog(tmp_path):
