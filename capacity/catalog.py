@@ -13,11 +13,13 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from capacity.errors import PlanError, Problem
+from capacity.errors import PlanError, Problem, did_you_mean
 from capacity.fields import Annotated, Field, StrictModel, Text
-from capacity.yamlsafe import Document, read_file
+from capacity.yamlsafe import Document, Kind, read_file
 
 SHIPPED = Path(__file__).with_name("catalog.yaml")
+CATALOG = Kind("catalog", "as_of, sources, regions, instance_types",
+               "list instance types under `instance_types:` (docs/file-formats.md)")
 
 class InstanceTypeEntry(StrictModel):
     provider: Text
@@ -98,9 +100,9 @@ def _entries(doc: Document) -> CatalogFile:
     try:
         return CatalogFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise PlanError(
-            doc.problem(tuple(err["loc"]), err["msg"]) for err in exc.errors()
-        ) from None
+        from capacity import messages
+
+        raise PlanError(messages.problem(doc, err, CatalogFile) for err in exc.errors()) from None
 
 
 def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
@@ -119,19 +121,36 @@ def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
 
 @cache
 def shipped() -> Catalog:
-    return _merge(None, _entries(read_file(SHIPPED)))
+    return _merge(None, _entries(read_file(SHIPPED, kind=CATALOG)))
 
 
 def load_catalog(extra: str | Path | None = None) -> Catalog:
     """The shipped catalog, extended or overridden by `extra` if given."""
     if extra is None:
         return shipped()
-    doc = read_file(extra)
-    catalog = _merge(shipped(), _entries(doc))
-    problems = [
-        Problem(1, 1, "instance_types", f"{t.provider} {t.instance_type} needs kw_per_node (owned hardware)", str(extra))
-        for t in catalog.of("owned") if t.kw_per_node is None
-    ]
+    doc = read_file(extra, kind=CATALOG)
+    data = _entries(doc)
+    problems = _file_problems(doc, data)
     if problems:
         raise PlanError(problems)
-    return catalog
+    return _merge(shipped(), data)
+
+
+def _file_problems(doc: Document, data: CatalogFile) -> list[Problem]:
+    """What the model cannot see in a user's catalog: unknown providers, owned types without power."""
+    from capacity.providers import specs
+
+    known = sorted(specs())
+
+    def unknown(name: str) -> str:
+        return f"unknown provider '{name}'.{did_you_mean(name, known)} Providers: {', '.join(known)}."
+
+    problems = [doc.problem(("regions", name), unknown(name), key=True) for name in data.regions if name not in known]
+    for index, entry in enumerate(data.instance_types):
+        if entry.provider not in known:
+            problems.append(doc.problem(("instance_types", index, "provider"), unknown(entry.provider)))
+        elif entry.provider == "owned" and entry.kw_per_node is None:
+            problems.append(doc.problem(("instance_types", index), f"owned hardware needs kw_per_node: "
+                                        f"{entry.instance_type} has none. To fix: add the system's power draw per "
+                                        "node in kW."))
+    return problems

@@ -16,10 +16,11 @@ class Problem:
     path: str
     message: str
     file: str = ""
+    subject: str = "plan"  # what the file holds: named when a problem is about the whole file
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.file else f"{self.line}:{self.column}"
-        return f"{where}: {self.path or '(plan)'}: {self.message}"
+        return f"{where}: {self.path or f'({self.subject})'}: {self.message}"
 
     def as_json(self) -> dict:
         data = asdict(self)

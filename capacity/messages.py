@@ -15,14 +15,15 @@ from capacity.yamlsafe import Document
 KEY = "[key]"
 
 
-def problem(doc: Document, err: dict) -> Problem:
+def problem(doc: Document, err: dict, root: type[BaseModel] | None = None) -> Problem:
+    """One pydantic error at its line; `root` is the model of the whole file (default: the plan)."""
     loc = _user_loc(err["loc"])
     is_key = bool(loc) and loc[-1] == KEY
     path = loc[:-1] if is_key else loc
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(path[-1])
-        known = _known_keys(err["loc"][:-1])
+        known = _known_keys(err["loc"][:-1], root)
         message = f"unknown key '{key}'.{did_you_mean(key, known)}"
         if known:
             message += f" Known keys here: {', '.join(known)}."
@@ -91,11 +92,11 @@ def _sentence(err: dict) -> str:
     return err["msg"] + "."
 
 
-def _known_keys(loc: tuple) -> list[str]:
+def _known_keys(loc: tuple, root: type[BaseModel] | None) -> list[str]:
     """The keys the model accepts at `loc` (pydantic's loc, provider tag included)."""
     from capacity.model import Plan
 
-    current: Any = Plan
+    current: Any = root or Plan
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000  # values after alias expansion
 MAX_DIGITS = 1000
-_TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels; a plan never needs that."
+_TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels; a {{noun}} never needs that."
 
 Path_ = tuple  # ("leases", "acme-q1", "gpus")
+
+STDIN = "-"  # the file name that means standard input
+STDIN_NAME = "<stdin>"  # and how errors name it
 
 _CORE = "tag:yaml.org,2002:"
 _NULL = {"", "~", "null", "Null", "NULL"}
@@ -36,6 +40,23 @@ for _sign, _mult in (("", 1), ("+", 1), ("-", -1)):
         _SPECIAL_FLOAT[_sign + _inf] = _mult * math.inf
 
 
+@dataclass(frozen=True)
+class Kind:
+    """What a YAML file holds (a plan, a catalog), as its messages name it."""
+
+    noun: str
+    keys: str  # its top-level keys, for "must be a mapping (...)"
+    start: str  # the fix for an empty file
+
+
+PLAN = Kind("plan", "apiVersion, kind, metadata, sites, ...", "start from stacks/quickstart.yaml")
+
+
+def shown_name(path: str | Path) -> str:
+    """The name errors and reports give a file: `<stdin>` for `-`."""
+    return STDIN_NAME if str(path) == STDIN else str(path)
+
+
 @dataclass
 class Document:
     """Parsed YAML plus the line and column of every key and value (1-based)."""
@@ -44,6 +65,7 @@ class Document:
     file: str
     values: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)
+    kind: Kind = PLAN
 
     def locate(self, path: Path_, key: bool = False) -> tuple[int, int]:
         """Position of `path`, or of its nearest ancestor that was written in the file."""
@@ -61,43 +83,58 @@ class Document:
 
     def problem(self, path: Path_, message: str, key: bool = False) -> Problem:
         line, column = self.locate(path, key)
-        return Problem(line, column, join_path(path), message, self.file)
+        return Problem(line, column, join_path(path), message, self.file, self.kind.noun)
 
 
-def _fail(file: str, line: int, column: int, message: str) -> PlanError:
-    return PlanError([Problem(line, column, "", message, file)])
+def _fail(file: str, line: int, column: int, message: str, kind: Kind = PLAN) -> PlanError:
+    return PlanError([Problem(line, column, "", message, file, kind.noun)])
 
 
-def read_file(path: str | Path, shown_as: str | None = None) -> Document:
-    """Read and parse a plan file, refusing anything that is not a small UTF-8 text file."""
-    name = shown_as or str(path)
+def read_file(path: str | Path, shown_as: str | None = None, kind: Kind = PLAN) -> Document:
+    """Read and parse a plan file (`-`: standard input), refusing anything that is not a small
+    UTF-8 text file."""
+    name = shown_as or shown_name(path)
+    if str(path) == STDIN:
+        return parse_bytes(_read_stdin(name, kind), name, kind)
     p = Path(path)
     if not p.exists():
-        raise _fail(name, 1, 1, "no such file. To fix: check the path.")
+        raise _fail(name, 1, 1, "no such file. To fix: check the path.", kind)
     if p.is_dir():
-        raise _fail(name, 1, 1, "is a directory, not a plan file. To fix: name a .yaml file.")
+        raise _fail(name, 1, 1, f"is a directory, not a {kind.noun} file. To fix: name a .yaml file.", kind)
     if not p.is_file():
-        raise _fail(name, 1, 1, "is not a regular file. To fix: name a .yaml file.")
+        raise _fail(name, 1, 1, "is not a regular file. To fix: name a .yaml file.", kind)
     try:
         with p.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise _fail(name, 1, 1, f"cannot be read: {exc.strerror}.") from None
-    return parse_bytes(raw, name)
+        raise _fail(name, 1, 1, f"cannot be read: {exc.strerror}.", kind) from None
+    return parse_bytes(raw, name, kind)
 
 
-def parse_bytes(raw: bytes, file: str) -> Document:
+def _read_stdin(name: str, kind: Kind) -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise _fail(name, 1, 1, "cannot be read: there is no standard input.", kind)
+    try:
+        return stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise _fail(name, 1, 1, f"cannot be read: {exc.strerror}.", kind) from None
+
+
+def parse_bytes(raw: bytes, file: str, kind: Kind = PLAN) -> Document:
     if len(raw) > MAX_BYTES:
-        raise _fail(file, 1, 1, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; plans are refused above that size.")
+        raise _fail(file, 1, 1, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
+                                f"{kind.noun}s are refused above that size.", kind)
     if b"\x00" in raw:
         line, column = _position(raw, raw.index(b"\x00"))
-        raise _fail(file, line, column, "contains binary data (a NUL byte); a plan is a UTF-8 text file.")
+        raise _fail(file, line, column, f"contains binary data (a NUL byte); a {kind.noun} is a UTF-8 text file.", kind)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = _position(raw, exc.start)
-        raise _fail(file, line, column, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}). To fix: save the file as UTF-8.")
-    return parse_text(text.removeprefix("\ufeff"), file)
+        raise _fail(file, line, column,
+                    f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}). To fix: save the file as UTF-8.", kind)
+    return parse_text(text.removeprefix("\ufeff"), file, kind)
 
 
 def _position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -105,8 +142,8 @@ def _position(raw: bytes, offset: int) -> tuple[int, int]:
     return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
 
 
-def parse_text(text: str, file: str) -> Document:
-    doc = Document(None, file)
+def parse_text(text: str, file: str, kind: Kind = PLAN) -> Document:
+    doc = Document(None, file, kind=kind)
     problems: list[Problem] = []
     try:
         _Builder(doc, problems).run(text)
@@ -115,20 +152,20 @@ def parse_text(text: str, file: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if exc.problem == "exceeded maximum nesting depth":
             # Newer libyaml scans ahead and stops deep flow nesting before our own count sees it.
-            raise _fail(file, line, column, _TOO_DEEP)
+            raise _fail(file, line, column, _TOO_DEEP.format(noun=kind.noun), kind)
         reason = exc.problem or exc.context or "invalid YAML"
         if mark and "\t" in _line(text, mark.line):
             reason += " (a tab: YAML does not allow tabs for indentation. To fix: indent with spaces)"
-        raise _fail(file, line, column, f"is not valid YAML: {reason}.")
+        raise _fail(file, line, column, f"is not valid YAML: {reason}.", kind)
     except yaml.YAMLError as exc:
-        raise _fail(file, 1, 1, f"is not valid YAML: {exc}.")
+        raise _fail(file, 1, 1, f"is not valid YAML: {exc}.", kind)
     if problems:
         raise PlanError(problems)
     if doc.data is None:
-        raise _fail(file, 1, 1, "is empty. To fix: start from stacks/quickstart.yaml.")
+        raise _fail(file, 1, 1, f"is empty. To fix: {kind.start}.", kind)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
-        raise _fail(file, 1, 1, f"must be a mapping (apiVersion, kind, metadata, sites, ...), found {kind}.")
+        found = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
+        raise _fail(file, 1, 1, f"must be a mapping ({kind.keys}), found {found}.", kind)
     return doc
 
 
@@ -169,7 +206,7 @@ class _Builder:
             parser.dispose()
 
     def error(self, mark, message: str) -> PlanError:
-        return _fail(self.doc.file, mark.line + 1, mark.column + 1, message)
+        return _fail(self.doc.file, mark.line + 1, mark.column + 1, message, self.doc.kind)
 
     def handle(self, event) -> None:
         kind = type(event)
@@ -178,7 +215,7 @@ class _Builder:
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             self.check_tag(event, "map" if kind is yaml.MappingStartEvent else "seq")
             if len(self.stack) >= MAX_DEPTH:
-                raise self.error(event.start_mark, _TOO_DEEP)
+                raise self.error(event.start_mark, _TOO_DEEP.format(noun=self.doc.kind.noun))
             path = self.child_path(event)
             container: Any = {} if kind is yaml.MappingStartEvent else []
             # a mapping or list is pointed at by its key, where a reader looks for it
@@ -198,7 +235,8 @@ class _Builder:
         elif kind is yaml.DocumentStartEvent:
             self.documents += 1
             if self.documents > 1:
-                raise self.error(event.start_mark, "holds more than one YAML document; a plan is one document.")
+                raise self.error(event.start_mark,
+                                 f"holds more than one YAML document; a {self.doc.kind.noun} is one document.")
 
     def child_path(self, event) -> tuple:
         if not self.stack:
@@ -261,12 +299,15 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!" or tag == _CORE + expected:
             return
-        raise self.error(event.start_mark, f"uses the tag {tag}; tags are not allowed in a plan. To fix: remove it.")
+        raise self.error(event.start_mark, self.no_tags(tag))
+
+    def no_tags(self, tag: str) -> str:
+        return f"uses the tag {tag}; tags are not allowed in a {self.doc.kind.noun}. To fix: remove it."
 
     def scalar(self, event) -> Any:
         tag, value = event.tag, event.value
         if tag is not None and tag != "!" and not tag.startswith(_CORE):
-            raise self.error(event.start_mark, f"uses the tag {tag}; tags are not allowed in a plan. To fix: remove it.")
+            raise self.error(event.start_mark, self.no_tags(tag))
         if tag is not None and tag.startswith(_CORE):
             return self.tagged(event, tag[len(_CORE):])
         if event.style or tag == "!":  # quoted or block scalars are text
@@ -299,5 +340,5 @@ class _Builder:
             if isinstance(value, kinds[name]) and not (name != "bool" and isinstance(value, bool)):
                 return float(value) if name == "float" else value
             raise self.error(event.start_mark, f"'{event.value}' is not a valid !!{name}.")
-        raise self.error(event.start_mark, f"uses the tag !!{name}; tags are not allowed in a plan. To fix: remove it.")
+        raise self.error(event.start_mark, self.no_tags(f"!!{name}"))
 

@@ -23,14 +23,16 @@ from cli.output import CatalogOption, Format, FormatOption, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
-StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack name (default: the plan's metadata.name).")]
+StackOption = Annotated[Optional[str], typer.Option(
+    "--stack", "-s", help="Stack name (default: the plan's metadata.name; docs/state.md).")]
 BackendOption = Annotated[Optional[str], typer.Option(
     "--backend", help="State backend URL: file://DIR, s3://, azblob://, gs:// or Pulumi Cloud "
-                      "(default: PULUMI_BACKEND_URL, else .capacity/pulumi).")]
+                      "(default: PULUMI_BACKEND_URL, else .capacity/pulumi; docs/state.md).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")]
-PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML).", show_default=False)]
-OptionalPlanArg = Annotated[Optional[str], typer.Argument(help="The capacity plan file (YAML); or give --stack.",
-                                                          show_default=False)]
+PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or - to read it from stdin.",
+                                        show_default=False)]
+OptionalPlanArg = Annotated[Optional[str], typer.Argument(
+    help="The capacity plan file (YAML), or - to read it from stdin; or give --stack.", show_default=False)]
 
 
 # --- shared plumbing ------------------------------------------------------------------------

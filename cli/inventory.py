@@ -55,8 +55,8 @@ def import_(
     file: Annotated[str, typer.Argument(help="Inventory file: CSV with a header, or YAML with `nodes:`.",
                                         show_default=False)],
     site: SiteOption,
-    plan: Annotated[Optional[str], typer.Option("--plan", help="Check the site against this plan "
-                                                "(and use its catalog).")] = None,
+    plan: Annotated[Optional[str], typer.Option("--plan", help="Check the site against this plan, or - to read it "
+                                                "from stdin (and use its catalog).")] = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Add the nodes of FILE to the site's inventory (every row checked first; all or nothing)."""
@@ -155,13 +155,14 @@ def _print_site(entry: dict) -> None:
                f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
                f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
     if is_tty():
-        from rich.console import Console
         from rich.table import Table
+
+        from cli.output import console
 
         table = Table(*header, title=f"site {entry['site']}", caption=summary)
         for row in rows:
             table.add_row(*row)
-        Console().print(table)
+        console().print(table)
         return
     out = sys.stdout
     out.write(f"site {entry['site']} ({entry['inventory']})\n")

@@ -8,19 +8,48 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
 from cli import catalog, deploy, engine, inventory, plan, resources, review
 
+# NO_COLOR: Click's own messages (--install-completion's) have no colour either
+NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}
+
 app = typer.Typer(
     name="capacity",
-    help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.",
+    help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.\n\n"
+         "A plan argument of - reads the plan from stdin. The asked-for output goes to stdout; errors and "
+         "progress to stderr. Exit codes: 0 success, 1 invalid plan or failed operation, 2 wrong command line. "
+         "Every command and flag: docs/cli.md.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
     rich_markup_mode=None,  # plain help: rich would double the start-up time of --help
+    context_settings={"help_option_names": ["-h", "--help"], **NO_CLICK_COLOR},
 )
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib import metadata
+
+    from capacity.engine.pulumi_cli import PULUMI_CLI_VERSION
+
+    sys.stdout.write(f"capacity {metadata.version('capacity')} (Pulumi SDK {metadata.version('pulumi')}, "
+                     f"Pulumi CLI {PULUMI_CLI_VERSION})\n")
+    raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version of capacity and of the Pulumi it uses, and exit.")]
+    = False,
+) -> None:
+    """The options before any command (--version, shell completion)."""
+
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,

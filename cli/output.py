@@ -1,9 +1,10 @@
-"""Shared output helpers: JSON to stdout, problems in the reviewer's words, exit codes."""
+"""Shared output helpers: the asked-for output on stdout, problems and progress on stderr, exit codes."""
 
 from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from typing import Annotated, Any, Optional
 
@@ -17,9 +18,11 @@ class Format(str, enum.Enum):
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 CatalogOption = Annotated[
-    Optional[str], typer.Option("--catalog", help="A catalog file that extends or overrides the shipped one.")
+    Optional[str], typer.Option("--catalog", help="A catalog file that extends or overrides the shipped one "
+                                                  "(docs/file-formats.md).")
 ]
-PlanArgument = Annotated[str, typer.Argument(help="The capacity plan file (YAML).", show_default=False)]
+PlanArgument = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or - to read it from stdin.",
+                                             show_default=False)]
 
 
 def emit_json(data: Any) -> None:
@@ -31,13 +34,25 @@ def is_tty(stream=None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def color(stream=None) -> bool:
+    """Colours and styles only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return is_tty(stream) and not os.environ.get("NO_COLOR")
+
+
+def console(stream=None):
+    """A rich console for tables on a terminal; with NO_COLOR it writes no escape codes at all."""
+    from rich.console import Console
+
+    return Console(file=stream or sys.stdout, color_system="auto" if color(stream) else None, highlight=False)
+
+
 def say(message: str) -> None:
     """A line for the person at the terminal (stderr, so stdout stays machine-readable)."""
     sys.stderr.write(message + "\n")
 
 
 def print_problems(problems: list, stream=None) -> None:
-    stream = stream or sys.stdout
+    stream = stream or sys.stderr
     for problem in problems:
         stream.write(f"{problem}\n")
     count = len(problems)
@@ -48,11 +63,20 @@ def fail(code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def one_stdin(**sources: Optional[str]) -> None:
+    """Standard input holds one file: refuse a command line that reads two from it (exit 2)."""
+    named = [name for name, source in sources.items() if source == "-"]
+    if len(named) > 1:
+        raise typer.BadParameter(f"{' and '.join(named)} both say '-', but standard input holds one file. "
+                                 "To fix: read one of them from a file.", param_hint=" / ".join(named))
+
+
 def load_or_exit(path: str, catalog: str | None, fmt: Format = Format.text, json_extra: dict | None = None):
-    """Load a plan, or print its problems (stdout; JSON with --format json) and exit 1."""
+    """Load a plan, or exit 1 with its problems: on stderr, or as JSON on stdout with --format json."""
     from capacity.errors import PlanError
     from capacity.plan import load_plan
 
+    one_stdin(PLAN=path, **{"--catalog": catalog})
     try:
         return load_plan(path, catalog)
     except PlanError as exc:

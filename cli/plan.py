@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import sys
+from typing import Annotated
+
+import typer
 
 from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit
 
@@ -18,13 +22,20 @@ def validate(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Catal
         emit_json({"valid": True, "errors": [], "summary": summary})
         return
     sys.stdout.write(
-        f"{plan}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
+        f"{loaded.doc.file}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
         f"{summary['clusters']} clusters, {summary['gpus']:,} GPUs, {summary['leases']} leases, "
         f"{summary['links']} links.\n"
     )
 
 
-def schema() -> None:
+class SchemaFormat(str, enum.Enum):
+    json = "json"
+
+
+def schema(
+    fmt: Annotated[SchemaFormat, typer.Option("--format", "-f", help="Output format (the schema is JSON).")]
+    = SchemaFormat.json,
+) -> None:
     """Print the plan's JSON Schema (for editors: yaml-language-server, VS Code)."""
     from capacity.schema import plan_schema
 

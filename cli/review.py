@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import CatalogOption, emit_json, fail, print_problems, say
+from cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
 
 
 class DiffFormat(str, enum.Enum):
@@ -26,7 +26,7 @@ class ReportFormat(str, enum.Enum):
     html = "html"
 
 
-_SOURCE = "A plan file, or REF:PATH read from git (origin/main:stacks/prod.yaml)."
+_SOURCE = "A plan file, REF:PATH read from git (origin/main:stacks/prod.yaml), or - for stdin."
 BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
@@ -42,20 +42,22 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     from capacity.catalog import load_catalog
     from capacity.errors import PlanError
     from capacity.gitref import SourceError, load_source
+    from capacity.yamlsafe import shown_name
 
+    one_stdin(**sources, **{"--catalog": catalog})
     try:
         cat = load_catalog(catalog)
     except PlanError as exc:
-        _report_failures({"catalog": (catalog or "", exc.problems, None)}, as_json)
+        _report_failures({"catalog": (shown_name(catalog or ""), exc.problems, None)}, as_json)
         raise fail(1) from None
     plans, failures = {}, {}
     for side, source in sources.items():
         try:
             plans[side] = load_source(source, cat)
         except PlanError as exc:
-            failures[side] = (source, exc.problems, None)
+            failures[side] = (shown_name(source), exc.problems, None)
         except SourceError as exc:
-            failures[side] = (source, [], str(exc))
+            failures[side] = (shown_name(source), [], str(exc))
     if failures:
         _report_failures(failures, as_json)
         raise fail(1) from None
@@ -73,10 +75,10 @@ def _report_failures(failures: dict, as_json: bool) -> None:
         return
     for side, (source, problems, message) in failures.items():
         if message:
-            sys.stdout.write(f"{side.upper()} {message}\n")
+            say(f"{side.upper()} {message}")
             continue
         what = "catalog" if side == "catalog" else "plan"
-        sys.stdout.write(f"{side.upper()} {source} is not a valid {what}:\n")
+        say(f"{side.upper()} {source} is not a valid {what}:")
         print_problems(problems)
 
 
@@ -92,9 +94,11 @@ def diff(
     """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
     from capacity import render_diff
     from capacity.diff import diff_plans
+    from capacity.yamlsafe import shown_name
 
     plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
-    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=base, head_label=head)
+    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=shown_name(base),
+                        head_label=shown_name(head))
     if fmt == DiffFormat.json:
         emit_json(result.as_json())
     elif fmt == DiffFormat.markdown:
@@ -120,6 +124,7 @@ def report(
     """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
     from capacity import report as layout
     from capacity.economics import Window, book, default_window
+    from capacity.yamlsafe import shown_name
 
     loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
     default = default_window(loaded)
@@ -131,7 +136,7 @@ def report(
     if fmt == ReportFormat.json:
         import json
 
-        content = json.dumps(layout.as_json(figures, plan), indent=2) + "\n"
+        content = json.dumps(layout.as_json(figures, shown_name(plan)), indent=2) + "\n"
     else:
         content = {ReportFormat.text: layout.text, ReportFormat.markdown: layout.markdown,
                    ReportFormat.html: layout.to_html}[fmt](figures)

@@ -366,8 +366,10 @@ def summary_line(changes: dict[str, int], seconds: float | None = None, preview:
 
 
 def choose_mode(fmt: str, stream: TextIO | None = None) -> str:
-    """json for --format json, tty for a terminal, plain otherwise (CI, pipes)."""
+    """json for --format json, tty for a terminal, plain otherwise (CI, pipes, and NO_COLOR: the live
+    view is drawn with escape codes)."""
     if fmt == "json":
         return "json"
     stream = stream or sys.stderr
-    return "tty" if hasattr(stream, "isatty") and stream.isatty() else "plain"
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return "tty" if tty and not os.environ.get("NO_COLOR") else "plain"

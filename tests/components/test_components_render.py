@@ -84,7 +84,7 @@ def test_invalid_plan_and_bad_options(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(AWS_ONLY.replace("p5.48xlarge", "p5.48xlarg") % "10.0.0.0/16")
     result = invoke(str(bad))
-    assert result.exit_code == 1 and "p5.48xlarg" in result.stdout
+    assert result.exit_code == 1 and "p5.48xlarg" in result.stderr
     assert invoke(str(EXAMPLE), "--on", "2027-02-30").exit_code == 2
     assert invoke(str(EXAMPLE), "--format", "yaml").exit_code == 2
 
@@ -94,7 +94,7 @@ def test_a_network_too_small_for_the_cloud_is_a_clear_error(tmp_path):
     plan.write_text(AWS_ONLY % "10.0.0.0/28")
     result = invoke(str(plan))
     assert result.exit_code == 1  # refused by the plan's checks, before any component runs
-    assert "10.0.0.0/28 is too small" in result.stdout and "/26 or larger" in result.stdout
+    assert "10.0.0.0/28 is too small" in result.stderr and "/26 or larger" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -153,9 +153,9 @@ def test_text_output_names_file_line_column_and_path(write_plan):
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
     line = line_of(VALID, "    nodes: 4")
-    assert f"{path}:{line}:12: clusters.train-a.nodes: must be more than 0, not -4." in result.stdout
+    assert f"{path}:{line}:12: clusters.train-a.nodes: must be more than 0, not -4." in result.stderr
     assert "Traceback" not in result.output
-    assert "1 problem found." in result.stdout
+    assert "1 problem found." in result.stderr
 
 
 # --- files that are not plans at all ---------------------------------------------------------------

@@ -108,7 +108,7 @@ def test_bad_catalog_file_is_a_clear_error(tmp_path):
     extra.write_text("instance_types:\n  - {provider: aws, instance_type: x, gpus: eight}\n")
     result = runner.invoke(app, ["catalog", "--catalog", str(extra)])
     assert result.exit_code == 1
-    assert f"{extra}:2:" in result.stdout and "Traceback" not in result.output
+    assert f"{extra}:2:" in result.stderr and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("args", [["validate"], ["validate", "a", "b"], ["validate", "x.yaml", "--format", "xml"],
@@ -136,11 +136,23 @@ def _commands():
             yield [name, sub], command.commands[sub]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "stacks/example.yaml"], ["catalog", "--format", "json"],
-                                  ["schema"]])
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"], ["validate", "stacks/example.yaml"],
+                                  ["diff", "stacks/quickstart.yaml", "stacks/example.yaml"],
+                                  ["catalog", "--format", "json"], ["catalog", "--wide", "--region", "eastus"],
+                                  ["schema"], ["schema", "--format", "json"]])
 def test_read_only_commands_never_import_pulumi(args):
     code = (f"import sys\nfrom cli.main import app\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
             "print('MODULES=' + ','.join(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("MODULES="))
     assert line == "MODULES=", line
+
+
+def test_catalog_file_with_an_unknown_provider_says_which(tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("regions: {aws2: [us-east-1]}\ninstance_types:\n"
+                     "  - {provider: azur, instance_type: x, accelerator: H100, gpus: 8, gpu_memory_gb: 80}\n")
+    result = runner.invoke(app, ["catalog", "--catalog", str(extra)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert f"{extra}:1:11: regions.aws2: unknown provider 'aws2'. Did you mean 'aws'?" in result.stderr
+    assert f"{extra}:3:16: instance_types[0].provider: unknown provider 'azur'. Did you mean 'azure'?" in result.stderr

@@ -383,6 +383,6 @@ def test_pre_commit_hook_runs_validate_on_each_file(capacity_bin, tmp_path):
     # pre-commit runs the entry split like a shell would, with the staged file names appended
     done = subprocess.run([*shlex.split(hook["entry"]), str(good), str(bad)], env=env, capture_output=True, text=True)
     assert done.returncode == 1
-    assert f"{good}: valid." in done.stdout and "clusters.train-a.nodes: must be more than 0" in done.stdout
+    assert f"{good}: valid." in done.stdout and "clusters.train-a.nodes: must be more than 0" in done.stderr
     done = subprocess.run([*shlex.split(hook["entry"]), str(good), str(good)], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.count("valid.") == 2

@@ -34,16 +34,16 @@ def test_help(cli, command):
 def test_invalid_head_shows_heads_errors_and_exits_1(cli, broken):
     result = cli("diff", f"{PLANS}/base.yaml", broken)
     assert result.exit_code == 1
-    assert result.stdout.startswith(f"HEAD {broken} is not a valid plan:\n")
-    assert f"{broken}:" in result.stdout and "unknown key 'nodse'. Did you mean 'nodes'?" in result.stdout
-    assert "cluster 'infer-x' is not defined in `clusters`" in result.stdout
-    assert "BASE" not in result.stdout and "Traceback" not in result.output
+    assert result.stderr.startswith(f"HEAD {broken} is not a valid plan:\n")
+    assert f"{broken}:" in result.stderr and "unknown key 'nodse'. Did you mean 'nodes'?" in result.stderr
+    assert "cluster 'infer-x' is not defined in `clusters`" in result.stderr
+    assert "BASE" not in result.stderr and "Traceback" not in result.output
 
 
 def test_invalid_base_shows_bases_errors(cli, broken):
     result = cli("diff", broken, f"{PLANS}/base.yaml")
     assert result.exit_code == 1
-    assert result.stdout.startswith(f"BASE {broken} is not a valid plan:\n") and "HEAD" not in result.stdout
+    assert result.stderr.startswith(f"BASE {broken} is not a valid plan:\n") and "HEAD" not in result.stderr
 
 
 def test_both_invalid_shows_both(cli, broken, tmp_path):
@@ -51,8 +51,8 @@ def test_both_invalid_shows_both(cli, broken, tmp_path):
     empty.write_text("")
     result = cli("diff", broken, empty)
     assert result.exit_code == 1
-    assert f"BASE {broken} is not a valid plan:" in result.stdout
-    assert f"HEAD {empty} is not a valid plan:" in result.stdout and "is empty" in result.stdout
+    assert f"BASE {broken} is not a valid plan:" in result.stderr
+    assert f"HEAD {empty} is not a valid plan:" in result.stderr and "is empty" in result.stderr
 
 
 def test_invalid_side_as_json(cli, broken):
@@ -68,7 +68,7 @@ def test_invalid_side_as_json(cli, broken):
 def test_missing_file(cli):
     result = cli("diff", f"{PLANS}/base.yaml", f"{PLANS}/nope.yaml")
     assert result.exit_code == 1
-    assert "nope.yaml:1:1: (plan): no such file." in result.stdout
+    assert "nope.yaml:1:1: (plan): no such file." in result.stderr
 
 
 def test_bad_catalog_file_is_reported(cli, tmp_path):
@@ -76,7 +76,7 @@ def test_bad_catalog_file_is_reported(cli, tmp_path):
     catalog.write_text("instance_types: 7\n")
     result = cli("diff", f"{PLANS}/base.yaml", f"{PLANS}/base.yaml", "--catalog", catalog)
     assert result.exit_code == 1
-    assert result.stdout.startswith(f"CATALOG {catalog} is not a valid catalog:\n")
+    assert result.stderr.startswith(f"CATALOG {catalog} is not a valid catalog:\n")
 
 
 @pytest.mark.parametrize("args", [

@@ -45,15 +45,15 @@ def test_report_reads_a_ref_too(cli, repo):
 def test_missing_ref_says_so(cli, repo):
     result = cli("diff", "origin/main:stacks/plan.yaml", "stacks/plan.yaml", cwd=repo)
     assert result.exit_code == 1
-    assert "BASE origin/main:stacks/plan.yaml: git ref 'origin/main' does not exist in this repository" in result.stdout
-    assert "git fetch origin main" in result.stdout
+    assert "BASE origin/main:stacks/plan.yaml: git ref 'origin/main' does not exist in this repository" in result.stderr
+    assert "git fetch origin main" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_missing_path_says_so(cli, repo):
     result = cli("diff", "stacks/plan.yaml", "HEAD:stacks/prod.yaml", cwd=repo)
     assert result.exit_code == 1
-    assert "HEAD HEAD:stacks/prod.yaml: there is no file 'stacks/prod.yaml' at HEAD" in result.stdout
+    assert "HEAD HEAD:stacks/prod.yaml: there is no file 'stacks/prod.yaml' at HEAD" in result.stderr
 
 
 def test_a_directory_is_not_a_plan(repo):
@@ -67,10 +67,10 @@ def test_invalid_plan_at_a_ref_names_ref_and_path(cli, repo, git):
     git(repo, "commit", "-q", "-am", "break it")
     result = cli("diff", "HEAD~1:stacks/plan.yaml", "HEAD:stacks/plan.yaml", cwd=repo)
     assert result.exit_code == 1
-    assert "HEAD HEAD:stacks/plan.yaml is not a valid plan:" in result.stdout
+    assert "HEAD HEAD:stacks/plan.yaml is not a valid plan:" in result.stderr
     line = next(n for n, text_line in enumerate(text.splitlines(), 1) if "nodes: -1" in text_line)
-    assert f"HEAD:stacks/plan.yaml:{line}:12: clusters.train-a.nodes: must be more than 0" in result.stdout
-    assert "BASE" not in result.stdout
+    assert f"HEAD:stacks/plan.yaml:{line}:12: clusters.train-a.nodes: must be more than 0" in result.stderr
+    assert "BASE" not in result.stderr
 
 
 def test_size_is_checked_before_reading(repo, monkeypatch):
