@@ -30,7 +30,7 @@ AvailabilityDomain = Annotated[str, Field(strict=True, max_length=64), AfterVali
 
 
 class OciSite(SiteBase):
-    provider: Literal["oci"]
+    provider: Annotated[Literal["oci"], Field(description="oci: Oracle Cloud Infrastructure.")]
     region: Annotated[str, Field(strict=True, description="OCI region identifier, e.g. us-ashburn-1.")]
     compartment: Annotated[str, Field(strict=True, description=(
         "OCID of the compartment that holds the site (ocid1.compartment.oc1..<id>; the tenancy OCID for the root)."))]
