@@ -16,6 +16,7 @@ from capacity import economics
 from capacity.economics import Totals
 from capacity.model import Cluster, Lease, Reservation
 from capacity.plan import LoadedPlan
+from capacity.words import count
 
 LEVELS = ("high", "medium", "low")
 OBJECTS = ("site", "link", "cluster", "reservation", "lease")
@@ -239,10 +240,6 @@ def price_text(value: float) -> str:
     return f"${value:.2f}" if abs(value * 100 - round(value * 100)) < 1e-9 else f"${value:g}"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def reserved(cluster: Cluster | None) -> Reservation | None:
     return cluster.reservation if cluster is not None and cluster.reserved else None
 
@@ -416,10 +413,10 @@ class _Risks:
             clusters = [c for c, spec in self.base.plan.clusters.items() if spec.site == name]
             leases = [lease for c in clusters for lease in self.open_base.get(c, {})]
             gpus = sum(self.base.gpus(c) for c in clusters)
-            held = f" and {plural(len(leases), 'active or future lease')} ({_names(leases)})" if leases else ""
+            held = f" and {count(len(leases), 'active or future lease')} ({_names(leases)})" if leases else ""
             self.add("high" if leases else "medium", "site-removed", name,
                      f"site {name} ({site.provider} {site.location_label}) is removed with its "
-                     f"{plural(len(clusters), 'cluster')} ({gpus:,} GPUs){held}.",
+                     f"{count(len(clusters), 'cluster')} ({gpus:,} GPUs){held}.",
                      [f"site:{name}"] + [f"cluster:{c}" for c in clusters] + [f"lease:{n}" for n in leases])
 
     def links(self) -> None:
@@ -465,7 +462,7 @@ class _Risks:
         moved = all(n in self.head.plan.leases for n in leases)  # every lease now lives elsewhere
         self.add("medium" if moved else "high", "capacity-removed", name,
                  f"cluster {name} ({self.base.gpus(name):,} GPUs) is removed under "
-                 f"{plural(len(leases), 'active or future lease')} ({_names(list(leases))})"
+                 f"{count(len(leases), 'active or future lease')} ({_names(list(leases))})"
                  + ("; they all move to other clusters." if moved else "."), objects)
 
     def _cluster_shrunk(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
@@ -477,7 +474,7 @@ class _Risks:
         else:
             fits = "they still fit" if len(leases) > 1 else "it still fits"
             message = (f"cluster {name} shrinks from {before:,} to {after:,} GPUs under "
-                       f"{plural(len(leases), 'active or future lease')}; {fits} (at most {need:,} GPUs at once).")
+                       f"{count(len(leases), 'active or future lease')}; {fits} (at most {need:,} GPUs at once).")
         self.add("high" if need > after else "medium", "capacity-shrunk", name, message, objects)
 
     def _cluster_replaced(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
@@ -489,7 +486,7 @@ class _Risks:
         self.add("medium" if now else "low", "capacity-replaced", name,
                  f"cluster {name} is replaced ({', '.join(what)} changes): "
                  + (f"running leases {_names(now)} move to new nodes." if now
-                    else f"{plural(len(leases), 'future lease')} will start on new nodes."), objects)
+                    else f"{count(len(leases), 'future lease')} will start on new nodes."), objects)
 
     def _site_moved(self, site: str) -> list[str]:
         a, b = self.base.plan.sites.get(site), self.head.plan.sites[site]
@@ -509,7 +506,7 @@ class _Risks:
             block = a.kind == "capacity-block"
             refund = NO_REFUND if block else ""
             if b is None:
-                held = (f" {plural(len(leases), 'active or future lease')} depend{'s' if len(leases) == 1 else ''} "
+                held = (f" {count(len(leases), 'active or future lease')} depend{'s' if len(leases) == 1 else ''} "
                         f"on it ({_names(leases)}).") if leases else ""
                 self.add("high" if block or leases else "medium", "reservation-removed", name,
                          f"the {a.kind} of cluster {name} ({_span(a)}) is removed." + (refund or held), objects)
