@@ -26,6 +26,7 @@ app = typer.Typer(
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
                 *deploy.COMMANDS):
     app.command()(command)
+app.add_typer(deploy.stacks_app)
 app.add_typer(engine.app)
 app.add_typer(inventory.app, name="inventory")
 
