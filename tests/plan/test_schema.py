@@ -255,3 +255,38 @@ def test_ajv_strict_compiles_the_schema_and_catches_the_mistakes(tmp_path):
             ("/clusters", "propertyNames"), ("/clusters/Train_A", "additionalProperties"),
             ("/clusters/Train_A/nodes", "type"), ("/leases/L1/end", "format"),
             ("/sites/gcp-1/provider", "enum"), ("/links/0/between", "uniqueItems")} <= paths, paths
+
+
+def test_the_generator_treats_a_new_field_like_the_others():
+    """A mapping of named entries, a tagged union, a date and a network added to the model later
+    come out of the generator in the same plain, strict form."""
+    from typing import Literal, Union
+
+    from pydantic import Discriminator
+
+    from capacity.fields import Annotated, Cidr, Field, Name, PlanDate, StrictModel
+    from capacity.schema import _rewrite
+
+    class Cat(StrictModel):
+        kind: Annotated[Literal["cat"], Field(description="A cat.")]
+
+    class Dog(StrictModel):
+        kind: Annotated[Literal["dog"], Field(description="A dog.")]
+
+    class Tenant(StrictModel):
+        since: Annotated[PlanDate, Field(description="First day.")]
+        network: Annotated[Cidr, Field(description="Its range.")]
+        pet: Annotated[Union[Cat, Dog], Discriminator("kind"), Field(description="Its pet.")]
+
+    class Extended(StrictModel):
+        tenants: Annotated[dict[Name, Tenant], Field(description="Tenants, by name.")]
+
+    raw = Extended.model_json_schema()
+    schema = _rewrite(raw, raw["$defs"])
+    tenants = schema["properties"]["tenants"]
+    assert tenants["propertyNames"]["pattern"].startswith("^") and tenants["additionalProperties"] == {
+        "$ref": "#/$defs/Tenant"}
+    tenant = schema["$defs"]["Tenant"]["properties"]
+    assert tenant["since"]["format"] == "date" and "Quote it" in tenant["since"]["description"]
+    assert "format" not in tenant["network"] and tenant["network"]["pattern"].startswith("^(")
+    assert tenant["pet"]["properties"]["kind"]["enum"] == ["cat", "dog"] and "discriminator" not in json.dumps(schema)
