@@ -124,7 +124,7 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("")
         lines.append("  Clusters")
         for c in data["clusters"]:
-            gpus = f"{c['gpus']:,} GPUs" if c.get("gpus") is not None else "? GPUs"
+            gpus = count(c['gpus'], 'GPU') if c.get("gpus") is not None else "? GPUs"
             extra = f", reservation {c['reservation_id']}" if c.get("reservation_id") else ""
             shared = f", {c['shared_nodes']} shared" if c.get("shared_nodes") is not None else ""
             lines.append(f"    {c['name']}: {c['nodes']} x {c['instance_type']} = {gpus} at {c['site']} "
