@@ -30,8 +30,8 @@ def plan_schema() -> dict:
     schema = Plan.model_json_schema(by_alias=True)
     definitions = schema.get("$defs", {})
     rewritten = _rewrite(schema, definitions)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            **rewritten, "title": TITLE}
+    rewritten.pop("title", None)  # pydantic's "Plan"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, "title": TITLE, **rewritten}
 
 
 def _rewrite(node: Any, definitions: dict) -> Any:
