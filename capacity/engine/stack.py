@@ -416,7 +416,7 @@ class PlanStack:
             raise engine_failure(exc, "listing stacks") from None
         return [{"name": s.name.split("/")[-1], "last_update": s.last_update or None,
                  "update_in_progress": bool(s.update_in_progress),
-                 "resources": len(managed_resources(self.other(s.name.split("/")[-1]).deployment())),
+                 "resources": len(managed_resources(self.other(s.name.split("/")[-1])._state())),
                  "url": s.url or None} for s in summaries]
 
     def other(self, name: str) -> "PlanStack":
@@ -474,6 +474,12 @@ class PlanStack:
             return (data.get("checkpoint") or {}).get("latest") or {}
         if not self.exists():
             return None
+        return self._state()
+
+    def _state(self) -> dict | None:
+        """deployment() of a stack known to exist (no look-up in the list of stacks first)."""
+        if self.backend.local_dir is not None:
+            return self.deployment()
         from pulumi.automation.errors import CommandError
 
         try:
