@@ -111,7 +111,10 @@ def _clusters(c: Checker) -> None:
         if not c.exists("sites", cluster.site, ("clusters", name, "site"), "site"):
             continue
         site = c.plan.sites[cluster.site]
-        entry = _instance_type(c, name, cluster, site.provider, getattr(site, "region", None))
+        region = getattr(site, "region", None)
+        if region not in c.catalog.regions.get(site.provider, frozenset()):
+            region = None  # an unknown region is reported at the site (_sites), not again at each cluster
+        entry = _instance_type(c, name, cluster, site.provider, region)
         if entry:
             c.types[name] = entry
         if cluster.reservation:

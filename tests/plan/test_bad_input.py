@@ -266,12 +266,16 @@ def test_load_plan_raises_plan_error_with_sorted_problems(write_plan):
     assert lines == sorted(lines) and len(lines) == 2
 
 
-def test_one_mistake_gives_one_error(write_plan):
-    """A reservation ending before its start is its own mistake: the leases on it are not also
-    reported as outside it."""
-    code, out = validate_json(write_plan(edit("      end: 2027-12-31", "      end: 2026-12-31")))
+@pytest.mark.parametrize("old,new,path", [
+    # a reservation ending before its start: its leases are not also reported as outside it
+    ("      end: 2027-12-31", "      end: 2026-12-31", "clusters.train-a.reservation.end"),
+    # a region not in the catalog: its clusters' types are not also reported as not offered there
+    ("region: us-east-1", "region: us-east-9", "sites.aws-use1.region"),
+])
+def test_one_mistake_gives_one_error(write_plan, old, new, path):
+    code, out = validate_json(write_plan(edit(old, new)))
     assert code == 1
-    assert [e["path"] for e in out["errors"]] == ["clusters.train-a.reservation.end"]
+    assert [e["path"] for e in out["errors"]] == [path]
 
 
 @pytest.mark.parametrize("old,new,path", [
