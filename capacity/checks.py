@@ -7,6 +7,7 @@ already, so references to them are not reported again.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -110,7 +111,10 @@ def _clusters(c: Checker) -> None:
         if not c.exists("sites", cluster.site, ("clusters", name, "site"), "site"):
             continue
         site = c.plan.sites[cluster.site]
-        entry = _instance_type(c, name, cluster, site.provider, getattr(site, "region", None))
+        region = getattr(site, "region", None)
+        if region not in c.catalog.regions.get(site.provider, frozenset()):
+            region = None  # an unknown region is reported at the site (_sites), not again at each cluster
+        entry = _instance_type(c, name, cluster, site.provider, region)
         if entry:
             c.types[name] = entry
         if cluster.reservation:
@@ -128,8 +132,7 @@ def _instance_type(c: Checker, name: str, cluster: Cluster, provider: str, regio
                         f"{did_you_mean(cluster.instance_type, names)} (`capacity catalog --provider {provider}` lists them)")
             return None
         if not entry.offered_in(region):
-            c.report(path, f"{cluster.instance_type} is not offered{where}; it is offered in "
-                        f"{', '.join(sorted(entry.regions)[:8])}.")
+            c.report(path, f"{cluster.instance_type} is not offered{where}.{_offered_in('It', [entry], region)}")
             return None
         return entry
     path = ("clusters", name, "accelerator")
@@ -140,8 +143,20 @@ def _instance_type(c: Checker, name: str, cluster: Cluster, provider: str, regio
         return None
     entry = c.catalog.pick(provider, cluster.accelerator, region)
     if entry is None:
-        c.report(path, f"no {provider} instance type with {cluster.accelerator} is offered{where}.")
+        with_it = [t for t in c.catalog.of(provider) if t.accelerator == cluster.accelerator]
+        c.report(path, f"no {provider} instance type with {cluster.accelerator} is offered{where}."
+                    f"{_offered_in(cluster.accelerator, with_it, region)}")
     return entry
+
+
+def _offered_in(subject: str, entries: list[InstanceType], region: str) -> str:
+    """' <subject> is offered in <every region>. To fix: ...', naming the region most like `region`."""
+    regions = sorted(set().union(*(e.regions for e in entries)))
+    if not regions:
+        return ""
+    closest = difflib.get_close_matches(region, regions, n=1, cutoff=0)[0]
+    return (f" {subject} is offered in {', '.join(regions)}. "
+            f"To fix: move the site to one of these (e.g. {closest}), or pick another type.")
 
 
 def _reservation(c: Checker, name: str, cluster: Cluster, provider_name: str) -> None:
@@ -222,6 +237,8 @@ def _inside_reservation(c: Checker, name: str, cluster: Cluster) -> bool:
     if not cluster.reserved or reservation.end is None:
         return True
     start = reservation.start or dt.date.min
+    if start >= reservation.end:
+        return True  # the reservation's own dates are the mistake, reported at them
     if lease.start < start or lease.end > reservation.end:
         c.report(("leases", name), f"runs {lease.start} to {lease.end}, outside the reservation of cluster "
                     f"'{lease.cluster}' ({reservation.start or 'now'} to {reservation.end}). "

@@ -16,6 +16,7 @@ from capacity import economics
 from capacity.economics import Totals
 from capacity.model import Cluster, Lease, Reservation
 from capacity.plan import LoadedPlan
+from capacity.words import count
 
 LEVELS = ("high", "medium", "low")
 OBJECTS = ("site", "link", "cluster", "reservation", "lease")
@@ -239,10 +240,6 @@ def price_text(value: float) -> str:
     return f"${value:.2f}" if abs(value * 100 - round(value * 100)) < 1e-9 else f"${value:g}"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def reserved(cluster: Cluster | None) -> Reservation | None:
     return cluster.reservation if cluster is not None and cluster.reserved else None
 
@@ -316,7 +313,7 @@ class _Changes:
                 if fields:
                     detail = _fields_detail(fields)
                     if gpus[0] != gpus[1]:
-                        detail += f" ({gpus[0]:,} -> {gpus[1]:,} GPUs)"
+                        detail += f" ({gpus[0]:,} -> {count(gpus[1], 'GPU')})"
                     if types[0] != types[1] and "instance_type" not in fields:
                         detail += f" (instance type {types[0]} -> {types[1]})"
                     self.add("changed", "cluster", name, detail, fields, site=b.site)
@@ -350,7 +347,7 @@ class _Changes:
 
 
 def _lease_detail(lease: Lease) -> str:
-    return (f"{lease.tenant}: {lease.gpus:,} GPUs on {lease.cluster}, {lease.start} to {lease.end}, "
+    return (f"{lease.tenant}: {count(lease.gpus, 'GPU')} on {lease.cluster}, {lease.start} to {lease.end}, "
             f"{price_text(lease.price_per_gpu_hour)}/GPU-h ({_money(economics.lease_value(lease))})")
 
 
@@ -416,10 +413,10 @@ class _Risks:
             clusters = [c for c, spec in self.base.plan.clusters.items() if spec.site == name]
             leases = [lease for c in clusters for lease in self.open_base.get(c, {})]
             gpus = sum(self.base.gpus(c) for c in clusters)
-            held = f" and {plural(len(leases), 'active or future lease')} ({_names(leases)})" if leases else ""
+            held = f" and {count(len(leases), 'active or future lease')} ({_names(leases)})" if leases else ""
             self.add("high" if leases else "medium", "site-removed", name,
                      f"site {name} ({site.provider} {site.location_label}) is removed with its "
-                     f"{plural(len(clusters), 'cluster')} ({gpus:,} GPUs){held}.",
+                     f"{count(len(clusters), 'cluster')} ({count(gpus, 'GPU')}){held}.",
                      [f"site:{name}"] + [f"cluster:{c}" for c in clusters] + [f"lease:{n}" for n in leases])
 
     def links(self) -> None:
@@ -464,20 +461,20 @@ class _Risks:
     def _cluster_removed(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         moved = all(n in self.head.plan.leases for n in leases)  # every lease now lives elsewhere
         self.add("medium" if moved else "high", "capacity-removed", name,
-                 f"cluster {name} ({self.base.gpus(name):,} GPUs) is removed under "
-                 f"{plural(len(leases), 'active or future lease')} ({_names(list(leases))})"
+                 f"cluster {name} ({count(self.base.gpus(name), 'GPU')}) is removed under "
+                 f"{count(len(leases), 'active or future lease')} ({_names(list(leases))})"
                  + ("; they all move to other clusters." if moved else "."), objects)
 
     def _cluster_shrunk(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         before, after = self.base.gpus(name), self.head.gpus(name)
         need, when = _peak_from(list(leases.values()), self.as_of)
         if need > after:
-            message = (f"cluster {name} shrinks from {before:,} to {after:,} GPUs, but its active and future "
-                       f"leases held {need:,} GPUs at once (from {when}): they no longer fit.")
+            message = (f"cluster {name} shrinks from {before:,} to {count(after, 'GPU')}, but its active and future "
+                       f"leases held {count(need, 'GPU')} at once (from {when}): they no longer fit.")
         else:
             fits = "they still fit" if len(leases) > 1 else "it still fits"
-            message = (f"cluster {name} shrinks from {before:,} to {after:,} GPUs under "
-                       f"{plural(len(leases), 'active or future lease')}; {fits} (at most {need:,} GPUs at once).")
+            message = (f"cluster {name} shrinks from {before:,} to {count(after, 'GPU')} under "
+                       f"{count(len(leases), 'active or future lease')}; {fits} (at most {count(need, 'GPU')} at once).")
         self.add("high" if need > after else "medium", "capacity-shrunk", name, message, objects)
 
     def _cluster_replaced(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
@@ -489,7 +486,7 @@ class _Risks:
         self.add("medium" if now else "low", "capacity-replaced", name,
                  f"cluster {name} is replaced ({', '.join(what)} changes): "
                  + (f"running leases {_names(now)} move to new nodes." if now
-                    else f"{plural(len(leases), 'future lease')} will start on new nodes."), objects)
+                    else f"{count(len(leases), 'future lease')} will start on new nodes."), objects)
 
     def _site_moved(self, site: str) -> list[str]:
         a, b = self.base.plan.sites.get(site), self.head.plan.sites[site]
@@ -509,7 +506,7 @@ class _Risks:
             block = a.kind == "capacity-block"
             refund = NO_REFUND if block else ""
             if b is None:
-                held = (f" {plural(len(leases), 'active or future lease')} depend{'s' if len(leases) == 1 else ''} "
+                held = (f" {count(len(leases), 'active or future lease')} depend{'s' if len(leases) == 1 else ''} "
                         f"on it ({_names(leases)}).") if leases else ""
                 self.add("high" if block or leases else "medium", "reservation-removed", name,
                          f"the {a.kind} of cluster {name} ({_span(a)}) is removed." + (refund or held), objects)
@@ -542,7 +539,7 @@ class _Risks:
         left = a.gpus * (a.end - max(a.start, self.as_of)).days * economics.HOURS_PER_DAY * a.price_per_gpu_hour
         now = self.running(a)
         self.add("high" if now else "medium", "lease-cancelled", name,
-                 f"lease {name} ({a.tenant}, {a.gpus:,} GPUs on {a.cluster} until {a.end}) is cancelled "
+                 f"lease {name} ({a.tenant}, {count(a.gpus, 'GPU')} on {a.cluster} until {a.end}) is cancelled "
                  f"{'while running' if now else 'before it starts'}: {_money(left)} of contracted revenue is lost.",
                  objects)
 
@@ -555,7 +552,7 @@ class _Risks:
                      f"{who} is shortened: it runs {b.start} to {b.end} instead of {a.start} to {a.end}"
                      + (", so it has already ended" if ended else "") + f" ({_money(lost)} less).", objects)
         if b.gpus < a.gpus:
-            self.add("medium", "lease-shrunk", name, f"{who} shrinks from {a.gpus:,} to {b.gpus:,} GPUs.", objects)
+            self.add("medium", "lease-shrunk", name, f"{who} shrinks from {a.gpus:,} to {count(b.gpus, 'GPU')}.", objects)
         if b.price_per_gpu_hour != a.price_per_gpu_hour:
             self.add("medium" if b.price_per_gpu_hour < a.price_per_gpu_hour else "low", "lease-repriced", name,
                      f"{who} is repriced from {price_text(a.price_per_gpu_hour)} to "

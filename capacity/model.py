@@ -19,16 +19,17 @@ Orchestrator = Literal["kubernetes", "none"]
 
 class Metadata(StrictModel):
     name: Annotated[Name, Field(description="Plan name; also the default Pulumi stack name.")]
-    owner: Optional[Text] = None
-    labels: Annotated[dict[Name, Text], Field(max_length=32)] = {}
+    owner: Annotated[Optional[Text], Field(description="Who answers for the plan, e.g. a team's email.")] = None
+    labels: Annotated[dict[Name, Text], Field(max_length=32, description="Up to 32 labels, tagged onto every resource.")] = {}
 
 
 Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
 
 
 class Link(StrictModel):
-    between: Annotated[tuple[Name, Name], Field(description="The two sites this link joins.")]
-    kind: Literal["vpn"] = "vpn"
+    between: Annotated[tuple[Name, Name], Field(description="The two sites this link joins, two different names.",
+                                                json_schema_extra={"uniqueItems": True})]
+    kind: Annotated[Literal["vpn"], Field(description="A site-to-site IPsec VPN (the only kind).")] = "vpn"
 
     @property
     def name(self) -> str:
@@ -37,18 +38,19 @@ class Link(StrictModel):
 
 class Reservation(StrictModel):
     kind: Annotated[ReservationKind, Field(description="capacity-reservation | capacity-block | none")]
-    start: Optional[PlanDate] = None
-    end: Optional[PlanDate] = None
+    start: Annotated[Optional[PlanDate], Field(description="First day of the reservation (default: now).")] = None
+    end: Annotated[Optional[PlanDate], Field(description="Day the reservation ends (default: open-ended).")] = None
     price_per_gpu_hour: Annotated[Optional[Money], Field(description="Committed price, if the deal sets one.")] = None
 
 
 class Cluster(StrictModel):
-    site: Name
+    site: Annotated[Name, Field(description="The site (a name in `sites`) the nodes are at.")]
     instance_type: Annotated[Optional[Text], Field(description="Exact instance type; or give `accelerator`.")] = None
     accelerator: Annotated[Optional[Text], Field(description="GPU model (H100...); the catalog picks the type.")] = None
     nodes: Annotated[Count, Field(description="Number of GPU nodes (machines or racks).")]
-    orchestrator: Orchestrator = "kubernetes"
-    reservation: Optional[Reservation] = None
+    orchestrator: Annotated[Orchestrator, Field(description="kubernetes: a managed Kubernetes node pool (EKS, AKS, "
+                                                            "GKE, OKE); none: the instances themselves.")] = "kubernetes"
+    reservation: Annotated[Optional[Reservation], Field(description="Capacity held from the cloud for these nodes.")] = None
 
     @model_validator(mode="after")
     def _one_of_type_or_accelerator(self) -> "Cluster":
@@ -62,23 +64,24 @@ class Cluster(StrictModel):
 
 
 class Lease(StrictModel):
-    tenant: Name
-    cluster: Name
-    gpus: Count
-    start: PlanDate
-    end: PlanDate
-    price_per_gpu_hour: Money
-    isolation: Isolation = "dedicated-nodes"
+    tenant: Annotated[Name, Field(description="The business the GPUs are leased to.")]
+    cluster: Annotated[Name, Field(description="The cluster (a name in `clusters`) the GPUs come from.")]
+    gpus: Annotated[Count, Field(description="GPUs leased; whole nodes for dedicated-nodes.")]
+    start: Annotated[PlanDate, Field(description="First day of the lease.")]
+    end: Annotated[PlanDate, Field(description="Day the lease ends (the tenant holds the GPUs until then).")]
+    price_per_gpu_hour: Annotated[Money, Field(description="Price the tenant pays per GPU-hour, USD.")]
+    isolation: Annotated[Isolation, Field(description="dedicated-nodes: whole nodes in a pool of their own; "
+                                                      "shared-quota: a quota on the shared pool.")] = "dedicated-nodes"
 
 
 class Plan(StrictModel):
-    api_version: Annotated[Literal["capacity/v1"], Field(alias="apiVersion")]
-    kind: Literal["CapacityPlan"]
-    metadata: Metadata
-    sites: Annotated[dict[Name, Site], Field(min_length=1)]
-    links: list[Link] = []
-    clusters: dict[Name, Cluster] = {}
-    leases: dict[Name, Lease] = {}
+    api_version: Annotated[Literal["capacity/v1"], Field(alias="apiVersion", description="Format version: capacity/v1.")]
+    kind: Annotated[Literal["CapacityPlan"], Field(description="Always CapacityPlan.")]
+    metadata: Annotated[Metadata, Field(description="The plan's name, owner and labels.")]
+    sites: Annotated[dict[Name, Site], Field(min_length=1, description="Cloud regions and owned data centers, by name.")]
+    links: Annotated[list[Link], Field(description="Site-to-site VPNs between cloud sites.")] = []
+    clusters: Annotated[dict[Name, Cluster], Field(description="GPU nodes at a site, by name.")] = {}
+    leases: Annotated[dict[Name, Lease], Field(description="GPUs leased to other businesses, by name.")] = {}
 
 
 __all__ = ["Plan", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from capacity.diff import LEVELS, Change, Figures, PlanDiff, Risk, compact_money, signed
+from capacity.words import count
 
 LIMIT = 65_536
 MAX_SITE_ROWS = 40
@@ -244,7 +245,7 @@ def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple]:
             tag = "done, "
         else:
             tag = "active, " if state else ""
-        label = f"{name} {lease.gpus:,} GPUs" + (f" ({state})" if state else "")
+        label = f"{name} {count(lease.gpus, 'GPU')}" + (f" ({state})" if state else "")
         out.append((lease.tenant, label, tag, lease.start, lease.end))
     return out
 

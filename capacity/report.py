@@ -60,7 +60,7 @@ def _months(b: Book) -> list[tuple[Window, int, int, float]]:
 
 def _summary(b: Book) -> str:
     t, u = b.total.totals, b.total.usage
-    return (f"{t.gpus:,} GPUs in {count(len(b.sites), 'site')} and {count(len(b.clusters), 'cluster')}; run-rate "
+    return (f"{count(t.gpus, 'GPU')} in {count(len(b.sites), 'site')} and {count(len(b.clusters), 'cluster')}; run-rate "
             f"{compact_money(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
             f"{compact_money(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
             f"utilisation {_pct(u.utilisation)}, revenue {compact_money(u.revenue)}, cost {compact_money(u.cost)}, "
@@ -204,7 +204,7 @@ def chart(title: str, capacity: Steps, steps: Steps, window: Window,
                      f'height="{inner_h}"><title>reserved {_e(start)} to {_e(end)}</title></rect>')
     parts.append(f'<polygon class="leased" points="{" ".join(points)}"><title>leased GPUs</title></polygon>')
     parts.append(f'<polyline class="cap" points="{" ".join(_stepped(capacity, window, x, y))}">'
-                 f'<title>capacity, up to {most:,} GPUs</title></polyline>')
+                 f'<title>capacity, up to {count(most, "GPU")}</title></polyline>')
     parts.append(f'<line class="axis" x1="{PAD_L}" x2="{CHART_W - PAD_R}" y1="{base}" y2="{base}"/>')
     months = window.months()
     every = max(1, -(-len(months) // 12))
@@ -232,7 +232,7 @@ def to_html(b: Book) -> str:
         rows.append(f'<tr class="d{depth}"><td>{_e(label)}</td>{cells}</tr>')
     months = "".join(f'<tr><td>{m.start:%Y-%m}</td><td class="n">{cap:,}</td><td class="n">{peak:,}</td>'
                      f'<td class="n">{_pct(util)}</td></tr>' for m, cap, peak, util in _months(b))
-    total_title = f"All clusters: {b.total.totals.gpus:,} GPUs, utilisation {_pct(b.total.usage.utilisation)}"
+    total_title = f"All clusters: {count(b.total.totals.gpus, 'GPU')}, utilisation {_pct(b.total.usage.utilisation)}"
     legend = ('<p class="legend"><span><i class="sw" style="background:#0969da55"></i>leased GPUs</span>'
               '<span><i class="sw" style="border-top:2px dashed #cf222e"></i>capacity</span>'
               '<span><i class="sw" style="background:#2da44e22"></i>reservation window</span></p>')

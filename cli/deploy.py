@@ -19,6 +19,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
+from capacity.words import count
 from cli.output import CatalogOption, Format, FormatOption, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
@@ -186,9 +187,9 @@ def _dangers(pstack, loaded, steps) -> list:
 
 def _may_take_capacity(pstack, loaded) -> bool:
     """Could an up touch a resource that carries an active lease? Only if some are deployed."""
-    deployment = pstack.deployment() or {}
-    resources = [r for r in deployment.get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
-    if not resources:
+    from capacity.engine.status import managed_resources
+
+    if not managed_resources(pstack.deployment()):
         return False
     deployed = pstack.outputs().get("leases")
     return bool(deployed) or bool(loaded.plan.leases)
@@ -333,7 +334,7 @@ def refresh(
                 "The state now records it; run `capacity up` to put it right.")
         else:
             read = sum((result.summary.resource_changes or {}).values())
-            say(f"{name}: no drift ({read} resources read).")
+            say(f"{name}: no drift ({count(read, 'resource')} read).")
 
 
 @app.command()
@@ -363,9 +364,10 @@ def destroy(
             return
         _prepare(pstack, fmt)
         if not yes:
-            count = len([r for r in (pstack.deployment() or {}).get("resources") or []
-                         if r.get("type") != "pulumi:pulumi:Stack"])
-            if not _confirm(f"Destroy all {count} resources of stack '{name}'?"):
+            from capacity.engine.status import managed_resources
+
+            held = managed_resources(pstack.deployment())
+            if not _confirm(f"Destroy all {count(len(held), 'resource')} of stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
         with _progress(fmt, "destroy") as progress:
@@ -403,12 +405,20 @@ def status(
         sys.stdout.write(render_text(data))
 
 
-@app.command()
+stacks_app = typer.Typer(name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",
+                         invoke_without_command=True)
+
+
+@stacks_app.callback()
 def stacks(
+    context: typer.Context,
     fmt: FormatOption = Format.text,
     backend: BackendOption = None,
 ) -> None:
-    """List the stacks in the backend, with their last update and resource count."""
+    """List the stacks in the backend, with their last update and resource count; `stacks rm NAME`
+    removes one (a stack left empty by a preview or a failed first up, say)."""
+    if context.invoked_subcommand is not None:
+        return
     with _engine_errors("stacks"):
         from capacity.engine.stack import PlanStack
 
@@ -422,9 +432,32 @@ def stacks(
         return
     width = max(len(r["name"]) for r in rows)
     for row in rows:
-        sys.stdout.write(f"{row['name'].ljust(width)}  {str(row['resources'] if row['resources'] is not None else '-'):>6} "
-                         f"resources  last update {row['last_update'] or 'never'}"
+        sys.stdout.write(f"{row['name'].ljust(width)}  {count(row['resources'], 'resource'):>13}  "
+                         f"last update {row['last_update'] or 'never'}"
                          f"{'  (update in progress)' if row['update_in_progress'] else ''}\n")
 
 
-COMMANDS = [preview, up, refresh, destroy, status, stacks]
+@stacks_app.command("rm")
+def remove_stack(
+    name: Annotated[str, typer.Argument(help="The stack to remove.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Remove it even if it holds resources (they are left "
+                                                         "running, no longer managed).")] = False,
+    yes: YesOption = False,
+    backend: BackendOption = None,
+) -> None:
+    """Remove a stack: its state, configuration and history. Refused while it holds resources
+    (run `capacity destroy --stack NAME` first) unless --force, which asks first (or takes --yes)."""
+    if force:
+        _require_yes(yes, "stacks rm --force")
+    with _engine_errors("stacks rm", name):
+        from capacity.engine.stack import PlanStack
+
+        pstack = PlanStack.open(name, None, backend=backend, echo=say)
+        if force and not yes and not _confirm(f"Remove stack '{name}' and forget any resources it holds?"):
+            say("Nothing changed.")
+            raise typer.Exit(1)
+        pstack.remove(force=force)
+    say(f"Removed stack '{name}' from {pstack.backend.shown}.")
+
+
+COMMANDS = [preview, up, refresh, destroy, status]

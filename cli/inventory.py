@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from capacity.words import count
 from cli.output import CatalogOption, Format, FormatOption, emit_json, is_tty, print_problems, say
 
 app = typer.Typer(
@@ -82,7 +83,7 @@ def import_(
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
     note = f" ({present} already there)" if present else ""
-    sys.stdout.write(f"site {site}: {added} nodes added from {file}{note}; inventory {inventory.db_path(site)}\n")
+    sys.stdout.write(f"site {site}: {count(added, 'node')} added from {file}{note}; inventory {inventory.db_path(site)}\n")
 
 
 def _natural(text: str) -> list:
@@ -151,7 +152,7 @@ def _print_site(entry: dict) -> None:
     rows = [(rack["rack"], n["serial"], n["model"], str(n["gpus"]), f"{n['kw']:g}", n["state"],
              n["holder"] or "-", f"{n['pool']} ({n['tenant']})" if n["pool"] else "-")
             for rack in entry["racks"] for n in rack["nodes"]]
-    summary = (f"{t['racks']} racks, {t['nodes']} nodes: {t['free']} free, {t['allocated']} allocated, "
+    summary = (f"{count(t['racks'], 'rack')}, {count(t['nodes'], 'node')}: {t['free']} free, {t['allocated']} allocated, "
                f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
                f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
     if is_tty():

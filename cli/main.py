@@ -55,6 +55,7 @@ def main(
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
                 *deploy.COMMANDS):
     app.command()(command)
+app.add_typer(deploy.stacks_app)
 app.add_typer(engine.app)
 app.add_typer(inventory.app, name="inventory")
 

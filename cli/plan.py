@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from capacity.words import count
 from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit
 
 # An invalid plan has no trustworthy totals.
@@ -22,9 +23,9 @@ def validate(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Catal
         emit_json({"valid": True, "errors": [], "summary": summary})
         return
     sys.stdout.write(
-        f"{loaded.doc.file}: valid. {summary['sites']} sites ({', '.join(summary['providers'])}), "
-        f"{summary['clusters']} clusters, {summary['gpus']:,} GPUs, {summary['leases']} leases, "
-        f"{summary['links']} links.\n"
+        f"{loaded.doc.file}: valid. {count(summary['sites'], 'site')} ({', '.join(summary['providers'])}), "
+        f"{count(summary['clusters'], 'cluster')}, {count(summary['gpus'], 'GPU')}, "
+        f"{count(summary['leases'], 'lease')}, {count(summary['links'], 'link')}.\n"
     )
 
 

@@ -9,11 +9,23 @@ from typing import Annotated, Optional
 
 import typer
 
+from capacity.words import count
 from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit, say
 
+
+def _day(text: str) -> dt.date:
+    """A YYYY-MM-DD date, refused in the words `validate` uses for plan dates."""
+    from capacity.fields import check_date
+
+    try:
+        return check_date(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 OnOption = Annotated[
-    Optional[dt.datetime],
-    typer.Option("--on", formats=["%Y-%m-%d"], show_default=False,
+    Optional[dt.date],
+    typer.Option("--on", parser=_day, metavar="YYYY-MM-DD", show_default=False,
                  help="Render as deployed on this day, YYYY-MM-DD (default today): it decides which leases "
                       "hold their nodes."),
 ]
@@ -26,7 +38,7 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
     loaded = load_or_exit(plan, catalog, fmt)
     from components.render import RenderError, render
 
-    day = on.date() if on else dt.date.today()
+    day = on or dt.date.today()
     try:
         rendering = render(loaded, day)
     except RenderError as exc:
@@ -39,7 +51,7 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
     for warning in rendering.warnings:
         say(f"warning: {warning}")
     sys.stdout.write(_text(rendering.resources))
-    sys.stdout.write(f"{len(rendering.resources)} resources in plan {loaded.name} as of {day}.\n")
+    sys.stdout.write(f"{count(len(rendering.resources), 'resource')} in plan {loaded.name} as of {day}.\n")
 
 
 def _text(resources: list[dict]) -> str:

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
@@ -26,6 +27,7 @@ from capacity.plan import LoadedPlan
 from components.base import MockAnswers
 
 SECRET = "[secret]"
+UNKNOWN = "[unknown]"
 PROJECT = "capacity"
 # Stack config a deployment supplies; rendered as placeholders.
 CONFIG = {"capacity:sshPublicKey": "ssh-ed25519 <the key set with: pulumi config set capacity:sshPublicKey>"}
@@ -43,9 +45,12 @@ class Rendering:
     """Warnings the program logged (pulumi.log.warn)."""
 
 
-def render(loaded: LoadedPlan, on: dt.date | None = None) -> Rendering:
+def render(loaded: LoadedPlan, on: dt.date | None = None, preview: bool = False) -> Rendering:
     """The resources `components.program.build(loaded, on)` registers. Raises RenderError for a
-    plan the components cannot build (the message says why and what to change)."""
+    plan the components cannot build (the message says why and what to change).
+
+    With `preview`, an output the mocks do not answer stays unknown, as in a preview, and the
+    inputs made from it show as UNKNOWN; otherwise it is None and they are left out."""
     from components.addressing import AddressSpaceTooSmall
     from capacity.providers import missing_sdks
     from components.program import MissingProvider, build, package
@@ -55,7 +60,7 @@ def render(loaded: LoadedPlan, on: dt.date | None = None) -> Rendering:
         raise RenderError("\n".join(missing))
     try:
         answers = [mock_answers(package(name)) for name in sorted(loaded.providers())]
-        return render_program(lambda: build(loaded, on), stack=loaded.name, answers=answers)
+        return render_program(lambda: build(loaded, on), stack=loaded.name, answers=answers, preview=preview)
     except (AddressSpaceTooSmall, MissingProvider, MissingAnswer, pulumi.RunError) as exc:
         raise RenderError(str(exc)) from None
 
@@ -72,17 +77,18 @@ def mock_answers(package: ModuleType) -> MockAnswers:
 
 
 def render_program(program: Callable[[], None], stack: str = "render", config: dict[str, str] | None = None,
-                   answers: Iterable[MockAnswers] = ()) -> Rendering:
+                   answers: Iterable[MockAnswers] = (), preview: bool = False) -> Rendering:
     """Run any program function under the recording mocks, with the providers' mock `answers`
     and stack `config` added to CONFIG (the benchmark and the root program's test use it too)."""
-    return contextvars.Context().run(_run, program, stack, {**CONFIG, **(config or {})}, _Mocks(answers))
+    return contextvars.Context().run(_run, program, stack, {**CONFIG, **(config or {})}, _Mocks(answers), preview)
 
 
-def _run(program: Callable[[], None], stack: str, config: dict[str, str], answers: "_Mocks") -> Rendering:
+def _run(program: Callable[[], None], stack: str, config: dict[str, str], answers: "_Mocks",
+         preview: bool) -> Rendering:
     log = _WarningLog()
     monitor = _Monitor(answers)
     set_all_config(config)
-    mocks.set_mocks(answers, project=PROJECT, stack=stack, preview=False, logger=log, monitor=monitor)
+    mocks.set_mocks(answers, project=PROJECT, stack=stack, preview=preview, logger=log, monitor=monitor)
     _sync_await(run_pulumi_func(program))
     return Rendering(monitor.ordered(), sorted(log.warnings))  # warnings arrive in task order
 
@@ -91,6 +97,8 @@ def _plain(value: Any) -> Any:
     """A deserialized input with secrets masked and internal keys (`__provider`...) dropped."""
     if rpc.is_rpc_secret(value):
         return SECRET
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in sorted(value.items()) if not k.startswith("__")}
     if isinstance(value, list):

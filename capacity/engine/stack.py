@@ -39,6 +39,8 @@ from urllib.parse import urlparse
 
 from capacity.engine.errors import EngineError
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
+from capacity.engine.status import managed_resources
+from capacity.words import count
 
 PROJECT = "capacity"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -413,8 +415,33 @@ class PlanStack:
         except CommandError as exc:
             raise engine_failure(exc, "listing stacks") from None
         return [{"name": s.name.split("/")[-1], "last_update": s.last_update or None,
-                 "update_in_progress": bool(s.update_in_progress), "resources": s.resource_count,
+                 "update_in_progress": bool(s.update_in_progress),
+                 "resources": len(managed_resources(self.other(s.name.split("/")[-1])._state())),
                  "url": s.url or None} for s in summaries]
+
+    def other(self, name: str) -> "PlanStack":
+        """Another stack of the same backend."""
+        return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir,
+                         cli=self.cli, echo=self.echo)
+
+    def remove(self, force: bool = False) -> None:
+        """Forget the stack: its state, configuration and history. One that holds resources is
+        refused unless `force` (its resources would be left running, no longer managed)."""
+        if not self.exists():
+            raise EngineError(f"Stack '{self.name}' does not exist in {self.backend.shown}.")
+        self.check_locks()
+        held = managed_resources(self.deployment())
+        if held and not force:
+            raise EngineError(
+                f"Stack '{self.name}' holds {count(len(held), 'resource')}; removing it would leave them running "
+                f"with nothing managing them.\nTo fix: run `capacity destroy --stack {self.name}` first, or add "
+                "--force to forget them anyway.")
+        from pulumi.automation.errors import CommandError
+
+        try:
+            self.workspace.remove_stack(self.name, force=True)
+        except CommandError as exc:
+            raise engine_failure(exc, "removing the stack", self.name) from None
 
     # -- state, locks, recovery
 
@@ -447,6 +474,12 @@ class PlanStack:
             return (data.get("checkpoint") or {}).get("latest") or {}
         if not self.exists():
             return None
+        return self._state()
+
+    def _state(self) -> dict | None:
+        """deployment() of a stack known to exist (no look-up in the list of stacks first)."""
+        if self.backend.local_dir is not None:
+            return self.deployment()
         from pulumi.automation.errors import CommandError
 
         try:

@@ -15,6 +15,13 @@ from capacity.engine.safety import type_chain
 from capacity.words import count
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
+_PLUMBING = ("pulumi:pulumi:Stack", "pulumi:providers:")
+
+
+def managed_resources(deployment: dict | None) -> list[dict]:
+    """The resources a stack holds, as status, stacks, destroy and `stacks rm` count them: all but
+    Pulumi's own plumbing (the stack itself and its provider instances)."""
+    return [r for r in (deployment or {}).get("resources") or [] if not str(r.get("type")).startswith(_PLUMBING)]
 
 
 def _gpus_per_node(loaded, cluster: str, info: dict) -> int | None:
@@ -56,7 +63,7 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
         data["plan"] = loaded.name
     if not deployment:
         return data
-    resources = [r for r in deployment.get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
+    resources = managed_resources(deployment)
     if not resources:
         data["deployed"] = False
         return data
@@ -117,7 +124,7 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("")
         lines.append("  Clusters")
         for c in data["clusters"]:
-            gpus = f"{c['gpus']:,} GPUs" if c.get("gpus") is not None else "? GPUs"
+            gpus = count(c['gpus'], 'GPU') if c.get("gpus") is not None else "? GPUs"
             extra = f", reservation {c['reservation_id']}" if c.get("reservation_id") else ""
             shared = f", {c['shared_nodes']} shared" if c.get("shared_nodes") is not None else ""
             lines.append(f"    {c['name']}: {c['nodes']} x {c['instance_type']} = {gpus} at {c['site']} "
@@ -127,7 +134,7 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("  Leases")
         for lease in data["leases"]:
             state = "in force" if lease.get("in_force") else "not started"
-            holds = f"{lease['nodes']} nodes" if lease.get("nodes") else "quota on the shared pool" \
+            holds = count(lease['nodes'], 'node') if lease.get("nodes") else "quota on the shared pool" \
                 if lease.get("isolation") == "shared-quota" else "no nodes yet"
             names = f" [{', '.join(lease['node_names'][:8])}{' ...' if len(lease['node_names']) > 8 else ''}]" \
                 if lease.get("node_names") else ""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from capacity.inventory.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
 from capacity.state import state_dir
+from capacity.words import count
 
 if TYPE_CHECKING:
     from capacity.catalog import Catalog
@@ -91,5 +92,5 @@ def prepare_sites(loaded, plan_path: str | Path) -> list[str]:
                 "or name the file on the site (`inventory: FILE`, relative to the plan).")
         file = Path(plan_path).parent / site.inventory
         added, _ = import_file(file, name, loaded.catalog, shown_as=str(file))
-        done.append(f"site {name}: imported {added} nodes from {file} into {db_path(name)}")
+        done.append(f"site {name}: imported {count(added, 'node')} from {file} into {db_path(name)}")
     return done

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from capacity import words
 from capacity.errors import Problem, did_you_mean
 from capacity.inventory.errors import InventoryError
 from capacity.inventory.locality import give_back, pick
@@ -273,7 +274,7 @@ class Inventory:
             states = Counter(s for (s,) in self.db.execute("SELECT state FROM nodes WHERE model = ?", (model,)))
             counts = ", ".join(f"{states[s]} {s}" for s in STATES if states[s])
             raise InventoryError(
-                f"site {self.site} has {len(free)} free {model} nodes; {key} needs {need} more "
+                f"site {self.site} has {words.count(len(free), f'free {model} node')}; {key} needs {need} more "
                 f"({len(healthy) + need} in all). The site's {model} nodes: {counts or 'none'}. To fix: import "
                 f"more (`capacity inventory import FILE --site {self.site}`), return repaired nodes with "
                 "`capacity inventory mark SERIAL --state free`, or shrink the cluster.")
@@ -282,7 +283,7 @@ class Inventory:
         adding = sum(n.kw for n in chosen)
         if used + adding > budget_kw + 1e-9:
             raise InventoryError(
-                f"allocating {need} {model} nodes ({adding:,.1f} kW) to {key} would bring site {self.site} to "
+                f"allocating {words.count(need, f'{model} node')} ({adding:,.1f} kW) to {key} would bring site {self.site} to "
                 f"{used + adding:,.1f} kW, over its power budget of {budget_kw:,.0f} kW. "
                 "To fix: raise the site's power_mw or shrink a cluster.")
         self.db.executemany("UPDATE nodes SET state = 'allocated', allocation = ?, changed = ? WHERE serial = ?",
@@ -352,8 +353,8 @@ class Inventory:
                                     (allocation,))
                 if len(spare) < count - len(kept):
                     raise InventoryError(
-                        f"lease {lease} needs {count} whole nodes of {allocation}, which has {len(spare) + len(kept)} "
-                        "healthy nodes outside other leases' pools. To fix: grow the cluster or shrink a lease.")
+                        f"lease {lease} needs {words.count(count, 'whole node')} of {allocation}, which has "
+                        f"{words.count(len(spare) + len(kept), 'healthy node')} outside other leases' pools. To fix: grow the cluster or shrink a lease.")
                 chosen = pick(spare, count - len(kept), Counter(n.rack for n in kept))
                 db.executemany("UPDATE nodes SET pool = ?, changed = ? WHERE serial = ?",
                                [(key, _now(), n.serial) for n in chosen])

@@ -13,7 +13,7 @@ from capacity.providers._tags import limited
 
 
 class AwsSite(SiteBase):
-    provider: Literal["aws"]
+    provider: Annotated[Literal["aws"], Field(description="aws: Amazon Web Services.")]
     region: Annotated[str, Field(strict=True, description="AWS region, e.g. us-east-1.")]
     zones: Annotated[Optional[list[Text]], Field(description="Availability zones for subnets (default: a and b).")] = None
 

@@ -12,7 +12,7 @@ from capacity.providers._tags import limited
 
 
 class AzureSite(SiteBase):
-    provider: Literal["azure"]
+    provider: Annotated[Literal["azure"], Field(description="azure: Microsoft Azure.")]
     region: Annotated[str, Field(strict=True, description="Azure region, e.g. eastus2.")]
     resource_group: Annotated[Optional[Name], Field(description="Resource group (default: the plan and site name).")] = None
 

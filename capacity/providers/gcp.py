@@ -17,9 +17,10 @@ _PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]\Z")
 
 
 class GcpSite(SiteBase):
-    provider: Literal["gcp"]
+    provider: Annotated[Literal["gcp"], Field(description="gcp: Google Cloud.")]
     region: Annotated[str, Field(strict=True, description="GCP region, e.g. us-central1.")]
-    project: Annotated[str, Field(strict=True, description="GCP project id (6-30 characters).")]
+    project: Annotated[str, Field(strict=True, description="GCP project id (6-30 characters).",
+                                  json_schema_extra={"pattern": _PROJECT.pattern})]
     zones: Annotated[Optional[list[Text]], Field(description="Zones for node pools (default: <region>-a).")] = None
 
     @field_validator("project")

@@ -26,13 +26,14 @@ def _availability_domain(name: str) -> str:
     return name
 
 
-AvailabilityDomain = Annotated[str, Field(strict=True, max_length=64), AfterValidator(_availability_domain)]
+AvailabilityDomain = Annotated[str, Field(strict=True, max_length=64, json_schema_extra={"pattern": _AVAILABILITY_DOMAIN.pattern}),
+                               AfterValidator(_availability_domain)]
 
 
 class OciSite(SiteBase):
-    provider: Literal["oci"]
+    provider: Annotated[Literal["oci"], Field(description="oci: Oracle Cloud Infrastructure.")]
     region: Annotated[str, Field(strict=True, description="OCI region identifier, e.g. us-ashburn-1.")]
-    compartment: Annotated[str, Field(strict=True, description=(
+    compartment: Annotated[str, Field(strict=True, json_schema_extra={"pattern": _COMPARTMENT.pattern}, description=(
         "OCID of the compartment that holds the site (ocid1.compartment.oc1..<id>; the tenancy OCID for the root)."))]
     availability_domains: Annotated[Optional[list[AvailabilityDomain]], Field(
         min_length=1, max_length=3,

@@ -11,7 +11,7 @@ PowerMw = Annotated[float, Field(strict=True, gt=0, le=10_000, allow_inf_nan=Fal
 
 
 class OwnedSite(SiteBase):
-    provider: Literal["owned"]
+    provider: Annotated[Literal["owned"], Field(description="owned: an owned data center.")]
     location: Annotated[Text, Field(description="Where it is, e.g. 'Abilene, TX'.")]
     power_mw: Annotated[PowerMw, Field(description="Power budget in MW that the clusters here must fit in.")]
     cost_per_gpu_hour: Annotated[Money, Field(description="Amortised capex and power per GPU-hour, USD.")]

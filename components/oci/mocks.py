@@ -57,6 +57,13 @@ def _tunnels(args: dict) -> dict:
                                        for n in (1, 2)], "ipsecId": ipsec, "id": ipsec}
 
 
+def _vcn_defaults(name: str, inputs: dict) -> dict:
+    """The security list, route table and DHCP options OCI makes with every VCN."""
+    return {"defaultSecurityListId": _ocid("securitylist", f"{name}/default"),
+            "defaultRouteTableId": _ocid("routetable", f"{name}/default"),
+            "defaultDhcpOptionsId": _ocid("dhcpoptions", f"{name}/default")}
+
+
 MOCKS = MockAnswers(
     invokes={
         "oci:Identity/getAvailabilityDomains:getAvailabilityDomains": _availability_domains,
@@ -65,6 +72,7 @@ MOCKS = MockAnswers(
         "oci:Core/getIpsecConnectionTunnels:getIpsecConnectionTunnels": _tunnels,
     },
     outputs={
+        "oci:Core/vcn:Vcn": _vcn_defaults,
         "oci:Core/ipsecConnectionTunnelManagement:IpsecConnectionTunnelManagement":
             lambda name, inputs: {"vpnIp": _ip(name)},
     },

@@ -89,6 +89,14 @@ def test_invalid_plan_and_bad_options(tmp_path):
     assert invoke(str(EXAMPLE), "--format", "yaml").exit_code == 2
 
 
+@pytest.mark.parametrize("day,words", [("2027-02-30", "2027-02-30 is not a real calendar date"),
+                                       ("next week", "'next week' is not a date; write YYYY-MM-DD")])
+def test_a_bad_on_date_is_named_as_validate_names_it(day, words):
+    result = invoke(str(EXAMPLE), "--on", day)
+    assert result.exit_code == 2
+    assert words in " ".join(result.output.split())  # the usage box may wrap it
+
+
 def test_a_network_too_small_for_the_cloud_is_a_clear_error(tmp_path):
     plan = tmp_path / "small.yaml"
     plan.write_text(AWS_ONLY % "10.0.0.0/28")

@@ -106,6 +106,7 @@ def _compose_app():
         pass
     app = typer.Typer(pretty_exceptions_show_locals=False, no_args_is_help=True)
     app.add_typer(engine.app)
+    app.add_typer(deploy.stacks_app)
     for fn in deploy.COMMANDS:
         app.command()(fn)
     return app

@@ -262,7 +262,7 @@ def test_help_never_imports_pulumi():
         from typer.testing import CliRunner
         import typer
         from cli import deploy, engine
-        app = typer.Typer(); app.add_typer(engine.app)
+        app = typer.Typer(); app.add_typer(engine.app); app.add_typer(deploy.stacks_app)
         for fn in deploy.COMMANDS:
             app.command()(fn)
         runner = CliRunner()

@@ -264,3 +264,33 @@ def test_load_plan_raises_plan_error_with_sorted_problems(write_plan):
         load_plan(write_plan(text))
     lines = [p.line for p in caught.value.problems]
     assert lines == sorted(lines) and len(lines) == 2
+
+
+@pytest.mark.parametrize("old,new,path", [
+    # a reservation ending before its start: its leases are not also reported as outside it
+    ("      end: 2027-12-31", "      end: 2026-12-31", "clusters.train-a.reservation.end"),
+    # a region not in the catalog: its clusters' types are not also reported as not offered there
+    ("region: us-east-1", "region: us-east-9", "sites.aws-use1.region"),
+])
+def test_one_mistake_gives_one_error(write_plan, old, new, path):
+    code, out = validate_json(write_plan(edit(old, new)))
+    assert code == 1
+    assert [e["path"] for e in out["errors"]] == [path]
+
+
+@pytest.mark.parametrize("old,new,path", [
+    ("instance_type: p5.48xlarge", "instance_type: p5.48xlarge", "clusters.train-a.instance_type"),
+    ("instance_type: p5.48xlarge", "accelerator: H100", "clusters.train-a.accelerator"),
+])
+def test_regions_offered_are_listed_whole_with_the_suggestion(write_plan, old, new, path):
+    from capacity.catalog import shipped
+
+    text = edit(old, new).replace("region: us-east-1", "region: eu-west-3")
+    code, out = validate_json(write_plan(text))
+    (error,) = [e for e in out["errors"] if e["path"] == path]
+    offered = sorted(set().union(*(t.regions for t in shipped().of("aws") if t.accelerator == "H100"
+                                   and (new.startswith("accelerator") or t.instance_type == "p5.48xlarge"))))
+    listed = error["message"].split(" offered in ", 2)[-1].split(". To fix")[0].split(", ")
+    assert listed == offered and len(offered) > 8
+    suggested = error["message"].split("(e.g. ")[1].split(")")[0]
+    assert suggested in offered and suggested.startswith("eu-west")

@@ -33,6 +33,16 @@ def test_validate_text_summary():
     assert "valid. 5 sites (aws, azure, gcp, oci, owned), 7 clusters, 2,864 GPUs, 6 leases, 4 links." in result.stdout
 
 
+def test_counts_agree_with_their_nouns(tmp_path):
+    plan = tmp_path / "one.yaml"
+    plan.write_text("apiVersion: capacity/v1\nkind: CapacityPlan\nmetadata: {name: one}\nsites:\n"
+                    "  east: {provider: aws, region: us-east-1, network: {cidr: 10.0.0.0/16}}\n"
+                    "clusters:\n  train: {site: east, instance_type: p5.4xlarge, nodes: 1}\n")
+    result = runner.invoke(app, ["validate", str(plan)])
+    assert result.exit_code == 0, result.output
+    assert f"{plan}: valid. 1 site (aws), 1 cluster, 1 GPU, 0 leases, 0 links." in result.stdout
+
+
 def test_docs_example_is_a_valid_plan(tmp_path):
     doc = (ROOT / "docs/plan-format.md").read_text()
     example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]

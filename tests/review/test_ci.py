@@ -374,6 +374,13 @@ def test_pre_commit_hook_definition():
     assert not files.search("stacks/inventory.csv") and not files.search("docs/stacks.md")
 
 
+def test_pre_commit_snippet_names_a_rev_that_can_exist():
+    """The docs' `rev` is a tag this repository has, or (none being tagged) a commit to pin."""
+    rev = re.search(r"^\s+rev: (.+?)\s+#", DOCS.read_text(), re.M).group(1)
+    tags = subprocess.run(["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert rev in tags or (rev == "<commit SHA>" and not tags), rev
+
+
 def test_pre_commit_hook_runs_validate_on_each_file(capacity_bin, tmp_path):
     (hook,) = yaml.safe_load(HOOKS.read_text())
     bad = tmp_path / "bad.yaml"
