@@ -1,12 +1,13 @@
 """The GPU catalog: instance types, their GPUs, regions, prices and power, from catalog.yaml.
 
-Users extend or override it with a file of the same shape (`--catalog FILE`): an entry with the
-same provider and instance type replaces the shipped one, and its regions join the provider's.
+Users extend or override it with files of the same shape, in layers: the shipped catalog, then
+the plan's own (`metadata.catalog`, see `own_catalog`), then `--catalog FILE`. An entry with the
+same provider and instance type as one below replaces it, and its regions join the provider's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Optional
@@ -72,10 +73,19 @@ class InstanceType:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """A catalog file laid over the shipped catalog."""
+
+    data: CatalogFile
+    file: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     as_of: str
     types: dict[tuple[str, str], InstanceType]
     regions: dict[str, frozenset[str]]
+    layers: tuple[Layer, ...] = ()  # the files over the shipped catalog, lowest first
 
     def lookup(self, provider: str, instance_type: str) -> InstanceType | None:
         return self.types.get((provider, instance_type))
@@ -126,12 +136,30 @@ def load_catalog(extra: str | Path | None = None) -> Catalog:
     """The shipped catalog, extended or overridden by `extra` if given."""
     if extra is None:
         return shipped()
-    doc = read_file(extra)
-    catalog = _merge(shipped(), _entries(doc))
+    return _layered([Layer(_entries(read_file(extra)), str(extra))])
+
+
+def own_catalog(doc: Document, below: Catalog) -> Catalog:
+    """`below` (the shipped catalog and any --catalog files) with a plan's own catalog file slipped
+    in under the --catalog files: they still override the plan's entries."""
+    return _layered([Layer(_entries(doc), doc.file), *below.layers])
+
+
+def _layered(layers: list[Layer]) -> Catalog:
+    catalog = shipped()
+    for layer in layers:
+        catalog = _merge(catalog, layer.data)
     problems = [
-        Problem(1, 1, "instance_types", f"{t.provider} {t.instance_type} needs kw_per_node (owned hardware)", str(extra))
+        Problem(1, 1, "instance_types", f"{t.provider} {t.instance_type} needs kw_per_node (owned hardware)",
+                _last_to_define(layers, t))
         for t in catalog.of("owned") if t.kw_per_node is None
     ]
     if problems:
         raise PlanError(problems)
-    return catalog
+    return replace(catalog, layers=tuple(layers))
+
+
+def _last_to_define(layers: list[Layer], entry: InstanceType) -> str:
+    return next(layer.file for layer in reversed(layers)
+                if any((e.provider, e.instance_type) == (entry.provider, entry.instance_type)
+                       for e in layer.data.instance_types))
