@@ -443,14 +443,120 @@ def test_find_comment_command(tmp_path, capsys):
     assert exit_.value.code == 2
 
 
+# ------------------------------------------------------------------ which files are plans
+
+
+@pytest.mark.parametrize(("text", "plan"), [
+    ((PLANS / "base.yaml").read_text(), True),
+    ('{"apiVersion": "capacity/v1", "kind": "CapacityPlan", "metadata": {"name": "j"}}', True),  # JSON is YAML
+    ("kind: CapacityPlan\nsites: [\n", True),  # does not parse, but says it is a plan: reported, not skipped
+    ("kind: 'CapacityPlan'\nsites: {a: 1, a: 2}\n", True),  # duplicate keys refused by the reader
+    ("nodes:\n  - {serial: A1, rack: r1, model: hgx-h100}\n", False),  # an inventory
+    ("kind: CapacityPlanTemplate\n", False),
+    ("# kind: CapacityPlan (a comment)\nnodes: []\n", False),
+    ("- kind: CapacityPlan\n", True),  # a list the reader refuses, that says it is a plan: reported
+    ("x: !!python/object/apply:os.system [touch pwned]\n", False),  # tags are refused, never run
+    ("", False),
+    ("\xff\xfe", False),
+])
+def test_is_plan_by_kind(text, plan, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = text.encode("latin-1") if text.startswith("\xff") else text.encode()
+    assert ci.is_plan(raw) is plan
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_is_plan_too_large_to_read_counts_as_a_plan(tmp_path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(ci.MAX_BYTES + 1)
+    assert ci._read_file(big) is None and ci.is_plan(None)  # reported as too large by validate
+    assert ci._read_file(tmp_path) == b""  # a directory is no plan
+
+
+def test_the_repository_plans_are_its_plans():
+    plans, unsafe = ci.changed_plans("", ROOT)
+    assert plans == ["stacks/example.yaml", "stacks/owned-large.yaml", "stacks/quickstart.yaml"] and unsafe == []
+    inventories = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "stacks/inventory").iterdir())
+    assert "stacks/inventory/owned-large-west.yaml" in inventories
+    assert not list((ROOT / "stacks").glob("*.csv")), "inventories live in stacks/inventory/"
+
+
+def test_ci_helper_find_comment_needs_only_the_standard_library():
+    """The companion workflow runs find-comment from a bare checkout; the changed job installs only PyYAML."""
+    code = ("import sys, capacity.ci; heavy = {'yaml', 'pydantic', 'typer', 'pulumi'} & set(sys.modules); "
+            "print(sorted(heavy)); from capacity.ci import is_plan; is_plan(b'kind: CapacityPlan'); "
+            "print(sorted({'pydantic', 'typer', 'pulumi'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n[]\n"
+
+
+# ------------------------------------------------------------------ deploy check
+
+
+CLOUD_PLAN = """apiVersion: capacity/v1
+kind: CapacityPlan
+metadata: {name: cloud}
+sites:
+  aws-use1: {provider: aws, region: us-east-1, network: {cidr: 10.0.0.0/16}}
+"""
+
+
+def _write_plan(folder: Path, owned: bool) -> Path:
+    plan = folder / "plan.yaml"
+    plan.write_text((ROOT / "stacks/quickstart.yaml").read_text() if owned else CLOUD_PLAN)
+    return plan
+
+
+def test_deploy_check_requires_a_backend_and_an_inventory_for_owned_sites(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "c").mkdir()
+    owned, cloud = _write_plan(tmp_path / "o", True), _write_plan(tmp_path / "c", False)
+    backend = {"PULUMI_BACKEND_URL": "s3://state"}
+    assert ci.deploy_problems(cloud, backend) == []
+    assert ci.deploy_problems(owned, {**backend, "CAPACITY_INVENTORY_URL": "postgresql://db/inv"}) == []
+    (problem,) = ci.deploy_problems(owned, backend)
+    assert "has owned sites (lab-1)" in problem and "CAPACITY_INVENTORY_URL" in problem
+    assert ci.owned_sites(ROOT / "stacks/owned-large.yaml") == ["dc-east", "dc-west"]
+    no_backend = ci.deploy_problems(cloud, {"PULUMI_BACKEND_URL": ""})
+    assert len(no_backend) == 1 and "PULUMI_BACKEND_URL" in no_backend[0]
+    assert len(ci.deploy_problems(owned, {})) == 2
+
+
+def test_deploy_check_command(tmp_path, capsys, monkeypatch):
+    plan = _write_plan(tmp_path, True)
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://state")
+    monkeypatch.delenv("CAPACITY_INVENTORY_URL", raising=False)
+    assert ci.main(["deploy-check", str(plan)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error::") and "CAPACITY_INVENTORY_URL" in out and "s3://state" not in out
+    monkeypatch.setenv("CAPACITY_INVENTORY_URL", "postgresql://u:secret@db/inv")
+    assert ci.main(["deploy-check", str(plan)]) == 0
+    assert "secret" not in capsys.readouterr().out  # a URL's password is never printed
+    plan.write_text("sites: [\n")
+    assert ci.main(["deploy-check", str(plan)]) == 1
+    assert "cannot read the plan" in capsys.readouterr().err
+
+
+def test_deploy_check_script(workflow, tmp_path, capacity_bin):
+    check = step(workflow["jobs"]["deploy"], "Require a shared backend, and a shared inventory for owned sites")
+    plan = _write_plan(tmp_path, True)
+    env = _env(capacity_bin, tmp_path, PLAN=str(plan), PULUMI_BACKEND_URL="", CAPACITY_INVENTORY_URL="")
+    done = subprocess.run(["bash", "-c", check["run"]], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert [line.split(" ")[0] for line in done.stdout.splitlines()] == ["::error::set", "::error::" + str(plan)]
+
+
 # ------------------------------------------------------------------ pre-commit
 
 
 def test_pre_commit_hook_definition():
     (hook,) = yaml.safe_load(HOOKS.read_text())
     assert hook["id"] == "capacity-validate" and hook["language"] == "python" and hook["pass_filenames"] is True
+    assert "additional_dependencies" not in hook  # pre-commit installs the light core: no cloud SDK
     files = re.compile(hook["files"])
     assert files.search("stacks/prod.yaml") and files.search("infra/stacks/prod.yml")
+    assert files.search("stacks/inventory/west.yaml")  # looked at, then skipped by kind
     assert not files.search("stacks/inventory.csv") and not files.search("docs/stacks.md")
 
 
@@ -466,3 +572,16 @@ def test_pre_commit_hook_runs_validate_on_each_file(capacity_bin, tmp_path):
     assert f"{good}: valid." in done.stdout and "clusters.train-a.nodes: must be more than 0" in done.stdout
     done = subprocess.run([*shlex.split(hook["entry"]), str(good), str(good)], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.count("valid.") == 2
+
+
+def test_the_repository_passes_its_own_hook(capacity_bin, tmp_path):
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    files = re.compile(hook["files"])
+    staged = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "stacks").rglob("*"))]
+    staged = [name for name in staged if files.search(name)]
+    assert "stacks/inventory/owned-large-west.yaml" in staged
+    done = subprocess.run([*shlex.split(hook["entry"]), *staged], cwd=ROOT, env=_env(capacity_bin, tmp_path),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(line.split(":")[0] for line in done.stdout.splitlines()) == [
+        "stacks/example.yaml", "stacks/owned-large.yaml", "stacks/quickstart.yaml"]  # the inventory is skipped
