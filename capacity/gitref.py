@@ -54,12 +54,13 @@ class InGit:
             raise Refused(f"'{relative}' is outside the repository; a plan reads files only from inside it. "
                           "To fix: keep the catalog inside, or pass it with --catalog.")
         try:
-            return parse_bytes(read_git(self.ref, path, self.cwd), f"{self.ref}:{path}")
+            return parse_bytes(read_git(self.ref, path, self.cwd, "catalog"), f"{self.ref}:{path}")
         except SourceError as exc:
             raise Refused(str(exc)) from None
 
 
-def read_git(ref: str, path: str, cwd: str | Path | None = None) -> bytes:
+def read_git(ref: str, path: str, cwd: str | Path | None = None, what: str = "plan") -> bytes:
+    """The bytes of the file PATH at REF; `what` names it in errors (a plan, a catalog)."""
     source = f"{ref}:{path}"
     if not ref or not path:
         raise SourceError(f"{source}: give both a git ref and a path, as in origin/main:stacks/prod.yaml "
@@ -72,15 +73,16 @@ def read_git(ref: str, path: str, cwd: str | Path | None = None) -> bytes:
         raise SourceError(f"{source}: git ref '{ref}' does not exist in this repository. To fix: check the name, "
                           f"or fetch it first (git fetch origin {ref.removeprefix('origin/')}).")
     if blob.endswith(" missing") or not blob:
+        or_else = ", or name a plan file on disk" if what == "plan" else ""
         raise SourceError(f"{source}: there is no file '{path}' at {ref} (paths start at the top of the "
-                          "repository). To fix: check the path, or name a plan file on disk.")
+                          f"repository). To fix: check the path{or_else}.")
     sha, kind, length = blob.split()
     if kind != "blob":
         raise SourceError(f"{source}: '{path}' at {ref} is a {'directory' if kind == 'tree' else kind}, "
-                          "not a plan file.")
+                          f"not a {what} file.")
     if int(length) > MAX_BYTES:
         raise SourceError(f"{source}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                          "plans are refused above that size.")
+                          f"{what}s are refused above that size.")
     # `cat-file blob` gives the committed bytes, with no textconv or filter applied (as `git show REF:PATH`
     # shows a blob), and the object id was resolved above, so what is read is what was measured.
     return _git_bytes(["cat-file", "blob", sha], cwd, source)
