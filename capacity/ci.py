@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -58,47 +59,81 @@ def shown(name: str) -> str:
 def is_plan(raw: bytes | None) -> bool:
     """YAML whose `kind` is CapacityPlan; or bytes that do not parse but say so on a `kind:` line;
     or None, a file too large to read."""
+    return _plan_facts(raw)[0]
+
+
+def _plan_facts(raw: bytes | None) -> tuple[bool, str | None]:
+    """(a plan?, the catalog it names in `metadata.catalog`, relative to it)."""
     if raw is None:
-        return True
+        return True, None
     from capacity.errors import PlanError
     from capacity.yamlsafe import parse_bytes
 
     try:
         data = parse_bytes(raw, "").data
     except PlanError:
-        return KIND_LINE.search(raw) is not None
-    return data.get("kind") == "CapacityPlan"  # parse_bytes gives a mapping or refuses
+        return KIND_LINE.search(raw) is not None, None
+    if data.get("kind") != "CapacityPlan":  # parse_bytes gives a mapping or refuses
+        return False, None
+    catalog = data["metadata"].get("catalog") if isinstance(data.get("metadata"), dict) else None
+    return True, catalog if isinstance(catalog, str) else None
 
 
 def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[list[str], list[str]]:
-    """(plans at HEAD to deploy, paths left out as unsafe), in git's order."""
-    if _is_commit(before, cwd):
-        listing = ["diff", "--name-only", "--diff-filter=d", "--no-renames", "-z", before, "HEAD"]
-    else:
-        listing = ["ls-files", "-z"]
-    names = [n for n in _git([*listing, "--", *PLAN_PATHSPECS], cwd).split("\0") if n]
-    safe, unsafe = _split_safe(names)
-    return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
+    """(plans at HEAD to deploy, paths left out as unsafe): those changed since `before`, or whose
+    catalog changed; all of them when `before` is not a commit."""
+    if not _is_commit(before, cwd):
+        safe, unsafe = _split_safe(_names(["ls-files", "-z", "--", *PLAN_PATHSPECS], cwd))
+        return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
+    diff = ["diff", "--name-only", "--no-renames", "-z", before, "HEAD"]
+    safe, unsafe = _split_safe(_names([*diff, "--diff-filter=d", "--", *PLAN_PATHSPECS], cwd))
+    plans = {n for n in safe if is_plan(_blob("HEAD", n, cwd))}
+    plans |= _naming(set(_names(diff, cwd)), cwd)
+    return sorted(plans), unsafe
 
 
 def review_plans(base: str, cwd: str | Path | None = None) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    """([(A|M|D, plan)], unsafe paths, YAML files that are no plan on either side) from `base` to HEAD."""
+    """([(A|M|D, plan)], unsafe paths, YAML files that are no plan on either side and no plan's
+    catalog) from `base` to HEAD. A plan whose catalog changed counts as changed."""
     if not _is_commit(base, cwd):
         raise CiError(f"the base {shown(base or '(empty)')!r} is not a commit of this repository.")
-    fields = _git(["diff", "--name-status", "--no-renames", "-z", base, "HEAD", "--", *PLAN_PATHSPECS], cwd).split("\0")
-    changes = list(zip(fields[0:-1:2], fields[1::2]))
+    diff = ["diff", "--name-status", "--no-renames", "-z", base, "HEAD"]
+    fields = _names([*diff, "--", *PLAN_PATHSPECS], cwd)
+    changes = list(zip(fields[0::2], fields[1::2]))
     safe, unsafe = _split_safe([name for _, name in changes])
-    plans, others = [], []
+    every_change = set(_names(diff, cwd)[1::2])
+    catalogs = _catalogs("HEAD", cwd)
+    plans, others = {}, []
     for status, name in changes:
         if name not in safe:
             continue
         at_head = status != "D" and is_plan(_blob("HEAD", name, cwd))
         at_base = status != "A" and is_plan(_blob(base, name, cwd))
         if at_head or at_base:
-            plans.append((("M" if at_base else "A") if at_head else "D", name))
-        else:
+            plans[name] = ("M" if at_base else "A") if at_head else "D"
+        elif name not in catalogs:
             others.append(name)
-    return plans, unsafe, others
+    for name in sorted(_naming(every_change, cwd, catalogs) - set(plans)):
+        plans[name] = "M" if is_plan(_blob(base, name, cwd)) else "A"
+    return [(status, name) for name, status in sorted(plans.items())], unsafe, others
+
+
+def _catalogs(rev: str, cwd: str | Path | None) -> dict[str, set[str]]:
+    """{catalog path: the plans under stacks/ at `rev` that name it}."""
+    named: dict[str, set[str]] = {}
+    for name in _split_safe(_names(["ls-tree", "-r", "-z", "--name-only", rev, "--", "stacks"], cwd))[0]:
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        plan, catalog = _plan_facts(_blob(rev, name, cwd))
+        if plan and catalog:
+            named.setdefault(posixpath.normpath(posixpath.join(posixpath.dirname(name), catalog)), set()).add(name)
+    return named
+
+
+def _naming(files: set[str], cwd: str | Path | None, catalogs: dict[str, set[str]] | None = None) -> set[str]:
+    """The plans at HEAD whose catalog is one of `files`."""
+    catalogs = _catalogs("HEAD", cwd) if catalogs is None else catalogs
+    return {plan for file in files & set(catalogs) for plan in catalogs[file]}
 
 
 def deploy_problems(plan: str | Path, env: dict) -> list[str]:
@@ -141,6 +176,11 @@ def validate_plans(files: list[str]) -> int:
             raise CiError(f"`capacity validate {plan}` did not finish within {VALIDATE_TIMEOUT} s.") from None
         status = status or (1 if done.returncode else 0)
     return status
+
+
+def _names(args: list[str], cwd: str | Path | None) -> list[str]:
+    """The NUL-separated fields a git command prints (its -z output)."""
+    return [n for n in _git(args, cwd).split("\0") if n]
 
 
 def _split_safe(names: list[str]) -> tuple[list[str], list[str]]:

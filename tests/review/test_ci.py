@@ -369,6 +369,26 @@ def test_changed_plans_never_takes_an_option_for_a_commit(repo, git, tmp_path_fa
         ci.changed_plans("", outside)
 
 
+def test_a_plan_whose_catalog_changes_is_reviewed_and_deployed(repo, git):
+    (repo / "stacks/team").mkdir()
+    (repo / "stacks/catalogs").mkdir()
+    named = (PLANS / "base.yaml").read_text().replace("  name: review\n", "  name: review\n  catalog: ../catalogs/gpus.yaml\n")
+    (repo / "stacks/team/named.yaml").write_text(named)
+    (repo / "stacks/catalogs/gpus.yaml").write_bytes((PLANS / "catalog.yaml").read_bytes())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a plan with its catalog")
+    (repo / "stacks/catalogs/gpus.yaml").write_text((PLANS / "catalog.yaml").read_text().replace("56.00", "60.00"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the catalog alone changes")
+    # reviewed as a changed plan, the catalog itself no "not a plan" notice; deployed again
+    assert ci.review_plans("HEAD~1", repo) == ([("M", "stacks/team/named.yaml")], [], [])
+    assert ci.changed_plans("HEAD~1", repo) == (["stacks/team/named.yaml"], [])
+    git(repo, "rm", "-q", "stacks/catalogs/gpus.yaml")
+    git(repo, "commit", "-q", "-m", "the catalog is deleted")
+    assert ci.changed_plans("HEAD~1", repo) == (["stacks/team/named.yaml"], [])  # and validate says what is missing
+    assert ci.changed_plans("HEAD~2", repo)[0] == ["stacks/team/named.yaml"]
+
+
 def _comment(id_: int, login: str, body: str) -> dict:
     return {"id": id_, "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}, "body": body}
 
