@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from capacity import ci
+from capacity import ci, yamlsafe
 from capacity.engine.pulumi_cli import cache_root
 
 ROOT = Path(__file__).parents[2]
@@ -490,6 +490,7 @@ def test_is_plan_too_large_to_read_counts_as_a_plan(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
         handle.truncate(ci.MAX_BYTES + 1)
+    assert ci.MAX_BYTES == yamlsafe.MAX_BYTES
     assert ci._read_file(big) is None and ci.is_plan(None)  # reported as too large by validate
     assert ci._read_file(tmp_path) == b""  # a directory is no plan
 
