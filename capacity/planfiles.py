@@ -40,15 +40,15 @@ class OnDisk:
     """Files beside a plan file (or beside the current directory, for a plan given as text)."""
 
     def __init__(self, plan: str | Path | None, shown: str = ""):
-        self.folder = (Path(plan).parent if plan is not None else Path.cwd()).resolve()
-        self.shown = shown
-        self.root = next((d for d in (self.folder, *self.folder.parents) if (d / ".git").exists()), self.folder)
+        self.plan, self.shown = plan, shown
 
     def read(self, relative: str) -> Document:
-        target = (self.folder / relative).resolve()
-        if not target.is_relative_to(self.root):
-            where = "repository" if (self.root / ".git").exists() else "plan's directory (not in a git repository)"
-            raise Refused(f"'{relative}' is outside the {where} ({self.root}); a plan reads files only from "
+        folder = (Path(self.plan).parent if self.plan is not None else Path.cwd()).resolve()
+        root = next((d for d in (folder, *folder.parents) if (d / ".git").exists()), folder)
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(root):
+            where = "repository" if (root / ".git").exists() else "plan's directory (not in a git repository)"
+            raise Refused(f"'{relative}' is outside the {where} ({root}); a plan reads files only from "
                           "inside it. To fix: keep the catalog inside, or pass it with --catalog.")
         if not target.exists():
             raise Refused(f"there is no file '{relative}' beside the plan (looked for {beside(self.shown, relative)}). "
