@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ def plan_text(catalog: str | None = "gpus.yaml") -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, git) -> Path:
     """tmp/repo (a git repository) with stacks/plan.yaml naming stacks/gpus.yaml (my-box: 4 GPUs)."""
     repo = tmp_path / "repo"
     (repo / "stacks").mkdir(parents=True)
@@ -43,12 +42,6 @@ def repo(tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "plan and its catalog")
     return repo
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout
 
 
 def validate(*args: str):
@@ -137,7 +130,7 @@ def test_diff_reads_each_sides_catalog_from_its_own_ref(repo, monkeypatch):
     assert json.loads(result.stdout)["gpus"] == {"base": 32, "head": 64, "delta": 32}
 
 
-def test_a_ref_cannot_climb_out_of_the_repository(repo, monkeypatch):
+def test_a_ref_cannot_climb_out_of_the_repository(repo, git, monkeypatch):
     monkeypatch.chdir(repo)
     (repo / "stacks/plan.yaml").write_text(plan_text("../../../etc/passwd"))
     (repo / "stacks/other.yaml").write_text(plan_text("missing.yaml"))
