@@ -79,12 +79,12 @@ def test_a_missing_or_broken_catalog_is_reported_at_its_line(repo):
     plan.write_text(plan_text("nope.yaml"))
     result = runner.invoke(app, ["validate", str(plan)])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"{plan}:8:12: metadata.catalog: there is no file 'nope.yaml' beside the plan" in result.stdout
-    assert "To fix:" in result.stdout
+    assert f"{plan}:8:12: metadata.catalog: there is no file 'nope.yaml' beside the plan" in result.output
+    assert "To fix:" in result.output
     plan.write_text(plan_text())
     (repo / "stacks/gpus.yaml").write_text("instance_types:\n  - {provider: owned, instance_type: x, gpus: eight}\n")
     result = runner.invoke(app, ["validate", str(plan)])
-    assert result.exit_code == 1 and f"{repo}/stacks/gpus.yaml:2:" in result.stdout
+    assert result.exit_code == 1 and f"{repo}/stacks/gpus.yaml:2:" in result.output
 
 
 @pytest.mark.parametrize(("catalog", "message"), [
@@ -138,8 +138,8 @@ def test_a_ref_cannot_climb_out_of_the_repository(repo, git, monkeypatch):
     git(repo, "commit", "-q", "-m", "hostile")
     result = runner.invoke(app, ["diff", "main:stacks/plan.yaml", "main:stacks/other.yaml"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "main:stacks/plan.yaml:8:12: metadata.catalog: '../../../etc/passwd' is outside the repository" in result.stdout
-    assert "main:stacks/other.yaml:8:12: metadata.catalog: main:stacks/missing.yaml: there is no file" in result.stdout
+    assert "main:stacks/plan.yaml:8:12: metadata.catalog: '../../../etc/passwd' is outside the repository" in result.output
+    assert "main:stacks/other.yaml:8:12: metadata.catalog: main:stacks/missing.yaml: there is no file" in result.output
 
 
 def test_report_uses_it_and_the_api_names_the_plan_as_shown(repo):
