@@ -1,12 +1,13 @@
 """The GPU catalog: instance types, their GPUs, regions, prices and power, from catalog.yaml.
 
-Users extend or override it with a file of the same shape (`--catalog FILE`): an entry with the
-same provider and instance type replaces the shipped one, and its regions join the provider's.
+Users extend or override it with files of the same shape, in layers: the shipped catalog, then
+the plan's own (`metadata.catalog`, see `own_catalog`), then `--catalog FILE`. An entry with the
+same provider and instance type as one below replaces it, and its regions join the provider's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Optional
@@ -74,10 +75,19 @@ class InstanceType:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """A catalog file laid over the shipped catalog."""
+
+    data: CatalogFile
+    file: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     as_of: str
     types: dict[tuple[str, str], InstanceType]
     regions: dict[str, frozenset[str]]
+    layers: tuple[Layer, ...] = ()  # the files over the shipped catalog, lowest first
 
     def lookup(self, provider: str, instance_type: str) -> InstanceType | None:
         return self.types.get((provider, instance_type))
@@ -128,12 +138,28 @@ def load_catalog(extra: str | Path | None = None) -> Catalog:
     """The shipped catalog, extended or overridden by `extra` if given."""
     if extra is None:
         return shipped()
-    doc = read_file(extra, kind=CATALOG)
+    return _layered([_layer(read_file(extra, kind=CATALOG))])
+
+
+def own_catalog(doc: Document, below: Catalog) -> Catalog:
+    """`below` (the shipped catalog and any --catalog files) with a plan's own catalog file slipped
+    in under the --catalog files: they still override the plan's entries."""
+    return _layered([_layer(doc), *below.layers])
+
+
+def _layer(doc: Document) -> Layer:
     data = _entries(doc)
     problems = _file_problems(doc, data)
     if problems:
         raise PlanError(problems)
-    return _merge(shipped(), data)
+    return Layer(data, doc.file)
+
+
+def _layered(layers: list[Layer]) -> Catalog:
+    catalog = shipped()
+    for layer in layers:
+        catalog = _merge(catalog, layer.data)
+    return replace(catalog, layers=tuple(layers))
 
 
 def _file_problems(doc: Document, data: CatalogFile) -> list[Problem]:

@@ -66,6 +66,24 @@ PlanDate = Annotated[dt.date, BeforeValidator(check_date), Field(description="A 
 Money = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False, description="US dollars, finite and >= 0.")]
 Count = Annotated[StrictInt, Field(gt=0, le=1_000_000)]
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=256)]
+_RELATIVE = re.compile(r"[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}\Z")
+
+
+def check_relative_path(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a file path, not {type(value).__name__}")
+    if value.startswith("/"):
+        raise ValueError(f"'{value}' is an absolute path; give it relative to the plan file "
+                         "(e.g. catalog.yaml or ../catalogs/gpus.yaml)")
+    if not _RELATIVE.match(value):
+        raise ValueError("a file path here uses only letters, digits, '.', '_', '-' and '/', "
+                         "at most 255 characters")
+    return value
+
+
+RelativePath = Annotated[str, BeforeValidator(check_relative_path), Field(
+    description="A file path relative to the plan file.",
+    json_schema_extra={"pattern": "^" + _RELATIVE.pattern.removesuffix("\\Z") + "$"})]
 Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(check_cidr), Field(description="An IPv4 CIDR, /8 or longer (each provider sets its smallest).")]
 
 
@@ -83,5 +101,5 @@ class SiteBase(StrictModel):
         return getattr(self, "region", None) or getattr(self, "location", "")
 
 
-__all__ = ["StrictModel", "Name", "PlanDate", "Money", "Count", "Text", "Cidr", "Network", "SiteBase",
+__all__ = ["StrictModel", "Name", "PlanDate", "Money", "Count", "Text", "Cidr", "Network", "SiteBase", "RelativePath",
            "Literal", "Annotated", "Field", "AfterValidator"]

@@ -4,17 +4,19 @@ A source that is an existing file is read as a file. Otherwise `REF:PATH` is rea
 repository around the current directory: git is run with argument lists (never a shell), the
 blob's size is checked before it is read, and its bytes go through the same safe YAML reader and
 checks as a file, with `REF:PATH` as the file name in every error. PATH is from the top of the
-repository, as in `git show REF:PATH`.
+repository, as in `git show REF:PATH`. A catalog the plan names is read from the same REF.
 """
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 from pathlib import Path
 
 from capacity.catalog import Catalog
 from capacity.plan import LoadedPlan, build
-from capacity.yamlsafe import MAX_BYTES, parse_bytes, read_file
+from capacity.planfiles import OnDisk, Refused
+from capacity.yamlsafe import MAX_BYTES, Document, parse_bytes, read_file
 
 GIT_TIMEOUT = 60
 
@@ -35,12 +37,30 @@ def load_source(source: str, catalog: str | Path | Catalog | None = None, cwd: s
     """Read, model and check the plan at `source`. Raises SourceError or PlanError."""
     parts = split(source)
     if parts is None:
-        return build(read_file(source), catalog)
+        return build(read_file(source), catalog, OnDisk(source, source))
     ref, path = parts
-    return build(parse_bytes(read_git(ref, path, cwd), source), catalog)
+    return build(parse_bytes(read_git(ref, path, cwd), source), catalog, InGit(ref, path, cwd))
 
 
-def read_git(ref: str, path: str, cwd: str | Path | None = None) -> bytes:
+class InGit:
+    """Files beside a plan in git: at the plan's ref, never above the top of the repository."""
+
+    def __init__(self, ref: str, path: str, cwd: str | Path | None = None):
+        self.ref, self.path, self.cwd = ref, path, cwd
+
+    def read(self, relative: str) -> Document:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), relative))
+        if path == ".." or path.startswith(("../", "/")):
+            raise Refused(f"'{relative}' is outside the repository; a plan reads files only from inside it. "
+                          "To fix: keep the catalog inside, or pass it with --catalog.")
+        try:
+            return parse_bytes(read_git(self.ref, path, self.cwd, "catalog"), f"{self.ref}:{path}")
+        except SourceError as exc:
+            raise Refused(str(exc)) from None
+
+
+def read_git(ref: str, path: str, cwd: str | Path | None = None, what: str = "plan") -> bytes:
+    """The bytes of the file PATH at REF; `what` names it in errors (a plan, a catalog)."""
     source = f"{ref}:{path}"
     if not ref or not path:
         raise SourceError(f"{source}: give both a git ref and a path, as in origin/main:stacks/prod.yaml "
@@ -53,15 +73,16 @@ def read_git(ref: str, path: str, cwd: str | Path | None = None) -> bytes:
         raise SourceError(f"{source}: git ref '{ref}' does not exist in this repository. To fix: check the name, "
                           f"or fetch it first (git fetch origin {ref.removeprefix('origin/')}).")
     if blob.endswith(" missing") or not blob:
+        or_else = ", or name a plan file on disk" if what == "plan" else ""
         raise SourceError(f"{source}: there is no file '{path}' at {ref} (paths start at the top of the "
-                          "repository). To fix: check the path, or name a plan file on disk.")
+                          f"repository). To fix: check the path{or_else}.")
     sha, kind, length = blob.split()
     if kind != "blob":
         raise SourceError(f"{source}: '{path}' at {ref} is a {'directory' if kind == 'tree' else kind}, "
-                          "not a plan file.")
+                          f"not a {what} file.")
     if int(length) > MAX_BYTES:
         raise SourceError(f"{source}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                          "plans are refused above that size.")
+                          f"{what}s are refused above that size.")
     # `cat-file blob` gives the committed bytes, with no textconv or filter applied (as `git show REF:PATH`
     # shows a blob), and the object id was resolved above, so what is read is what was measured.
     return _git_bytes(["cat-file", "blob", sha], cwd, source)

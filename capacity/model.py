@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import Discriminator, Field, model_validator
 
-from capacity.fields import Annotated, Count, Money, Name, Network, PlanDate, StrictModel, Text
+from capacity.fields import Annotated, Count, Money, Name, Network, PlanDate, RelativePath, StrictModel, Text
 from capacity.providers import specs
 
 API_VERSION = "capacity/v1"
@@ -21,6 +21,9 @@ class Metadata(StrictModel):
     name: Annotated[Name, Field(description="Plan name; also the default Pulumi stack name.")]
     owner: Annotated[Optional[Text], Field(description="Who answers for the plan, e.g. a team's email.")] = None
     labels: Annotated[dict[Name, Text], Field(max_length=32, description="Up to 32 labels, tagged onto every resource.")] = {}
+    catalog: Annotated[Optional[RelativePath], Field(
+        description="This plan's catalog file, relative to the plan: it extends or overrides the shipped "
+                    "catalog, and `--catalog` goes over both.")] = None
 
 
 Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]

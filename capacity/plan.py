@@ -13,6 +13,7 @@ from capacity.catalog import Catalog, InstanceType, load_catalog
 from capacity.checks import check
 from capacity.errors import PlanError, Problem
 from capacity.model import Lease, Plan
+from capacity.planfiles import OnDisk, PlanFiles, with_own_catalog
 from capacity.yamlsafe import Document, parse_text, read_file
 
 SECTIONS = ("sites", "clusters", "leases")
@@ -63,16 +64,23 @@ class LoadedPlan:
 
 def load_plan(path: str | Path, catalog: str | Path | None = None, shown_as: str | None = None) -> LoadedPlan:
     """Read, model and check a plan file. Raises PlanError with every problem found."""
-    return build(read_file(path, shown_as), catalog)
+    return build(read_file(path, shown_as), catalog, OnDisk(path, shown_as or str(path)))
 
 
 def load_text(text: str, file: str, catalog: str | Path | None = None) -> LoadedPlan:
-    return build(parse_text(text, file), catalog)
+    """A plan given as text: a catalog it names is relative to the current directory."""
+    return build(parse_text(text, file), catalog, OnDisk(None))
 
 
-def build(doc: Document, catalog: str | Path | Catalog | None = None) -> LoadedPlan:
+def build(doc: Document, catalog: str | Path | Catalog | None = None, files: PlanFiles | None = None) -> LoadedPlan:
+    """`catalog` (--catalog) goes over the plan's own `metadata.catalog`, read through `files`."""
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     plan, problems, broken = _model(doc)
+    if plan is not None and plan.metadata.catalog:
+        try:
+            cat = with_own_catalog(doc, plan.metadata.catalog, cat, files or OnDisk(None))
+        except PlanError as exc:
+            raise PlanError(problems + exc.problems) from None
     if plan is not None:
         checker = check(plan, doc, cat, broken)
         problems += checker.problems

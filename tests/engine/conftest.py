@@ -140,7 +140,8 @@ def quickstart(tmp_path) -> Path:
     folder = tmp_path / "plans"
     folder.mkdir()
     shutil.copy(root / "quickstart.yaml", folder / "quickstart.yaml")
-    shutil.copy(root / "quickstart-inventory.csv", folder / "quickstart-inventory.csv")
+    (folder / "inventory").mkdir()
+    shutil.copy(root / "inventory/quickstart-inventory.csv", folder / "inventory/quickstart-inventory.csv")
 
     def around_today(data):  # the same story whatever day the tests run on
         today = dt.date.today()

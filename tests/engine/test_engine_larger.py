@@ -26,8 +26,8 @@ def test_larger_owned_plan_up_status_preview_destroy(capacity, tmp_path):
     from capacity.plan import load_plan
 
     folder = tmp_path / "plans"
-    folder.mkdir()
-    for name in ("owned-large.yaml", "owned-large-east.csv", "owned-large-west.yaml"):
+    (folder / "inventory").mkdir(parents=True)
+    for name in ("owned-large.yaml", "inventory/owned-large-east.csv", "inventory/owned-large-west.yaml"):
         shutil.copy(ROOT / "stacks" / name, folder / name)
     plan = folder / "owned-large.yaml"
     loaded = load_plan(plan)

@@ -14,7 +14,7 @@ from .conftest import ROOT, racks_csv
 
 runner = CliRunner()
 QUICKSTART = str(ROOT / "stacks" / "quickstart.yaml")
-SAMPLE = str(ROOT / "stacks" / "quickstart-inventory.csv")
+SAMPLE = str(ROOT / "stacks" / "inventory" / "quickstart-inventory.csv")
 
 
 def run(*args: str):

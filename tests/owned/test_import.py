@@ -129,7 +129,7 @@ def test_prepare_sites_imports_once_relative_to_the_plan(tmp_path):
 
 
 def test_prepare_sites_without_inventory_says_how_to_fix(write_file):
-    text = (ROOT / "stacks" / "quickstart.yaml").read_text().replace("    inventory: quickstart-inventory.csv\n", "")
+    text = (ROOT / "stacks" / "quickstart.yaml").read_text().replace("    inventory: inventory/quickstart-inventory.csv\n", "")
     plan = write_file("plan.yaml", text)
     with pytest.raises(InventoryError, match=r"owned site lab-1 has no inventory yet.*capacity inventory import"):
         prepare_sites(load_plan(plan), plan)
@@ -137,7 +137,8 @@ def test_prepare_sites_without_inventory_says_how_to_fix(write_file):
 
 def test_prepare_sites_reports_a_bad_inventory_file(write_file):
     write_file("quickstart-inventory.csv", "serial,rack,model\nX1,r1,hgx-h1000\n")
-    plan = write_file("plan.yaml", (ROOT / "stacks" / "quickstart.yaml").read_text())
+    text = (ROOT / "stacks" / "quickstart.yaml").read_text().replace("inventory/quickstart-", "quickstart-")
+    plan = write_file("plan.yaml", text)
     with pytest.raises(InventoryError) as caught:
         prepare_sites(load_plan(plan), plan)
     assert "quickstart-inventory.csv:2:" in str(caught.value)

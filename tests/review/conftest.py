@@ -7,7 +7,6 @@ no-reservation, no-site, no-link). Tests pass --as-of so that risks, and so outp
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -45,21 +44,8 @@ def cli():
     return run
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-@pytest.fixture(name="git")
-def git_fixture():
-    """git(repo, args...) -> stdout, with a fixed identity and no user or system config."""
-    return git
-
-
 @pytest.fixture
-def repo(tmp_path: Path):
+def repo(tmp_path: Path, git):
     """A git repository with stacks/plan.yaml = plans/base.yaml committed on branch main."""
     git(tmp_path, "init", "-q", "-b", "main")
     (tmp_path / "stacks").mkdir()

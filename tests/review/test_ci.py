@@ -24,70 +24,135 @@ from pathlib import Path
 import pytest
 import yaml
 
-from capacity import ci
+from capacity import ci, yamlsafe
 from capacity.engine.pulumi_cli import cache_root
 
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github/workflows/capacity-plans.yml"
+NEWEST = ROOT / ".github/workflows/newest-versions.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 DOCS = ROOT / "docs/ci.md"
 PLANS = Path(__file__).parent / "plans"
 JQ = re.compile(r"(?<![-\w])jq\b")  # the jq program, not `gh api --jq`
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\b.*")  # owner/repo@SHA # vX.Y.Z
+
+
+def read_workflow(text: str) -> dict:
+    data = yaml.safe_load(text)
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
 
 
 @pytest.fixture(scope="module")
 def workflow() -> dict:
-    data = yaml.safe_load(WORKFLOW.read_text())
-    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
-    return data
+    return read_workflow(WORKFLOW.read_text())
+
+
+@pytest.fixture(scope="module")
+def newest() -> dict:
+    return read_workflow(NEWEST.read_text())
 
 
 def step(job: dict, name: str) -> dict:
     return next(s for s in job["steps"] if s.get("name") == name)
 
 
+def runs_of(job: dict) -> list[str]:
+    return [s.get("run", "") for s in job["steps"]]
+
+
 def test_triggers(workflow):
     assert workflow["on"]["pull_request"]["paths"] == ["stacks/**"]
     assert workflow["on"]["push"] == {"branches": ["main"], "paths": ["stacks/**"]}
-    assert set(workflow["on"]) == {"pull_request", "push"}  # never pull_request_target (docs/ci.md says why)
+    assert workflow["on"]["schedule"] == [{"cron": "17 5 * * *"}]  # daily: leases start and end on their dates
+    assert set(workflow["on"]) == {"pull_request", "push", "schedule"}  # never pull_request_target (docs/ci.md)
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_review_job_needs_no_secrets(workflow):
+def test_review_job_needs_no_secrets_and_installs_the_light_core(workflow):
     review = workflow["jobs"]["review"]
     assert review["if"] == "github.event_name == 'pull_request'"
     assert review["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert review["concurrency"] == {"group": "capacity-review-${{ github.event.pull_request.number || github.ref }}",
+                                     "cancel-in-progress": True}
     assert "secrets." not in yaml.safe_dump(review)
     checkout = review["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["persist-credentials"] is False
+    installs = [run for run in runs_of(review) if "pip install" in run]
+    assert installs == ["python -m pip install --quiet -c constraints.txt ."]  # no extras: no cloud SDK
     post = step(review, "Post or update the comments")
     assert post["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert post["env"]["GH_TOKEN"] == "${{ github.token }}"
     assert step(review, "Fail on invalid plans")["if"] == "steps.review.outputs.invalid == '1'"
 
 
-def test_deploy_job_one_at_a_time_per_plan(workflow):
+def test_deploy_job_one_at_a_time_per_plan_behind_an_environment(workflow):
     jobs = workflow["jobs"]
-    assert jobs["changed"]["if"] == "github.event_name == 'push'"
+    assert jobs["changed"]["if"] == "github.event_name != 'pull_request'"  # pushes and the schedule
     deploy = jobs["deploy"]
-    assert deploy["needs"] == "changed"
+    assert deploy["needs"] == "changed" and deploy["environment"] == "production"
     assert deploy["strategy"]["matrix"]["plan"] == "${{ fromJSON(needs.changed.outputs.plans) }}"
     assert deploy["concurrency"] == {"group": "capacity-up-${{ matrix.plan }}", "cancel-in-progress": False}
-    for name in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "AWS_ACCESS_KEY_ID", "ARM_CLIENT_SECRET",
-                 "GOOGLE_CREDENTIALS"):
-        assert deploy["env"][name] == f"${{{{ secrets.{name} }}}}"
-    runs = [s.get("run", "") for s in deploy["steps"]]
-    assert 'capacity up "$PLAN" --yes' in runs
-    assert runs.index('capacity validate "$PLAN"') < runs.index('capacity up "$PLAN" --yes')
+    assert deploy["env"] == {"PLAN": "${{ matrix.plan }}"}
+    up = next(s for s in deploy["steps"] if s.get("run") == 'capacity up "$PLAN" --yes')
+    for name in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "CAPACITY_INVENTORY_URL", "AWS_ACCESS_KEY_ID",
+                 "ARM_CLIENT_SECRET", "GOOGLE_CREDENTIALS", "OCI_PRIVATE_KEY"):
+        assert up["env"][name] == f"${{{{ secrets.{name} }}}}"
+    check = next(s for s in deploy["steps"] if s.get("run") == 'python -m capacity.ci deploy-check "$PLAN"')
+    assert set(check["env"]) == {"PULUMI_BACKEND_URL", "CAPACITY_INVENTORY_URL"}
+    runs = runs_of(deploy)
+    assert runs.index('capacity validate "$PLAN"') < runs.index(check["run"]) < runs.index(up["run"])
+    assert "python -m pip install --quiet -c constraints.txt '.[all]'" in runs
+    # a secret only in the steps that need it: never while pip or the engine set-up runs
+    for s in deploy["steps"]:
+        if "secrets." in yaml.safe_dump(s):
+            assert s in (check, up), s.get("name")
+
+
+def test_every_job_has_a_timeout_and_no_job_wide_secret(workflow, newest):
+    jobs = {**workflow["jobs"], **{f"newest-{k}": v for k, v in newest["jobs"].items()}}
+    jobs["companion"] = next(iter(read_workflow(companion_workflow())["jobs"].values()))
+    for name, job in jobs.items():
+        assert isinstance(job.get("timeout-minutes"), int) and 0 < job["timeout-minutes"] <= 120, name
+        assert "secrets." not in yaml.safe_dump(job.get("env", {})), f"{name}: a secret in the job's env"
+    for data in (workflow, newest):
+        assert "secrets." not in yaml.safe_dump(data.get("env", {}))
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_tag():
+    for name, text in ((WORKFLOW.name, WORKFLOW.read_text()), (NEWEST.name, NEWEST.read_text()),
+                       ("docs/ci.md companion", companion_workflow())):
+        uses = [s["uses"] for job in read_workflow(text)["jobs"].values() for s in job["steps"] if "uses" in s]
+        assert uses, name
+        for ref in uses:
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{name}: {ref} is not pinned to a commit SHA"
+        lines = [line.strip().removeprefix("- ").removeprefix("uses: ") for line in text.splitlines()
+                 if re.match(r"\s*(- )?uses:", line)]
+        assert len(lines) == len(uses)
+        for line in lines:
+            assert PINNED.fullmatch(line), f"{name}: `{line}` needs its release tag in a comment (# vX.Y.Z)"
+
+
+def test_newest_versions_job(newest):
+    assert newest["on"]["schedule"] and set(newest["on"]) == {"schedule", "workflow_dispatch"}
+    assert newest["permissions"] == {"contents": "read"} and "secrets." not in NEWEST.read_text()
+    (job,) = newest["jobs"].values()
+    assert job["env"] == {"CI": "true", "CAPACITY_REQUIRE_ENGINE": "1"}
+    runs = "\n".join(runs_of(job))
+    assert "constraints.txt" not in runs  # the newest versions the ranges allow
+    assert "pip install --upgrade --upgrade-strategy eager -e '.[all,test]'" in runs
+    assert runs_of(job)[-1] == "python -m pytest -q"
+    assert runs.index("capacity engine setup") < runs.index("python -m pytest")
 
 
 def test_no_step_needs_jq(workflow):
     jobs = workflow["jobs"]
     runs = [s.get("run", "") for job in jobs.values() for s in job["steps"]]
     assert not [run for run in runs if JQ.search(run)], "jq is not on our CI machines: use capacity/ci.py"
-    assert "python -m capacity.ci changed-plans" in step(jobs["changed"], "List the plans this push changed")["run"]
+    assert "python -m capacity.ci changed-plans" in step(jobs["changed"], "List the plans to deploy")["run"]
+    assert "python -m capacity.ci review-plans" in step(jobs["review"], "Validate and diff the changed plans")["run"]
     assert "python -m capacity.ci find-comment" in step(jobs["review"], "Post or update the comments")["run"]
 
 
@@ -129,14 +194,13 @@ def test_actionlint(tmp_path):
     (tmp_path / ".github/workflows").mkdir(parents=True)
     companion = tmp_path / ".github/workflows/capacity-plans-comment.yml"
     companion.write_text(companion_workflow())
-    for path, cwd in ((WORKFLOW, ROOT), (companion, tmp_path)):
+    for path, cwd in ((WORKFLOW, ROOT), (NEWEST, ROOT), (companion, tmp_path)):
         done = subprocess.run([str(binary), "-no-color", str(path)], capture_output=True, text=True, cwd=cwd)
         assert done.returncode == 0, f"{path}:\n{done.stdout}{done.stderr}"
 
 
 def test_companion_workflow_runs_no_pull_request_code():
-    data = yaml.safe_load(companion_workflow())
-    data["on"] = data.pop(True, data.get("on"))
+    data = read_workflow(companion_workflow())
     assert set(data["on"]) == {"workflow_run"}
     (job,) = data["jobs"].values()
     checkout = job["steps"][0]
@@ -184,20 +248,28 @@ def _env(bin_dir: Path, tmp_path: Path, **extra: str) -> dict:
 
 
 def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_path):
-    # base commit: stacks/plan.yaml (from the fixture) and a plan that the pull request deletes
+    # base commit: stacks/plan.yaml (from the fixture), a plan that the pull request deletes, one
+    # that it turns into something else, and inventories (YAML too: not plans)
     (repo / "stacks/gone.yaml").write_bytes((PLANS / "base.yaml").read_bytes())
-    (repo / "stacks/inventory.csv").write_text("serial\n")
+    (repo / "stacks/was-plan.yaml").write_bytes((PLANS / "base.yaml").read_bytes())
+    (repo / "stacks/inventory").mkdir()
+    (repo / "stacks/inventory/east.csv").write_text("serial\n")
+    (repo / "stacks/inventory/west.yaml").write_text("nodes: []\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "more plans")
-    # the pull request: one plan shrinks, one is new, one is broken, one is deleted, one has an odd name
+    # the pull request: one plan shrinks, one is new, one is broken, one does not even parse, one is
+    # deleted, one is no plan any more, one has an odd name, and the inventories change
     (repo / "stacks/plan.yaml").write_bytes((PLANS / "shrink.yaml").read_bytes())
     (repo / "stacks/new.yaml").write_bytes((PLANS / "growth.yaml").read_bytes())
     hostile = (PLANS / "base.yaml").read_text().replace("power_mw: 20", "power_mw: <b>@all")
     (repo / "stacks/bad.yaml").write_text(hostile)
+    (repo / "stacks/unparsed.yaml").write_text("apiVersion: capacity/v1\nkind: CapacityPlan\nsites: [\n")
     (repo / "stacks/gone.yaml").unlink()
+    (repo / "stacks/was-plan.yaml").write_text("nodes: []\n")
     (repo / "stacks/odd name.yaml").write_text("x")
     (repo / "stacks/x\n::error::forged.yaml").write_text("x")  # printed raw, its 2nd line would be a command
-    (repo / "stacks/inventory.csv").write_text("serial\nA1\n")
+    (repo / "stacks/inventory/east.csv").write_text("serial\nA1\n")
+    (repo / "stacks/inventory/west.yaml").write_text("nodes: [{serial: W1, rack: r1, model: dgx-b200}]\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the pull request")
 
@@ -208,12 +280,14 @@ def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_
     assert "::warning::skipping 'stacks/odd?name.yaml'" in done.stdout
     assert "::warning::skipping 'stacks/x???error??forged.yaml'" in done.stdout
     assert not [line for line in done.stdout.splitlines() if line.startswith("::error::")]
-    assert "::error file=stacks/bad.yaml::" in done.stdout
+    assert "::error file=stacks/bad.yaml::" in done.stdout and "::error file=stacks/unparsed.yaml::" in done.stdout
+    assert "::notice::stacks/inventory/west.yaml is not a capacity plan" in done.stdout
     assert (tmp_path / "output").read_text() == "invalid=1\n"
 
     out = repo / ".capacity-review"
     assert sorted(p.name for p in out.iterdir()) == [
-        "pr-number", "stacks_bad.yaml.md", "stacks_gone.yaml.md", "stacks_new.yaml.md", "stacks_plan.yaml.md"]
+        "pr-number", "stacks_bad.yaml.md", "stacks_gone.yaml.md", "stacks_new.yaml.md", "stacks_plan.yaml.md",
+        "stacks_unparsed.yaml.md", "stacks_was-plan.yaml.md"]
     assert (out / "pr-number").read_text() == "7\n"
     comments = {p.name: p.read_text() for p in out.glob("*.md")}
     for name, body in comments.items():
@@ -226,6 +300,8 @@ def test_review_script_on_a_pull_request(workflow, repo, git, capacity_bin, tmp_
     assert comments["stacks_new.yaml.md"].splitlines()[1] == "### New capacity plan `stacks/new.yaml`"
     assert "### Capacity report: `review`" in comments["stacks_new.yaml.md"]
     assert "is deleted" in comments["stacks_gone.yaml.md"] and "capacity destroy" in comments["stacks_gone.yaml.md"]
+    assert "is deleted" in comments["stacks_was-plan.yaml.md"]  # no plan any more: as good as deleted
+    assert "is not valid" in comments["stacks_unparsed.yaml.md"] and "not valid YAML" in comments["stacks_unparsed.yaml.md"]
     bad = comments["stacks_bad.yaml.md"]
     assert "### Capacity plan `stacks/bad.yaml` is not valid" in bad
     assert "stacks/bad.yaml:" in bad and "power_mw" in bad
@@ -239,12 +315,16 @@ def test_changed_plans_script(workflow, repo, git, capacity_bin, tmp_path):
     (repo / "stacks/plan.yaml").write_text((PLANS / "growth.yaml").read_text())
     (repo / "stacks/other.yaml").write_text((PLANS / "base.yaml").read_text())
     (repo / "stacks/data.csv").write_text("x\n")
+    (repo / "stacks/inventory").mkdir()
+    (repo / "stacks/inventory/west.yaml").write_text("nodes: []\n")  # YAML, but no plan
+    (repo / "stacks/team").mkdir()
+    (repo / "stacks/team/deep.yml").write_text((PLANS / "base.yaml").read_text())  # a plan at any depth
     (repo / "stacks/odd name.yaml").write_text("x")
     (repo / "stacks/$(touch pwned).yaml").write_text("x")
     (repo / "stacks/y\n::error::forged.yml").write_text("x")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "push")
-    script = step(workflow["jobs"]["changed"], "List the plans this push changed")["run"]
+    script = step(workflow["jobs"]["changed"], "List the plans to deploy")["run"]
     output = tmp_path / "output"
 
     def run(given: str) -> list[str]:
@@ -261,8 +341,8 @@ def test_changed_plans_script(workflow, repo, git, capacity_bin, tmp_path):
         return json.loads(line.removeprefix("plans="))
 
     # the push's own changes; every plan when `before` is no commit here (a new branch: all zeros)
-    assert run(before) == ["stacks/other.yaml", "stacks/plan.yaml"]
-    assert run("0" * 40) == ["stacks/other.yaml", "stacks/plan.yaml"]
+    assert run(before) == ["stacks/other.yaml", "stacks/plan.yaml", "stacks/team/deep.yml"]
+    assert run("0" * 40) == ["stacks/other.yaml", "stacks/plan.yaml", "stacks/team/deep.yml"]
     assert not (repo / "pwned").exists()
     git(repo, "rm", "-q", "stacks/other.yaml", "stacks/odd name.yaml", "stacks/$(touch pwned).yaml",
         "stacks/y\n::error::forged.yml")
@@ -276,7 +356,7 @@ def test_changed_plans_script(workflow, repo, git, capacity_bin, tmp_path):
 
 
 def test_changed_plans_never_takes_an_option_for_a_commit(repo, git, tmp_path_factory):
-    (repo / "stacks/b.yml").write_text("x")
+    (repo / "stacks/b.yml").write_text((PLANS / "base.yaml").read_text())
     (repo / "stacks/a b.yml").write_text("x")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "more")
@@ -287,6 +367,26 @@ def test_changed_plans_never_takes_an_option_for_a_commit(repo, git, tmp_path_fa
     outside = tmp_path_factory.mktemp("not-a-repo")
     with pytest.raises(ci.CiError, match="`git ls-files` failed: .*not a git repository"):
         ci.changed_plans("", outside)
+
+
+def test_a_plan_whose_catalog_changes_is_reviewed_and_deployed(repo, git):
+    (repo / "stacks/team").mkdir()
+    (repo / "stacks/catalogs").mkdir()
+    named = (PLANS / "base.yaml").read_text().replace("  name: review\n", "  name: review\n  catalog: ../catalogs/gpus.yaml\n")
+    (repo / "stacks/team/named.yaml").write_text(named)
+    (repo / "stacks/catalogs/gpus.yaml").write_bytes((PLANS / "catalog.yaml").read_bytes())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a plan with its catalog")
+    (repo / "stacks/catalogs/gpus.yaml").write_text((PLANS / "catalog.yaml").read_text().replace("56.00", "60.00"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the catalog alone changes")
+    # reviewed as a changed plan, the catalog itself no "not a plan" notice; deployed again
+    assert ci.review_plans("HEAD~1", repo) == ([("M", "stacks/team/named.yaml")], [], [])
+    assert ci.changed_plans("HEAD~1", repo) == (["stacks/team/named.yaml"], [])
+    git(repo, "rm", "-q", "stacks/catalogs/gpus.yaml")
+    git(repo, "commit", "-q", "-m", "the catalog is deleted")
+    assert ci.changed_plans("HEAD~1", repo) == (["stacks/team/named.yaml"], [])  # and validate says what is missing
+    assert ci.changed_plans("HEAD~2", repo)[0] == ["stacks/team/named.yaml"]
 
 
 def _comment(id_: int, login: str, body: str) -> dict:
@@ -363,14 +463,121 @@ def test_find_comment_command(tmp_path, capsys):
     assert exit_.value.code == 2
 
 
+# ------------------------------------------------------------------ which files are plans
+
+
+@pytest.mark.parametrize(("text", "plan"), [
+    ((PLANS / "base.yaml").read_text(), True),
+    ('{"apiVersion": "capacity/v1", "kind": "CapacityPlan", "metadata": {"name": "j"}}', True),  # JSON is YAML
+    ("kind: CapacityPlan\nsites: [\n", True),  # does not parse, but says it is a plan: reported, not skipped
+    ("kind: 'CapacityPlan'\nsites: {a: 1, a: 2}\n", True),  # duplicate keys refused by the reader
+    ("nodes:\n  - {serial: A1, rack: r1, model: hgx-h100}\n", False),  # an inventory
+    ("kind: CapacityPlanTemplate\n", False),
+    ("# kind: CapacityPlan (a comment)\nnodes: []\n", False),
+    ("- kind: CapacityPlan\n", True),  # a list the reader refuses, that says it is a plan: reported
+    ("x: !!python/object/apply:os.system [touch pwned]\n", False),  # tags are refused, never run
+    ("", False),
+    ("\xff\xfe", False),
+])
+def test_is_plan_by_kind(text, plan, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = text.encode("latin-1") if text.startswith("\xff") else text.encode()
+    assert ci.is_plan(raw) is plan
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_is_plan_too_large_to_read_counts_as_a_plan(tmp_path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(ci.MAX_BYTES + 1)
+    assert ci.MAX_BYTES == yamlsafe.MAX_BYTES
+    assert ci._read_file(big) is None and ci.is_plan(None)  # reported as too large by validate
+    assert ci._read_file(tmp_path) == b""  # a directory is no plan
+
+
+def test_the_repository_plans_are_its_plans():
+    plans, unsafe = ci.changed_plans("", ROOT)
+    assert plans == ["stacks/example.yaml", "stacks/owned-large.yaml", "stacks/quickstart.yaml"] and unsafe == []
+    inventories = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "stacks/inventory").iterdir())
+    assert "stacks/inventory/owned-large-west.yaml" in inventories
+    assert not list((ROOT / "stacks").glob("*.csv")), "inventories live in stacks/inventory/"
+
+
+def test_ci_helper_find_comment_needs_only_the_standard_library():
+    """The companion workflow runs find-comment from a bare checkout; the changed job installs only PyYAML."""
+    code = ("import sys, capacity.ci; heavy = {'yaml', 'pydantic', 'typer', 'pulumi'} & set(sys.modules); "
+            "print(sorted(heavy)); from capacity.ci import is_plan; is_plan(b'kind: CapacityPlan'); "
+            "print(sorted({'pydantic', 'typer', 'pulumi'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n[]\n"
+
+
+# ------------------------------------------------------------------ deploy check
+
+
+CLOUD_PLAN = """apiVersion: capacity/v1
+kind: CapacityPlan
+metadata: {name: cloud}
+sites:
+  aws-use1: {provider: aws, region: us-east-1, network: {cidr: 10.0.0.0/16}}
+"""
+
+
+def _write_plan(folder: Path, owned: bool) -> Path:
+    plan = folder / "plan.yaml"
+    plan.write_text((ROOT / "stacks/quickstart.yaml").read_text() if owned else CLOUD_PLAN)
+    return plan
+
+
+def test_deploy_check_requires_a_backend_and_an_inventory_for_owned_sites(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "c").mkdir()
+    owned, cloud = _write_plan(tmp_path / "o", True), _write_plan(tmp_path / "c", False)
+    backend = {"PULUMI_BACKEND_URL": "s3://state"}
+    assert ci.deploy_problems(cloud, backend) == []
+    assert ci.deploy_problems(owned, {**backend, "CAPACITY_INVENTORY_URL": "postgresql://db/inv"}) == []
+    (problem,) = ci.deploy_problems(owned, backend)
+    assert "has owned sites (lab-1)" in problem and "CAPACITY_INVENTORY_URL" in problem
+    assert ci.owned_sites(ROOT / "stacks/owned-large.yaml") == ["dc-east", "dc-west"]
+    no_backend = ci.deploy_problems(cloud, {"PULUMI_BACKEND_URL": ""})
+    assert len(no_backend) == 1 and "PULUMI_BACKEND_URL" in no_backend[0]
+    assert len(ci.deploy_problems(owned, {})) == 2
+
+
+def test_deploy_check_command(tmp_path, capsys, monkeypatch):
+    plan = _write_plan(tmp_path, True)
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://state")
+    monkeypatch.delenv("CAPACITY_INVENTORY_URL", raising=False)
+    assert ci.main(["deploy-check", str(plan)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error::") and "CAPACITY_INVENTORY_URL" in out and "s3://state" not in out
+    monkeypatch.setenv("CAPACITY_INVENTORY_URL", "postgresql://u:secret@db/inv")
+    assert ci.main(["deploy-check", str(plan)]) == 0
+    assert "secret" not in capsys.readouterr().out  # a URL's password is never printed
+    plan.write_text("sites: [\n")
+    assert ci.main(["deploy-check", str(plan)]) == 1
+    assert "cannot read the plan" in capsys.readouterr().err
+
+
+def test_deploy_check_script(workflow, tmp_path, capacity_bin):
+    check = step(workflow["jobs"]["deploy"], "Require a shared backend, and a shared inventory for owned sites")
+    plan = _write_plan(tmp_path, True)
+    env = _env(capacity_bin, tmp_path, PLAN=str(plan), PULUMI_BACKEND_URL="", CAPACITY_INVENTORY_URL="")
+    done = subprocess.run(["bash", "-c", check["run"]], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert [line.split(" ")[0] for line in done.stdout.splitlines()] == ["::error::set", "::error::" + str(plan)]
+
+
 # ------------------------------------------------------------------ pre-commit
 
 
 def test_pre_commit_hook_definition():
     (hook,) = yaml.safe_load(HOOKS.read_text())
     assert hook["id"] == "capacity-validate" and hook["language"] == "python" and hook["pass_filenames"] is True
+    assert "additional_dependencies" not in hook  # pre-commit installs the light core: no cloud SDK
     files = re.compile(hook["files"])
     assert files.search("stacks/prod.yaml") and files.search("infra/stacks/prod.yml")
+    assert files.search("stacks/inventory/west.yaml")  # looked at, then skipped by kind
     assert not files.search("stacks/inventory.csv") and not files.search("docs/stacks.md")
 
 
@@ -393,3 +600,16 @@ def test_pre_commit_hook_runs_validate_on_each_file(capacity_bin, tmp_path):
     assert f"{good}: valid." in done.stdout and "clusters.train-a.nodes: must be more than 0" in done.stderr
     done = subprocess.run([*shlex.split(hook["entry"]), str(good), str(good)], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.count("valid.") == 2
+
+
+def test_the_repository_passes_its_own_hook(capacity_bin, tmp_path):
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    files = re.compile(hook["files"])
+    staged = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "stacks").rglob("*"))]
+    staged = [name for name in staged if files.search(name)]
+    assert "stacks/inventory/owned-large-west.yaml" in staged
+    done = subprocess.run([*shlex.split(hook["entry"]), *staged], cwd=ROOT, env=_env(capacity_bin, tmp_path),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(line.split(":")[0] for line in done.stdout.splitlines()) == [
+        "stacks/example.yaml", "stacks/owned-large.yaml", "stacks/quickstart.yaml"]  # the inventory is skipped
