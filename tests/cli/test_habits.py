@@ -20,7 +20,7 @@ from cli.main import app
 
 ROOT = Path(__file__).parents[2]
 QUICKSTART = ROOT / "stacks/quickstart.yaml"
-INVENTORY = ROOT / "stacks/quickstart-inventory.csv"
+INVENTORY = ROOT / "stacks/inventory/quickstart-inventory.csv"
 BROKEN = QUICKSTART.read_text().replace("nodes: 8", "nodes: -8")
 # The console script, as a subprocess: `capacity ARGS...`
 SCRIPT = "import sys; sys.argv[0] = 'capacity'; from cli.main import run; run()"
@@ -159,7 +159,8 @@ def test_inventory_import_checks_against_a_plan_from_stdin(tmp_path, monkeypatch
 
 def test_a_plan_from_stdin_goes_up_and_down_through_the_real_engine(pulumi_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a plan from stdin names its inventory file relative to here
-    (tmp_path / INVENTORY.name).write_bytes(INVENTORY.read_bytes())
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / INVENTORY.name).write_bytes(INVENTORY.read_bytes())
     monkeypatch.setenv("CAPACITY_STATE_DIR", str(tmp_path / ".capacity"))
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "stdin-test")
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
