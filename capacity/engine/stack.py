@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
+from capacity.engine import reaper
 from capacity.engine.errors import EngineError
+from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
 
 PROJECT = "capacity"
@@ -165,6 +167,7 @@ def _make_command(cli: PulumiCli, echo: Echo):
                 [self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
                 encoding="utf-8", errors="replace", start_new_session=True,
             )
+            reaper.guard_session(process.pid)
             readers = [
                 threading.Thread(target=consume, args=(process.stdout, on_output, chunks["out"]), daemon=True),
                 threading.Thread(target=consume, args=(process.stderr, on_error, chunks["err"]), daemon=True),
@@ -191,6 +194,7 @@ def _make_command(cli: PulumiCli, echo: Echo):
                         process.send_signal(signal.SIGINT)
                     except ProcessLookupError:
                         pass
+            reaper.release_session(process.pid)
             if interrupted_here:
                 raise KeyboardInterrupt
             result = CommandResult(stdout="\n".join(chunks["out"]), stderr="\n".join(chunks["err"]),
@@ -308,7 +312,8 @@ class LockInfo:
         if proc.exists():
             try:
                 state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                return state in ("Z", "X") or "pulumi" not in (proc / "comm").read_text()
+                comm = (proc / "comm").read_text()
+                return state in ("Z", "X") or not any(name in comm for name in ("pulumi", "capacity", "python"))
             except (OSError, IndexError):
                 return False
         return False
@@ -329,13 +334,17 @@ class PlanStack:
 
     @classmethod
     def open(cls, name: str, program: Callable[[], None] | None = None, *, backend: str | None = None,
-             state_dir: Path | None = None, echo: Echo = print_to_stderr, install: bool = True) -> "PlanStack":
+             state_dir: Path | None = None, echo: Echo = print_to_stderr, install: bool = True,
+             writes: bool = True) -> "PlanStack":
         _check_stack_name(name)
         state = (state_dir or default_state_dir()).absolute()
+        where = resolve_backend(backend, state)
+        check_usable(state, "the state directory", write=writes)
+        if where.local_dir is not None:
+            check_usable(where.local_dir, "the state backend directory", write=writes)
         cli = ensure_pulumi(install=install, echo=echo)
         program = lean(program) if program is not None else None
-        return cls(name=name, program=program, backend=resolve_backend(backend, state), state_dir=state,
-                   cli=cli, echo=echo)
+        return cls(name=name, program=program, backend=where, state_dir=state, cli=cli, echo=echo)
 
     # -- workspace
 
@@ -433,18 +442,7 @@ class PlanStack:
         """The stack's current state (the `deployment` part of an export), or None if undeployed."""
         if self.backend.local_dir is not None:
             path = self._checkpoint_path()
-            if path is None:
-                return None
-            try:
-                if path.suffix == ".gz":
-                    import gzip
-
-                    data = json.loads(gzip.decompress(path.read_bytes()))
-                else:
-                    data = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                raise EngineError(f"Cannot read the state of stack '{self.name}' ({path}): {exc}") from None
-            return (data.get("checkpoint") or {}).get("latest") or {}
+            return None if path is None else read_checkpoint(path, self.name)
         if not self.exists():
             return None
         from pulumi.automation.errors import CommandError
@@ -461,6 +459,23 @@ class PlanStack:
             if resource.get("type") == "pulumi:pulumi:Stack":
                 return {k: v for k, v in (resource.get("outputs") or {}).items() if not _is_secret(v)}
         return {}
+
+    def resources(self) -> list[dict]:
+        """The stack's resources, the stack itself left out."""
+        return [r for r in (self.deployment() or {}).get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
+
+    def other(self, name: str) -> "PlanStack":
+        """Another stack of the same backend, to read."""
+        return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir, cli=self.cli,
+                         echo=self.echo)
+
+    def repair_debris(self) -> None:
+        """Half-written files a killed run left beside the state: removed under the stack's lock."""
+        if self.backend.local_dir is None or not self._stack_dir().is_dir():
+            return
+        self.check_locks()
+        lock_dir = self.backend.local_dir / ".pulumi" / "locks" / "organization" / PROJECT / self.name
+        repair(self._stack_dir(), lock_dir, self.name, self.echo)
 
     def locks(self) -> list[LockInfo]:
         if self.backend.local_dir is None:
