@@ -110,7 +110,9 @@ def test_racing_runs_never_delete_an_in_force_lease(capacity, quickstart, state)
             "tenant": "racer", "cluster": "train", "gpus": 2, "isolation": "shared-quota",
             "start": TODAY - dt.timedelta(days=1), "end": TODAY + dt.timedelta(days=30),
             "price_per_gpu_hour": 2.0}}))
-        adding, removing = _run(newer, state.parent), _run(quickstart, state.parent)
+        adding = _run(newer, state.parent)
+        time.sleep(0.25 * i)  # the older run starts at a different moment of the adding run each time
+        removing = _run(quickstart, state.parent)
         for run in (adding, removing):
             run.communicate(timeout=240)
         pools = _pools(state)
@@ -128,3 +130,29 @@ def test_a_renamed_plan_is_refused_unless_new_stack(capacity, quickstart, state)
     assert "'quickstart'" in refused.output and "'quickstart-renamed'" in refused.output
     assert "--new-stack" in refused.output
     assert not _checkpoint_path(state, "quickstart-renamed").exists()
+
+
+def test_an_older_plan_is_refused_when_a_run_adds_a_lease_just_before_its_update(capacity, quickstart, state,
+                                                                                monkeypatch):
+    """The race, made certain: the adding run finishes after the older run's checks, right before
+    its update starts."""
+    from capacity.engine.stack import PlanStack
+
+    capacity("up", quickstart, "--yes")
+    newer = quickstart.with_name("newer.yaml")
+    newer.write_text(quickstart.read_text())
+    edit_plan(newer, lambda data: data["leases"].update({"late": {
+        "tenant": "late", "cluster": "train", "gpus": 8, "isolation": "dedicated-nodes",
+        "start": TODAY - dt.timedelta(days=1), "end": TODAY + dt.timedelta(days=30), "price_per_gpu_hour": 2.0}}))
+    original_up = PlanStack.up
+
+    def another_run_first(self, *args, **kwargs):
+        adding = _run(newer, state.parent)
+        out, _ = adding.communicate(timeout=240)
+        assert adding.returncode == 0, out
+        return original_up(self, *args, **kwargs)
+
+    monkeypatch.setattr(PlanStack, "up", another_run_first)
+    refused = capacity("up", quickstart, "--yes", expect=1)
+    assert "'late'" in refused.output and "--allow-destroy" in refused.output
+    assert "late" in _pools(state)
