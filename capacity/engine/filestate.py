@@ -32,10 +32,7 @@ def fault(exc: OSError, path: Path, what: str) -> EngineError:
     """An OSError on the state's files, said as what it is, with what to do."""
     code = exc.errno
     if code in _FULL:
-        return EngineError(
-            f"The disk holding {what} ({path}) is full: no space left on device. The state saved so far "
-            f"is intact; there is nothing to restore.\nTo fix: free some space on that disk, then run the "
-            f"command again (an interrupted run is recovered).")
+        return full_disk(path, what)
     if code in _READ_ONLY:
         why = "a read-only file system" if code == errno.EROFS else "not writable by this user"
         return EngineError(
@@ -49,12 +46,34 @@ def fault(exc: OSError, path: Path, what: str) -> EngineError:
     return EngineError(f"Cannot use {what} ({path}): {exc.strerror or exc}.")
 
 
+def disk_full(directory: Path, margin: int = 256 * 1024) -> bool:
+    """Less than `margin` bytes left for us on the disk holding directory (or its nearest parent)."""
+    for candidate in (directory, *directory.parents):
+        try:
+            stats = os.statvfs(candidate)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize < margin
+    return False
+
+
+def full_disk(path: Path, what: str) -> EngineError:
+    return EngineError(
+        f"The disk holding {what} ({path}) is full: no space left on device. The state saved so far is "
+        f"intact; there is nothing to restore.\nTo fix: free some space on that disk, then run the command "
+        f"again (an interrupted run is recovered).")
+
+
 def check_usable(directory: Path, what: str, write: bool) -> None:
     """A directory we are about to use: no symlink loop on the way; writable if we will write."""
     try:
         os.stat(directory)
     except FileNotFoundError:
-        return  # made when first needed
+        if not write or directory.parent == directory:
+            return
+        return check_usable(directory.parent, what, write)  # it will be made there
     except OSError as exc:
         raise fault(exc, directory, what) from None
     if not write:

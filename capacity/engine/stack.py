@@ -103,6 +103,14 @@ def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr)
         return {}
     path = state_dir / "passphrase"
     if not path.exists():
+        encrypted = encrypted_stacks(backend, state_dir)
+        if encrypted:
+            raise EngineError(
+                f"The secrets passphrase file {path} is missing, but stack{'s' if len(encrypted) > 1 else ''} "
+                f"{', '.join(encrypted)} in {backend.shown} {'were' if len(encrypted) > 1 else 'was'} made with a "
+                f"passphrase: a new one would not open {'them' if len(encrypted) > 1 else 'it'}.\n"
+                f"To fix: put the file back (from your backup), or set PULUMI_CONFIG_PASSPHRASE or "
+                f"PULUMI_CONFIG_PASSPHRASE_FILE to the passphrase those stacks were made with.")
         state_dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -119,6 +127,22 @@ def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr)
     if mode & 0o077:
         os.chmod(path, 0o600)
     return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
+
+
+def encrypted_stacks(backend: Backend, state_dir: Path) -> list[str]:
+    """Stacks this backend holds, as far as this machine can tell: the state files of a local
+    backend, and the stack settings (with their encryption salt) our workspace keeps for any other."""
+    names = set()
+    if backend.local_dir is not None:
+        names |= {p.name.split(".json")[0] for p in (backend.local_dir / ".pulumi" / "stacks" / PROJECT).glob("*.json*")
+                  if p.name.endswith((".json", ".json.gz"))}
+    for settings in workspace_dir(backend, state_dir).glob("Pulumi.*.yaml"):
+        try:
+            if "encryptionsalt:" in settings.read_text():
+                names.add(settings.name[len("Pulumi."):-len(".yaml")])
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def workspace_dir(backend: Backend, state_dir: Path) -> Path:
@@ -604,6 +628,16 @@ def engine_failure(exc: Exception, verb: str, stack: str | None = None) -> Engin
             "To fix: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE to the passphrase the "
             "stack was created with (by default capacity keeps it in .capacity/passphrase)."
         )
+    lowered = text.lower()
+    if "no space left on device" in lowered:
+        return EngineError(
+            f"{verb} failed: the disk is full (no space left on device). What was done before is saved in "
+            "the state; there is nothing to restore.\nTo fix: free some space on the disk holding the state "
+            "(and the system's temporary directory), then run the command again: the interrupted run is recovered.")
+    if "read-only file system" in lowered:
+        return EngineError(
+            f"{verb} failed: the state is on a read-only file system.\nTo fix: make it writable, or point "
+            "CAPACITY_STATE_DIR or --backend at a writable directory.")
     from capacity.engine.events import clean_message
 
     found = list(dict.fromkeys(clean_message(line) for line in error_lines(text)))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine.errors import EngineError
+from capacity.engine.filestate import disk_full, full_disk
 from capacity.engine.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
@@ -87,12 +88,12 @@ class Workflow:
               allow_destroy: bool = False, new_stack: bool = False) -> "Workflow":
         if loaded is not None:
             preflight(loaded)
-        if verb == "up" and plan_path:
-            prepare_inventories(loaded, plan_path, echo)
         name = stack or loaded.name
         guard = LeaseGuard(read_state=lambda: None, verb=verb, allow=allow_destroy)
         program = guarded_program(None if verb == "destroy" else loaded, guard)
-        pstack = PlanStack.open(name, program, backend=backend, echo=echo)
+        pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
+        if verb == "up" and plan_path:
+            prepare_inventories(loaded, plan_path, echo)
         guard.read_state = pstack.deployment
         run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
         if verb == "destroy" and not pstack.exists():
@@ -153,6 +154,8 @@ class Workflow:
             try:
                 yield display
             except EngineError as exc:
+                if disk_full(self.pstack.state_dir):  # whatever words the failing part chose for it
+                    raise full_disk(self.pstack.state_dir, "the state directory") from None
                 if not display.errors or self.guard.found:
                     raise
                 count = len(display.errors)
