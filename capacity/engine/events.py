@@ -1,7 +1,7 @@
 """Progress of engine events: rich live view on a terminal, plain lines otherwise, or JSON lines.
 
 `Progress(mode)` is the `on_event` callback of every Automation API call. It also records the
-steps (`progress.steps`) for the safety check and for `preview --format json`.
+steps (`progress.steps`) for `preview --format json`.
 
 - tty: a live table of the operations in flight on stderr, each finished one printed above it.
 - plain: one line per resource operation (started, done, failed) and per diagnostic, on stderr.
@@ -78,6 +78,12 @@ def urn_type(urn: str) -> str:
         return ""
     parts = urn.split("::")
     return parts[-2].split("$")[-1] if len(parts) >= 2 else ""
+
+
+def type_chain(urn: str) -> list[str]:
+    """The type tokens from the root component down to the resource itself."""
+    parts = urn.split("::")
+    return parts[-2].split("$") if len(parts) >= 3 else []
 
 
 def short_type(token: str) -> str:
