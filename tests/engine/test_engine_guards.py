@@ -131,6 +131,14 @@ def test_a_renamed_plan_is_refused_unless_new_stack(capacity, quickstart, state)
     assert "--new-stack" in refused.output
     assert not _checkpoint_path(state, "quickstart-renamed").exists()
 
+    def small(data):  # room for both on the site's 12 nodes: a second stack meant to exist
+        data["clusters"]["train"]["nodes"] = 2
+        data["leases"] = {}
+
+    edit_plan(quickstart, small)
+    capacity("up", quickstart, "--yes", "--new-stack")
+    assert _pools(state) == {"acme-pilot", "globex-shared"} and _checkpoint_path(state, "quickstart-renamed").exists()
+
 
 def test_an_older_plan_is_refused_when_a_run_adds_a_lease_just_before_its_update(capacity, quickstart, state,
                                                                                 monkeypatch):
