@@ -24,7 +24,7 @@ def _pools(state: Path, stack: str = "quickstart") -> set[str]:
     """The lease pools in the state's resources."""
     data = json.loads(_checkpoint_path(state, stack).read_text())
     resources = (data["checkpoint"].get("latest") or {}).get("resources") or []
-    return {r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"].endswith(":LeasePool")}
+    return {r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"].startswith("capacity:") and r["type"].endswith(":LeasePool")}
 
 
 def _as_after_a_kill_at_the_end_of_up(state: Path) -> None:
