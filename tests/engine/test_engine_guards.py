@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from capacity.engine.guard import is_component
 from tests.engine.conftest import edit_plan
 
 TODAY = dt.date.today()
@@ -24,7 +25,7 @@ def _pools(state: Path, stack: str = "quickstart") -> set[str]:
     """The lease pools in the state's resources."""
     data = json.loads(_checkpoint_path(state, stack).read_text())
     resources = (data["checkpoint"].get("latest") or {}).get("resources") or []
-    return {r["urn"].rsplit("::", 1)[-1] for r in resources if r["type"].startswith("capacity:") and r["type"].endswith(":LeasePool")}
+    return {r["urn"].rsplit("::", 1)[-1] for r in resources if is_component(r["type"], "LeasePool")}
 
 
 def _as_after_a_kill_at_the_end_of_up(state: Path) -> None:
