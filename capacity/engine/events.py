@@ -176,6 +176,8 @@ class Progress:
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.warnings: list[str] = []
+        self.muted: tuple[str, ...] = ()
+        """Diagnostics containing any of these are recorded but not shown (the caller says them)."""
         self.summary: dict[str, int] = {}
         self.duration: float | None = None
         self._started: dict[str, float] = {}
@@ -283,6 +285,8 @@ class Progress:
             if not message or message in self.errors or message in self.warnings:
                 return
             (self.errors if severity == "error" else self.warnings if severity == "warning" else []).append(message)
+            if any(mark in message for mark in self.muted):
+                return
             where = urn_name(diag.urn or "")
             if self.mode == "json":
                 self._json({"event": "diagnostic", "severity": severity, "resource": where, "message": message})

@@ -96,6 +96,10 @@ def _held(facts: dict[str, Any]) -> str:
     return f" ({facts['gpus']} GPUs on cluster '{facts.get('cluster', '?')}' until {facts.get('end', '?')})"
 
 
+REFUSAL_MARK = "keep those leases' capacity in the plan"
+"""A phrase of every refusal: how the progress display knows not to show it twice."""
+
+
 def refusal(verb: str, lines: list[str]) -> str:
     shown = [f"  - {line}" for line in lines[:20]]
     if len(lines) > 20:

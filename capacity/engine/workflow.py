@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine.errors import EngineError
 from capacity.engine.filestate import disk_full, full_disk
-from capacity.engine.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, recording_facts, refusal
+from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
 
@@ -151,6 +151,7 @@ class Workflow:
     def shown(self, verb: str, progress=None, **options) -> Iterator[Any]:
         """A display of the operation's events; an error it already showed is said briefly."""
         with progress or self.progress(verb, **options) as display:
+            display.muted = (REFUSAL_MARK,)  # said once, by `guarded`
             try:
                 yield display
             except EngineError as exc:
