@@ -4,14 +4,22 @@ a run after a crash, racing runs, destroy, a renamed plan."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from capacity.engine.errors import EngineError
+from capacity.engine.events import Progress
 from capacity.engine.guard import is_component
+from capacity.engine.pulumi_cli import engine_env
+from capacity.engine.stack import PlanStack
 from tests.engine.conftest import edit_plan
 
 TODAY = dt.date.today()
@@ -145,8 +153,6 @@ def test_an_older_plan_is_refused_when_a_run_adds_a_lease_just_before_its_update
                                                                                 monkeypatch):
     """The race, made certain: the adding run finishes after the older run's checks, right before
     its update starts."""
-    from capacity.engine.stack import PlanStack
-
     capacity("up", quickstart, "--yes")
     newer = quickstart.with_name("newer.yaml")
     newer.write_text(quickstart.read_text())
@@ -165,3 +171,24 @@ def test_an_older_plan_is_refused_when_a_run_adds_a_lease_just_before_its_update
     refused = capacity("up", quickstart, "--yes", expect=1)
     assert "'late'" in refused.output and "--allow-destroy" in refused.output
     assert "late" in _pools(state)
+
+
+def test_the_pulumi_yaml_program_runs_the_same_guard(capacity, quickstart, state, monkeypatch):
+    """components/__main__.py, hosted as `pulumi up` would run it (no language host binary here)."""
+    from pulumi.automation import ConfigValue
+
+    capacity("up", quickstart, "--yes")
+    edit_plan(quickstart, _without("acme-pilot"))
+    main = Path(__file__).resolve().parents[2] / "components" / "__main__.py"
+    pstack = PlanStack.open("quickstart", lambda: runpy.run_path(str(main)), echo=lambda _m: None)
+    for key, value in {**engine_env(pstack.cli), "PULUMI_BACKEND_URL": pstack.backend.url}.items():
+        monkeypatch.setenv(key, value)  # what `pulumi up` hands its program
+    pstack.stack().set_config("capacity:plan", ConfigValue(str(quickstart)))
+    shown = Progress(mode="plain", verb="up", stream=io.StringIO())
+    with pytest.raises(EngineError, match="would take capacity away from active leases"):
+        pstack.up(on_event=shown)
+    assert "delete in-force lease 'acme-pilot'" in "\n".join(shown.errors)
+    assert "acme-pilot" in _pools(state)
+    pstack.stack().set_config("capacity:allowDestroy", ConfigValue("true"))
+    pstack.up()
+    assert "acme-pilot" not in _pools(state)
