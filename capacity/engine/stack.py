@@ -494,10 +494,10 @@ class PlanStack:
                          echo=self.echo)
 
     def repair_debris(self) -> None:
-        """Half-written files a killed run left beside the state: removed under the stack's lock."""
+        """Half-written files a killed run left beside the state: removed under the stack's lock
+        (after `check_locks`, which clears a killed run's lock and refuses a live one)."""
         if self.backend.local_dir is None or not self._stack_dir().is_dir():
             return
-        self.check_locks()
         lock_dir = self.backend.local_dir / ".pulumi" / "locks" / "organization" / PROJECT / self.name
         repair(self._stack_dir(), lock_dir, self.name, self.echo)
 

@@ -89,18 +89,18 @@ class Workflow:
         if loaded is not None:
             preflight(loaded)
         name = stack or loaded.name
-        guard = LeaseGuard(read_state=lambda: None, verb=verb, allow=allow_destroy)
+        guard = LeaseGuard(read_state=lambda: pstack.deployment(), verb=verb, allow=allow_destroy)
         program = guarded_program(None if verb == "destroy" else loaded, guard)
         pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
         if verb == "up" and plan_path:
             prepare_inventories(loaded, plan_path, echo)
-        guard.read_state = pstack.deployment
         run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
         if verb == "destroy" and not pstack.exists():
             return run
-        pstack.repair_debris()
         pstack.check_locks()
-        if verb in ("up", "destroy") and pstack.exists() and pstack.pending_operations():
+        pstack.repair_debris()
+        pending = pstack.pending_operations() if pstack.exists() else []  # a damaged state is named here
+        if verb in ("up", "destroy") and pending:
             with run.shown("recover") as progress_:
                 pstack.recover(on_event=progress_)
         if verb == "up" and not new_stack:
@@ -110,7 +110,7 @@ class Workflow:
     # -- the operations
 
     def preview(self, diff: bool = False, refresh: bool = False, progress=None):
-        with self.guarded(), self.shown("preview", progress, show_diff=diff) as shown:
+        with self.shown("preview", progress, show_diff=diff) as shown:
             result = self.pstack.preview(on_event=shown, diff=diff, refresh=refresh)
         return result, shown
 

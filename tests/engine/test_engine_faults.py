@@ -33,8 +33,9 @@ def test_a_state_cut_short_names_the_engines_backup(capacity, quickstart, state)
     capacity("up", quickstart, "--yes")
     path = state / STACKS / "quickstart.json"
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
-    result = capacity("status", quickstart, expect=1)
-    assert "cut short" in result.output and "quickstart.json.bak" in result.output and "To fix" in result.output
+    for verb in ("status", "preview", "up"):
+        result = capacity(verb, quickstart, *(["--yes"] if verb == "up" else []), expect=1)
+        assert "cut short" in result.output and "quickstart.json.bak" in result.output and "To fix" in result.output
 
 
 def test_a_state_of_the_wrong_shape_is_not_not_deployed(capacity, quickstart, state):
