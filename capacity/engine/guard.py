@@ -78,22 +78,40 @@ def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -
         if not in_force(old, day):
             continue
         new = planned.get(name)
-        held_here = _held(old)
         if new is None:
-            lines.append(f"delete in-force lease '{name}'{held_here}")
+            lines.append(f"delete in-force lease '{inert(name)}'{_held(old)}")
             continue
-        moved = [f"{key} {old[key]} -> {new.get(key)}" for key in _PLACE if key in old and old[key] != new.get(key)]
+        moved = [f"{key} {inert(old[key])} -> {inert(new.get(key))}" for key in _PLACE
+                 if key in old and old[key] != new.get(key)]
         if moved:
-            lines.append(f"move in-force lease '{name}' ({', '.join(moved)}): its capacity is deleted and made anew")
-        elif int(new.get("gpus") or 0) < int(old.get("gpus") or 0):
-            lines.append(f"shrink in-force lease '{name}' from {old['gpus']} to {new['gpus']} GPUs")
+            lines.append(f"move in-force lease '{inert(name)}' ({', '.join(moved)}): its capacity is deleted and "
+                         "made anew")
+        elif _gpus(new) < _gpus(old):
+            lines.append(f"shrink in-force lease '{inert(name)}' from {_gpus(old)} to {_gpus(new)} GPUs")
     return lines
 
 
+def _gpus(facts: dict[str, Any]) -> int:
+    try:
+        return int(facts.get("gpus") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _held(facts: dict[str, Any]) -> str:
-    if not facts.get("gpus"):
+    if not _gpus(facts):
         return ""
-    return f" ({facts['gpus']} GPUs on cluster '{facts.get('cluster', '?')}' until {facts.get('end', '?')})"
+    return f" ({_gpus(facts)} GPUs on cluster '{inert(facts.get('cluster', '?'))}' until {inert(facts.get('end', '?'))})"
+
+
+def inert(value: Any) -> str:
+    """Text read from a state (anyone may have written it) with control and bidi characters shown
+    escaped, so that it cannot drive the terminal."""
+    import unicodedata
+
+    text = str(value)
+    return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
 
 
 REFUSAL_MARK = "keep those leases' capacity in the plan"

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine.errors import EngineError
 from capacity.engine.filestate import disk_full, full_disk
-from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
+from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, inert, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
 
@@ -169,21 +169,25 @@ class Workflow:
         if self.loaded is None or self.pstack.exists():
             return
         wanted = {(cluster.site, name) for name, cluster in self.loaded.plan.clusters.items()}
+        names = {name for _site, name in wanted}
         for row in self.pstack.list_stacks():
             if row["name"] == self.pstack.name:
                 continue
             other = self.pstack.other(row["name"]).deployment()
-            shared = sorted(name for site, name in cluster_sites(other)
-                            if (site, name) in wanted or (not site and name in {n for _s, n in wanted}))
+            shared = sorted(inert(name) for site, name in cluster_sites(other)
+                            if (site, name) in wanted or (not site and name in names))  # site unrecorded
             if shared:
-                raise EngineError(
-                    f"Stack '{self.pstack.name}' does not exist yet, but stack '{row['name']}' in "
-                    f"{self.pstack.backend.shown} already holds cluster{'s' if len(shared) > 1 else ''} "
-                    f"{', '.join(repr(s) for s in shared)} at the same site{'s' if len(shared) > 1 else ''}: "
-                    f"was the plan renamed (metadata.name)? A second stack would hold that capacity twice, "
-                    f"and '{row['name']}' would keep running and billing.\n"
-                    f"To fix: put metadata.name back to '{row['name']}' (or pass --stack {row['name']}); "
-                    f"or, if both stacks are meant to exist, run again with --new-stack.")
+                raise EngineError(_second_stack(self.pstack.name, inert(row["name"]), shared, self.pstack.backend.shown))
+
+
+def _second_stack(name: str, other: str, clusters: list[str], backend: str) -> str:
+    plural = len(clusters) > 1
+    return (f"Stack '{name}' does not exist yet, but stack '{other}' in {backend} already holds "
+            f"cluster{'s' if plural else ''} {', '.join(repr(c) for c in clusters)} at the same "
+            f"site{'s' if plural else ''}: was the plan renamed (metadata.name)? A second stack would hold "
+            f"that capacity twice, and '{other}' would keep running and billing.\n"
+            f"To fix: put metadata.name back to '{other}' (or pass --stack {other}); or, if both stacks are "
+            f"meant to exist, run again with --new-stack.")
 
 
 def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stderr, known: bool = False) -> PlanStack:

@@ -167,6 +167,13 @@ def test_the_guard_refuses_a_real_run_and_records_a_dry_run():
     LeaseGuard(read_state=lambda: _state(acme=ACME), allow=True).check(None, dry_run=False, day=DAY)
 
 
+def test_names_read_from_a_state_cannot_drive_the_terminal():
+    hostile = {"x\x1b[2J": {**ACME, "cluster": "train\r\u202eevil"}}
+    (line,) = takings(hostile, {}, DAY)
+    assert "\x1b" not in line and "\r" not in line and "\u202e" not in line
+    assert "x\\x1b[2J" in line and "train\\x0d\\u202eevil" in line
+
+
 def test_clusters_held_by_a_stack_with_their_sites():
     state = {"resources": [
         {"urn": STACK + "capacity:owned:GpuCluster::train", "type": "capacity:owned:GpuCluster",
