@@ -62,6 +62,27 @@ def test_removing_a_lease_after_a_kill_at_the_end_of_up_is_refused(capacity, qui
     assert "acme-pilot" in _pools(state)
 
 
+def test_removing_a_lease_after_a_real_kill_once_its_pool_exists_is_refused(capacity, quickstart, state, kill_tree,
+                                                                             wait_for):
+    run = _run(quickstart, state.parent)
+    wait_for(lambda: "acme-pilot-pool" in _resource_names(state), 120, "the lease's pool to be created")
+    kill_tree(run.pid)
+    run.wait(timeout=30)
+    edit_plan(quickstart, _without("acme-pilot"))
+    refused = capacity("up", quickstart, "--yes", expect=1)
+    assert "'acme-pilot'" in refused.output and "--allow-destroy" in refused.output
+    assert "acme-pilot" in _pools(state)
+
+
+def _resource_names(state: Path) -> set[str]:
+    try:
+        data = json.loads(_checkpoint_path(state).read_text())
+    except (OSError, ValueError):
+        return set()
+    return {r["urn"].rsplit("::", 1)[-1] for r in (data["checkpoint"].get("latest") or {}).get("resources") or []
+            if r.get("custom")}
+
+
 def test_shrinking_an_in_force_lease_is_refused(capacity, quickstart, state):
     capacity("up", quickstart, "--yes")
 
