@@ -252,6 +252,10 @@ def destroy(
 
         run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
         if not run.pstack.exists():
+            if stack and not plan:  # a name typed by hand: say which there are
+                from capacity.engine.workflow import unknown_stack
+
+                raise unknown_stack(run.pstack)
             say(f"{name}: nothing to destroy (no such stack in {run.pstack.backend.shown}).")
             return
         if not yes:

@@ -194,8 +194,13 @@ def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stde
     """A stack to read (status, stacks); `known`: it must exist (a name given with --stack)."""
     pstack = PlanStack.open(name, None, backend=backend, echo=echo, writes=False)
     if known and not pstack.exists():
-        names = [row["name"] for row in pstack.list_stacks()]
-        there = f"the stacks there are: {', '.join(names)}" if names else "there are no stacks there yet"
-        raise EngineError(f"No stack '{name}' in {pstack.backend.shown}; {there}.\n"
-                          f"To fix: name one of those with --stack, or give the plan file instead.")
+        raise unknown_stack(pstack)
     return pstack
+
+
+def unknown_stack(pstack: PlanStack) -> EngineError:
+    """A stack named with --stack that the backend does not have: the ones it has."""
+    names = [inert(row["name"]) for row in pstack.list_stacks()]
+    there = f"the stacks there are: {', '.join(names)}" if names else "there are no stacks there yet"
+    return EngineError(f"No stack '{pstack.name}' in {pstack.backend.shown}; {there}.\n"
+                       "To fix: name one of those with --stack, or give the plan file instead.")

@@ -47,8 +47,9 @@ def test_a_state_of_the_wrong_shape_is_not_not_deployed(capacity, quickstart, st
 
 def test_an_unknown_stack_exits_1_listing_the_stacks(capacity, quickstart):
     capacity("up", quickstart, "--yes")
-    result = capacity("status", "--stack", "quickstrat", expect=1)
-    assert "No stack 'quickstrat'" in result.output and "quickstart" in result.output.split("there are:")[1]
+    for verb in ("status", "destroy"):
+        result = capacity(verb, "--stack", "quickstrat", "--yes" if verb == "destroy" else "--format=text", expect=1)
+        assert "No stack 'quickstrat'" in result.output and "quickstart" in result.output.split("there are:")[1]
 
 
 def test_a_symbolic_link_loop_is_said_as_such(capacity, quickstart, state, monkeypatch):
