@@ -28,6 +28,8 @@ StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack
 BackendOption = Annotated[Optional[str], typer.Option(
     "--backend", help="State backend URL: file://DIR, s3://, azblob://, gs:// or Pulumi Cloud "
                       "(default: PULUMI_BACKEND_URL, else .capacity/pulumi).")]
+AllowDestroyOption = Annotated[bool, typer.Option(
+    "--allow-destroy", help="Allow deleting, moving or shrinking the capacity of leases in force.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")]
 PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML).", show_default=False)]
 OptionalPlanArg = Annotated[Optional[str], typer.Argument(help="The capacity plan file (YAML); or give --stack.",
@@ -103,10 +105,6 @@ def _progress(fmt: Format, verb: str, show_diff: bool = False):
     from capacity.engine.events import Progress, choose_mode
 
     return Progress(mode=choose_mode(fmt.value), verb=verb, show_diff=show_diff)
-
-
-AllowDestroyOption = Annotated[bool, typer.Option(
-    "--allow-destroy", help="Allow deleting, moving or shrinking the capacity of leases in force.")]
 
 
 # --- commands -------------------------------------------------------------------------------
