@@ -13,7 +13,8 @@ when the component is registered, before its capacity exists.
 A lease is in force on a day inside [start, end). Its capacity is taken when the new plan
 - drops it (delete), or it ends up with no plan at all (destroy);
 - moves it to another cluster, site, instance type or isolation (its capacity is made anew);
-- gives it fewer GPUs (shrink).
+- gives it fewer GPUs (shrink), or a start after today (postpone: its capacity is released).
+Ending it (an end of today or before) is how a lease is meant to go, and is not refused.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -
                          "made anew")
         elif _gpus(new) < _gpus(old):
             lines.append(f"shrink in-force lease '{inert(name)}' from {_gpus(old)} to {_gpus(new)} GPUs")
+        elif str(new.get("start", "")) > day.isoformat():
+            lines.append(f"postpone in-force lease '{inert(name)}' to {inert(new['start'])}: its capacity is "
+                         "released until then")
     return lines
 
 

@@ -145,6 +145,9 @@ def test_deleting_moving_or_shrinking_an_in_force_lease_is_taking():
     assert takings(deployed, {"acme": {**ACME, "gpus": 24}}, DAY) == []  # growing takes nothing
     assert takings(deployed, {}, DAY) == ["delete in-force lease 'acme' (16 GPUs on cluster 'train' until 2027-06-01)"]
     assert takings(deployed, {"acme": {**ACME, "gpus": 8}}, DAY) == ["shrink in-force lease 'acme' from 16 to 8 GPUs"]
+    postponed = takings(deployed, {"acme": {**ACME, "start": "2027-02-01"}}, DAY)
+    assert postponed == ["postpone in-force lease 'acme' to 2027-02-01: its capacity is released until then"]
+    assert takings(deployed, {"acme": {**ACME, "end": "2027-01-01"}}, DAY) == []  # ended: how a lease goes
     moved = takings(deployed, {"acme": {**ACME, "cluster": "train-b"}}, DAY)
     assert moved == ["move in-force lease 'acme' (cluster train -> train-b): its capacity is deleted and made anew"]
 
