@@ -2,7 +2,7 @@
 
 For owned plans of 100 and 1,000 nodes with 10 and 100 leases, in one run:
 - capacity: the CLI as a user runs it (a new process: start-up, plan load, checks, inventory
-  import, engine, safety and progress included);
+  import, engine, lease guard and progress included);
 - bare: a new process running a minimal Automation API program that registers the same dynamic
   resources (the owned NodeAllocation and LeasePool, same inputs), with the same Pulumi CLI, the
   same kind of file backend and its own fresh inventory. No components, checks or progress;

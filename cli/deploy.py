@@ -5,7 +5,8 @@ One stack per plan (its `metadata.name`, or --stack), in the local file backend 
 command bodies only, so `capacity --help` and `validate` never load it.
 
 Exit codes: 0 success; 1 invalid plan, failed operation, refused operation (an `up` or `destroy`
-without --yes where no one can confirm, an `up` that would take capacity from an active lease);
+without --yes where no one can confirm, an `up` or `destroy` that would take capacity from a lease in
+force, an `up` that would make a second stack of a renamed plan, an unknown --stack);
 2 a wrong command line; 130 cancelled with Ctrl-C (the state is saved). `preview
 --detailed-exitcode`: 0 no changes, 2 changes pending, 1 error.
 """
@@ -29,6 +30,8 @@ StackOption = Annotated[Optional[str], typer.Option(
 BackendOption = Annotated[Optional[str], typer.Option(
     "--backend", help="State backend URL: file://DIR, s3://, azblob://, gs:// or Pulumi Cloud "
                       "(default: PULUMI_BACKEND_URL, else .capacity/pulumi; docs/state.md).")]
+AllowDestroyOption = Annotated[bool, typer.Option(
+    "--allow-destroy", help="Allow deleting, moving or shrinking the capacity of leases in force.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")]
 PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or - to read it from stdin.",
                                         show_default=False)]
@@ -79,50 +82,12 @@ def _load(plan: str, catalog: Optional[str], fmt: Format = Format.text):
     return load_or_exit(plan, catalog, fmt)
 
 
-def _preflight(loaded) -> None:
-    """Credentials for every provider the plan uses, checked before the engine starts."""
-    from capacity.engine.errors import EngineError
-    from capacity.providers import missing_sdks, spec
+def _start(verb: str, loaded, fmt: Format, **options):
+    """The engine workflow of one command, its events shown in the format asked for."""
+    from capacity.engine.workflow import Workflow
 
-    sdks = missing_sdks(loaded.providers())
-    if sdks:
-        raise EngineError("Cannot deploy: " + "\n".join(sdks))
-    missing = [message for name in sorted(loaded.providers()) for message in spec(name).missing_credentials()]
-    if missing:
-        raise EngineError("Missing cloud credentials (checked before starting the engine):\n  - "
-                          + "\n  - ".join(missing))
-
-
-def _prepare_inventories(loaded, plan: str) -> None:
-    """Owned sites: import each site's inventory file on first use, before Pulumi starts."""
-    if "owned" not in loaded.providers():
-        return
-    from capacity.inventory import prepare_sites
-
-    for line in prepare_sites(loaded, plan):
-        say(line)
-
-
-def _prepare(pstack, fmt: Format, recover: bool = True) -> None:
-    """Locks (a killed run's removed, a live one refused), then a killed run's pending operations."""
-    pstack.check_locks()
-    if recover and pstack.exists() and pstack.pending_operations():
-        with _progress(fmt, "recover") as progress:
-            with _shown(progress):
-                pstack.recover(on_event=progress)
-
-
-def _open(loaded, stack: Optional[str], backend: Optional[str], with_program: bool = True):
-    from capacity.engine.stack import PlanStack
-
-    program = None
-    if with_program:
-        from components.program import build
-
-        def program() -> None:
-            build(loaded)
-
-    return PlanStack.open(stack or loaded.name, program, backend=backend, echo=say)
+    return Workflow.start(verb, loaded, progress=lambda shown_verb, **kw: _progress(fmt, shown_verb, **kw),
+                          echo=say, **options)
 
 
 def _require_yes(yes: bool, verb: str) -> None:
@@ -139,60 +104,10 @@ def _confirm(question: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _shown(progress) -> Iterator[None]:
-    """An operation whose errors the progress display has already shown: say so, briefly."""
-    from capacity.engine.errors import EngineError
-
-    try:
-        yield
-    except EngineError as exc:
-        if not progress.errors:
-            raise
-        count = len(progress.errors)
-        raise EngineError(f"{progress.verb} failed ({count} error{'s' if count != 1 else ''} above); "
-                          "what succeeded is saved in the state.", exit_code=exc.exit_code) from None
-
-
 def _progress(fmt: Format, verb: str, show_diff: bool = False):
     from capacity.engine.events import Progress, choose_mode
 
     return Progress(mode=choose_mode(fmt.value), verb=verb, show_diff=show_diff)
-
-
-def _quiet_progress(verb: str):
-    """Diagnostics only (plain lines on stderr), no resource lines: for the safety check."""
-    from capacity.engine.events import Progress
-
-    return Progress(mode="plain", verb=verb, show_steps=False)
-
-
-def _has_changes(summary: dict[str, int]) -> bool:
-    return any(n for op, n in summary.items() if op != "same")
-
-
-def _dangers(pstack, loaded, steps) -> list:
-    from capacity.engine.safety import DANGEROUS_OPS, active_leases, dangers, parent_map
-
-    if not any(step.op in DANGEROUS_OPS for step in steps):
-        return []  # nothing deleted or replaced: no need to read the state
-    deployment = pstack.deployment()
-    deployed = pstack.outputs()
-    deployed_leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}
-    deployed_clusters = deployed.get("clusters") if isinstance(deployed.get("clusters"), dict) else {}
-    leases = active_leases(loaded.plan.leases, deployed_leases)
-    clusters = set(loaded.plan.clusters) | set(deployed_clusters)
-    return dangers(steps, parent_map(deployment, steps), clusters, leases)
-
-
-def _may_take_capacity(pstack, loaded) -> bool:
-    """Could an up touch a resource that carries an active lease? Only if some are deployed."""
-    from capacity.engine.status import managed_resources
-
-    if not managed_resources(pstack.deployment()):
-        return False
-    deployed = pstack.outputs().get("leases")
-    return bool(deployed) or bool(loaded.plan.leases)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -213,34 +128,30 @@ def preview(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
-        _preflight(loaded)
-        pstack = _open(loaded, stack, backend)
-        _prepare(pstack, fmt, recover=False)
-        with _progress(Format.text, "preview", show_diff=diff) as progress:
-            with _shown(progress):
-                result = pstack.preview(on_event=progress)
-        summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
-        changes = progress.changes()
-        found = _dangers(pstack, loaded, progress.steps)
+        from capacity.engine.workflow import change_counts, has_changes
+
+        run = _start("preview", loaded, fmt, stack=stack, backend=backend)
+        result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
+        summary = change_counts(result.change_summary)
         if fmt == Format.json:
             emit_json({
                 "stack": name,
-                "backend": pstack.backend.shown,
-                "has_changes": _has_changes(summary),
+                "backend": run.pstack.backend.shown,
+                "has_changes": has_changes(summary),
                 "changes": summary,
-                "steps": [s.as_json() for s in changes],
-                "refused_without_allow_destroy": [d.message() for d in found],
+                "steps": [s.as_json() for s in shown.changes()],
+                "refused_without_allow_destroy": run.guard.found,
             })
         else:
             from capacity.engine.events import summary_line
 
-            if _has_changes(summary):
+            if has_changes(summary):
                 say(f"{name}: {summary_line(summary, preview=True)}.")
             else:
                 say(f"{name}: no changes.")
-            for danger in found:
-                say(f"warning: up would {danger.message()}; it will refuse without --allow-destroy.")
-    if detailed_exitcode and _has_changes(summary):
+            for taking in run.guard.found:
+                say(f"warning: up would {taking}; it will refuse without --allow-destroy.")
+    if detailed_exitcode and has_changes(summary):
         raise typer.Exit(2)
 
 
@@ -248,8 +159,9 @@ def preview(
 def up(
     plan: PlanArg,
     yes: YesOption = False,
-    allow_destroy: Annotated[bool, typer.Option(
-        "--allow-destroy", help="Allow deleting or replacing clusters, pools or reservations with active leases.")] = False,
+    allow_destroy: AllowDestroyOption = False,
+    new_stack: Annotated[bool, typer.Option(
+        "--new-stack", help="Create this plan's stack even though another stack holds the same clusters.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the state from the providers first.")] = False,
     fmt: FormatOption = Format.text,
     stack: StackOption = None,
@@ -261,39 +173,25 @@ def up(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("up", name):
-        from capacity.engine.errors import EngineError
         from capacity.engine.events import summary_line
-        from capacity.engine.safety import refusal
+        from capacity.engine.workflow import change_counts, has_changes
 
-        _preflight(loaded)
-        _prepare_inventories(loaded, plan)
-        pstack = _open(loaded, stack, backend)
-        _prepare(pstack, fmt)
-        check_leases = not allow_destroy and _may_take_capacity(pstack, loaded)
-        if not yes or check_leases:
-            interactive = not yes
-            if not interactive:
-                say("Checking the changes against active leases ...")
-            with (_progress(Format.text, "preview") if interactive else _quiet_progress("preview")) as progress:
-                with _shown(progress):
-                    result = pstack.preview(on_event=progress, refresh=refresh)
-            summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
-            found = _dangers(pstack, loaded, progress.steps) if check_leases else []
-            if found:
-                raise EngineError(refusal(found))
-            if not _has_changes(summary):
+        run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
+                     allow_destroy=allow_destroy, new_stack=new_stack)
+        if not yes:
+            result, _ = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
+            run.refuse_if_guarded()
+            summary = change_counts(result.change_summary)
+            if not has_changes(summary):
                 _done(fmt, name, {}, "no changes")
                 return
-            if interactive:
-                say(f"{name}: {summary_line(summary, preview=True)}.")
-                if not _confirm(f"Apply these changes to stack '{name}'?"):
-                    say("Nothing changed.")
-                    raise typer.Exit(1)
-        with _progress(fmt, "up") as progress:
-            with _shown(progress):
-                result = pstack.up(on_event=progress, refresh=refresh)
-        changes = {str(getattr(k, "value", k)): int(v) for k, v in (result.summary.resource_changes or {}).items()}
-        _done(fmt, name, changes, summary_line(changes, progress.duration))
+            say(f"{name}: {summary_line(summary, preview=True)}.")
+            if not _confirm(f"Apply these changes to stack '{name}'?"):
+                say("Nothing changed.")
+                raise typer.Exit(1)
+        result, shown = run.up(refresh=refresh)
+        changes = change_counts(result.summary.resource_changes)
+        _done(fmt, name, changes, summary_line(changes, shown.duration))
 
 
 def _done(fmt: Format, name: str, changes: dict[str, int], text: str) -> None:
@@ -317,13 +215,8 @@ def refresh(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        _preflight(loaded)
-        pstack = _open(loaded, stack, backend)
-        _prepare(pstack, fmt, recover=False)
-        with _progress(fmt, "refresh") as progress:
-            with _shown(progress):
-                result = pstack.refresh(on_event=progress)
-        drifted = progress.drifted()
+        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend).refresh()
+        drifted = shown.drifted()
         if fmt == Format.json:
             import json
 
@@ -341,6 +234,7 @@ def refresh(
 def destroy(
     plan: OptionalPlanArg = None,
     yes: YesOption = False,
+    allow_destroy: AllowDestroyOption = False,
     fmt: FormatOption = Format.text,
     stack: StackOption = None,
     backend: BackendOption = None,
@@ -354,29 +248,28 @@ def destroy(
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("destroy", name):
-        from capacity.engine.stack import PlanStack
+        from capacity.engine.events import summary_line
+        from capacity.engine.workflow import change_counts
 
-        if loaded is not None:
-            _preflight(loaded)
-        pstack = PlanStack.open(name, None, backend=backend, echo=say)
-        if not pstack.exists():
-            say(f"{name}: nothing to destroy (no such stack in {pstack.backend.shown}).")
+        run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
+        if not run.pstack.exists():
+            if stack and not plan:  # a name typed by hand: say which there are
+                from capacity.engine.workflow import unknown_stack
+
+                raise unknown_stack(run.pstack)
+            say(f"{name}: nothing to destroy (no such stack in {run.pstack.backend.shown}).")
             return
-        _prepare(pstack, fmt)
         if not yes:
             from capacity.engine.status import managed_resources
 
-            held = managed_resources(pstack.deployment())
+            held = managed_resources(run.pstack.deployment())
             if not _confirm(f"Destroy all {count(len(held), 'resource')} of stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
-        with _progress(fmt, "destroy") as progress:
-            with _shown(progress):
-                result = pstack.destroy(on_event=progress)
-        from capacity.engine.events import summary_line
-
-        changes = {str(getattr(k, "value", k)): int(v) for k, v in (result.summary.resource_changes or {}).items()}
-        _done(fmt, name, changes, summary_line(changes, progress.duration))
+        result, shown = run.destroy()
+        changes = change_counts(result.summary.resource_changes)
+        changes.pop("same", None)
+        _done(fmt, name, changes, summary_line(changes, shown.duration))
 
 
 @app.command()
@@ -394,11 +287,10 @@ def status(
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("status", name):
-        from capacity.engine.stack import PlanStack
         from capacity.engine.status import render_text, stack_status
+        from capacity.engine.workflow import open_stack
 
-        pstack = PlanStack.open(name, None, backend=backend, echo=say, install=True)
-        data = stack_status(pstack, loaded)
+        data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded)
     if fmt == Format.json:
         emit_json(data)
     else:
@@ -420,9 +312,9 @@ def stacks(
     if context.invoked_subcommand is not None:
         return
     with _engine_errors("stacks"):
-        from capacity.engine.stack import PlanStack
+        from capacity.engine.workflow import open_stack
 
-        pstack = PlanStack.open("list", None, backend=backend, echo=say)
+        pstack = open_stack("list", backend, echo=say)
         rows = pstack.list_stacks()
     if fmt == Format.json:
         emit_json({"backend": pstack.backend.shown, "stacks": rows})

@@ -2,8 +2,15 @@
 
     pulumi config set capacity:plan stacks/example.yaml
     pulumi up
+
+The lease guard of `capacity up` holds here too: an update that would delete, move or shrink the
+capacity of a lease in force fails before changing anything, unless the stack config says
+`capacity:allowDestroy: true` (set it for that one run). A preview warns of it. (`pulumi destroy`
+runs no program: use `capacity destroy --stack NAME`, which is guarded.)
 """
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,10 +22,31 @@ sys.path.insert(0, str(_HERE.parent))
 
 import pulumi  # noqa: E402
 
+from capacity.engine.guard import LeaseGuard  # noqa: E402
+from capacity.engine.workflow import guarded_program  # noqa: E402
 from capacity.errors import PlanError  # noqa: E402
 from capacity.inventory import InventoryError, prepare_sites  # noqa: E402
 from capacity.plan import load_plan  # noqa: E402
-from components.program import build  # noqa: E402
+
+
+def deployed_state():
+    """The stack's state, as the update that runs this program (and holds the stack's lock) sees it.
+    Under Pulumi's mocks nothing is deployed."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    if isinstance(get_monitor(), MockMonitor):
+        return None
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        done = subprocess.run(["pulumi", "stack", "export", "--stack", stack], capture_output=True, text=True,
+                              cwd=_HERE.parent, timeout=300)
+        if done.returncode == 0:
+            return json.loads(done.stdout).get("deployment")
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        reason = str(exc)
+    raise pulumi.RunError(f"cannot read the state of stack {stack}, which the lease guard needs: {reason}")
 
 
 def main() -> None:
@@ -35,7 +63,10 @@ def main() -> None:
             pulumi.log.info(line)
     except InventoryError as exc:
         raise pulumi.RunError(str(exc)) from None
-    build(loaded)
+    guard = LeaseGuard(read_state=deployed_state, verb="up", allow=bool(config.get_bool("allowDestroy")))
+    guarded_program(loaded, guard)()
+    for taking in guard.found if pulumi.runtime.is_dry_run() else []:
+        pulumi.log.warn(f"up would {taking}; it will refuse without capacity:allowDestroy.")
 
 
 main()

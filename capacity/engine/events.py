@@ -1,7 +1,7 @@
 """Progress of engine events: rich live view on a terminal, plain lines otherwise, or JSON lines.
 
 `Progress(mode)` is the `on_event` callback of every Automation API call. It also records the
-steps (`progress.steps`) for the safety check and for `preview --format json`.
+steps (`progress.steps`) for `preview --format json`.
 
 - tty: a live table of the operations in flight on stderr, each finished one printed above it.
 - plain: one line per resource operation (started, done, failed) and per diagnostic, on stderr.
@@ -78,6 +78,12 @@ def urn_type(urn: str) -> str:
         return ""
     parts = urn.split("::")
     return parts[-2].split("$")[-1] if len(parts) >= 2 else ""
+
+
+def type_chain(urn: str) -> list[str]:
+    """The type tokens from the root component down to the resource itself."""
+    parts = urn.split("::")
+    return parts[-2].split("$") if len(parts) >= 3 else []
 
 
 def short_type(token: str) -> str:
@@ -170,6 +176,8 @@ class Progress:
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.warnings: list[str] = []
+        self.muted: tuple[str, ...] = ()
+        """Diagnostics containing any of these are recorded but not shown (the caller says them)."""
         self.summary: dict[str, int] = {}
         self.duration: float | None = None
         self._started: dict[str, float] = {}
@@ -277,6 +285,8 @@ class Progress:
             if not message or message in self.errors or message in self.warnings:
                 return
             (self.errors if severity == "error" else self.warnings if severity == "warning" else []).append(message)
+            if any(mark in message for mark in self.muted):
+                return
             where = urn_name(diag.urn or "")
             if self.mode == "json":
                 self._json({"event": "diagnostic", "severity": severity, "resource": where, "message": message})

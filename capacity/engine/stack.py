@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
+from capacity.engine import reaper
 from capacity.engine.errors import EngineError
+from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
 from capacity.engine.status import managed_resources
 from capacity.words import count
@@ -103,6 +105,14 @@ def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr)
         return {}
     path = state_dir / "passphrase"
     if not path.exists():
+        encrypted = encrypted_stacks(backend, state_dir)
+        if encrypted:
+            raise EngineError(
+                f"The secrets passphrase file {path} is missing, but stack{'s' if len(encrypted) > 1 else ''} "
+                f"{', '.join(encrypted)} in {backend.shown} {'were' if len(encrypted) > 1 else 'was'} made with a "
+                f"passphrase: a new one would not open {'them' if len(encrypted) > 1 else 'it'}.\n"
+                f"To fix: put the file back (from your backup), or set PULUMI_CONFIG_PASSPHRASE or "
+                f"PULUMI_CONFIG_PASSPHRASE_FILE to the passphrase those stacks were made with.")
         state_dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -119,6 +129,22 @@ def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr)
     if mode & 0o077:
         os.chmod(path, 0o600)
     return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
+
+
+def encrypted_stacks(backend: Backend, state_dir: Path) -> list[str]:
+    """Stacks this backend holds, as far as this machine can tell: the state files of a local
+    backend, and the stack settings (with their encryption salt) our workspace keeps for any other."""
+    names = set()
+    if backend.local_dir is not None:
+        names |= {p.name.split(".json")[0] for p in (backend.local_dir / ".pulumi" / "stacks" / PROJECT).glob("*.json*")
+                  if p.name.endswith((".json", ".json.gz"))}
+    for settings in workspace_dir(backend, state_dir).glob("Pulumi.*.yaml"):
+        try:
+            if "encryptionsalt:" in settings.read_text():
+                names.add(settings.name[len("Pulumi."):-len(".yaml")])
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def workspace_dir(backend: Backend, state_dir: Path) -> Path:
@@ -167,6 +193,7 @@ def _make_command(cli: PulumiCli, echo: Echo):
                 [self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
                 encoding="utf-8", errors="replace", start_new_session=True,
             )
+            reaper.guard_session(process.pid)
             readers = [
                 threading.Thread(target=consume, args=(process.stdout, on_output, chunks["out"]), daemon=True),
                 threading.Thread(target=consume, args=(process.stderr, on_error, chunks["err"]), daemon=True),
@@ -193,6 +220,7 @@ def _make_command(cli: PulumiCli, echo: Echo):
                         process.send_signal(signal.SIGINT)
                     except ProcessLookupError:
                         pass
+            reaper.release_session(process.pid)
             if interrupted_here:
                 raise KeyboardInterrupt
             result = CommandResult(stdout="\n".join(chunks["out"]), stderr="\n".join(chunks["err"]),
@@ -310,7 +338,8 @@ class LockInfo:
         if proc.exists():
             try:
                 state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                return state in ("Z", "X") or "pulumi" not in (proc / "comm").read_text()
+                comm = (proc / "comm").read_text()
+                return state in ("Z", "X") or not any(name in comm for name in ("pulumi", "capacity", "python"))
             except (OSError, IndexError):
                 return False
         return False
@@ -331,13 +360,17 @@ class PlanStack:
 
     @classmethod
     def open(cls, name: str, program: Callable[[], None] | None = None, *, backend: str | None = None,
-             state_dir: Path | None = None, echo: Echo = print_to_stderr, install: bool = True) -> "PlanStack":
+             state_dir: Path | None = None, echo: Echo = print_to_stderr, install: bool = True,
+             writes: bool = True) -> "PlanStack":
         _check_stack_name(name)
         state = (state_dir or default_state_dir()).absolute()
+        where = resolve_backend(backend, state)
+        check_usable(state, "the state directory", write=writes)
+        if where.local_dir is not None:
+            check_usable(where.local_dir, "the state backend directory", write=writes)
         cli = ensure_pulumi(install=install, echo=echo)
         program = lean(program) if program is not None else None
-        return cls(name=name, program=program, backend=resolve_backend(backend, state), state_dir=state,
-                   cli=cli, echo=echo)
+        return cls(name=name, program=program, backend=where, state_dir=state, cli=cli, echo=echo)
 
     # -- workspace
 
@@ -460,18 +493,7 @@ class PlanStack:
         """The stack's current state (the `deployment` part of an export), or None if undeployed."""
         if self.backend.local_dir is not None:
             path = self._checkpoint_path()
-            if path is None:
-                return None
-            try:
-                if path.suffix == ".gz":
-                    import gzip
-
-                    data = json.loads(gzip.decompress(path.read_bytes()))
-                else:
-                    data = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                raise EngineError(f"Cannot read the state of stack '{self.name}' ({path}): {exc}") from None
-            return (data.get("checkpoint") or {}).get("latest") or {}
+            return None if path is None else read_checkpoint(path, self.name)
         if not self.exists():
             return None
         return self._state()
@@ -494,6 +516,23 @@ class PlanStack:
             if resource.get("type") == "pulumi:pulumi:Stack":
                 return {k: v for k, v in (resource.get("outputs") or {}).items() if not _is_secret(v)}
         return {}
+
+    def resources(self) -> list[dict]:
+        """The stack's resources, the stack itself left out."""
+        return [r for r in (self.deployment() or {}).get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
+
+    def other(self, name: str) -> "PlanStack":
+        """Another stack of the same backend, to read."""
+        return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir, cli=self.cli,
+                         echo=self.echo)
+
+    def repair_debris(self) -> None:
+        """Half-written files a killed run left beside the state: removed under the stack's lock
+        (after `check_locks`, which clears a killed run's lock and refuses a live one)."""
+        if self.backend.local_dir is None or not self._stack_dir().is_dir():
+            return
+        lock_dir = self.backend.local_dir / ".pulumi" / "locks" / "organization" / PROJECT / self.name
+        repair(self._stack_dir(), lock_dir, self.name, self.echo)
 
     def locks(self) -> list[LockInfo]:
         if self.backend.local_dir is None:
@@ -622,6 +661,16 @@ def engine_failure(exc: Exception, verb: str, stack: str | None = None) -> Engin
             "To fix: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE to the passphrase the "
             "stack was created with (by default capacity keeps it in .capacity/passphrase)."
         )
+    lowered = text.lower()
+    if "no space left on device" in lowered:
+        return EngineError(
+            f"{verb} failed: the disk is full (no space left on device). What was done before is saved in "
+            "the state; there is nothing to restore.\nTo fix: free some space on the disk holding the state "
+            "(and the system's temporary directory), then run the command again: the interrupted run is recovered.")
+    if "read-only file system" in lowered:
+        return EngineError(
+            f"{verb} failed: the state is on a read-only file system.\nTo fix: make it writable, or point "
+            "CAPACITY_STATE_DIR or --backend at a writable directory.")
     from capacity.engine.events import clean_message
 
     found = list(dict.fromkeys(clean_message(line) for line in error_lines(text)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from capacity.engine.safety import type_chain
+from capacity.engine.events import type_chain
 from capacity.words import count
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")

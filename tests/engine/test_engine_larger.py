@@ -39,7 +39,7 @@ def test_larger_owned_plan_up_status_preview_destroy(capacity, tmp_path):
     held = [n for lease in status["leases"] for n in lease.get("node_names", [])]
     assert len(held) == len(set(held))  # no node handed out twice
     capacity("preview", plan, "--detailed-exitcode")
-    capacity("destroy", plan, "--yes")
+    capacity("destroy", plan, "--yes", "--allow-destroy")  # its leases are in force
     for site in ("dc-east", "dc-west"):
         with open_site(site) as inv:
             assert [n.serial for n in inv.nodes() if n.allocation or n.pool] == []

@@ -74,7 +74,7 @@ def test_quickstart_cycle(capacity, quickstart, state):
     moved = next(lease for lease in _status(capacity, quickstart)["leases"] if lease["name"] == "acme-pilot")
     assert moved["cluster"] == "train-b"
 
-    capacity("destroy", quickstart, "--yes")
+    capacity("destroy", quickstart, "--yes", "--allow-destroy")
     with open_site("lab-1") as inv:
         held = [n.serial for n in inv.nodes() if n.allocation or n.pool]
     assert held == []
@@ -107,4 +107,4 @@ def test_stacks_lists_the_deployed_stack(capacity, quickstart):
     capacity("up", quickstart, "--yes")
     listed = json.loads(capacity("stacks", "--format", "json").stdout)
     assert [s["name"] for s in listed["stacks"]] == ["quickstart"]
-    capacity("destroy", "--stack", "quickstart", "--yes")
+    capacity("destroy", "--stack", "quickstart", "--yes", "--allow-destroy")

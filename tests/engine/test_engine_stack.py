@@ -151,3 +151,28 @@ def test_a_new_stack_is_created_at_once_or_selected_if_another_run_just_made_it(
     second = _open()
     second.exists = lambda: False  # it looked just before the first run created the stack
     assert second.stack().name == "probe"
+
+
+def test_no_engine_process_outlives_a_sigkill_of_capacity(state, wait_for):
+    from tests.engine.conftest import _alive, descendants
+
+    run = _start(state, count=2, delay=60)
+    try:
+        wait_for(lambda: bool(_checkpoint(state).get("pending_operations")), 90, "a create in flight")
+        engine = descendants(run.pid)
+        assert engine, "the run should have started the engine"
+        os.kill(run.pid, signal.SIGKILL)  # capacity alone, as the OOM killer would
+        run.wait(timeout=30)
+        time.sleep(5)
+        alive = [pid for pid in engine if _alive(pid)]
+        assert alive == [], f"still running 5 s after capacity died: {[_command(p) for p in alive]}"
+    finally:
+        for pid in descendants(run.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _command(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return str(pid)

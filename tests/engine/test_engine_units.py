@@ -1,8 +1,9 @@
 """Parts of the engine layer that need no engine: the CLI finder's rules and its failure message,
-the wrapper go.mod, the lease safety rules, progress rendering, and that help never loads pulumi."""
+the wrapper go.mod, the lease guard's rules, progress rendering, and that help never loads pulumi."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from capacity.engine import pulumi_cli
 from capacity.engine.errors import EngineError
 from capacity.engine.events import Step
-from capacity.engine.safety import active_leases, dangers, parent_map, refusal
+from capacity.engine.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, held, refusal, takings
 
 PKG_GO_MOD = textwrap.dedent("""\
     module github.com/pulumi/pulumi/pkg/v3
@@ -116,44 +117,73 @@ def test_engine_env_points_at_our_cli_and_python(tmp_path):
     assert env["PULUMI_PYTHON_CMD"] == sys.executable and env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
 
 
-# --- safety -----------------------------------------------------------------------------------
+# --- the lease guard ------------------------------------------------------------------------------
 
 STACK = "urn:pulumi:s::capacity::"
-CLUSTER = STACK + "capacity:owned:GpuCluster::train"
 NODES = STACK + "capacity:owned:GpuCluster$pulumi-python:dynamic/owned:NodeAllocation::train-nodes"
-LEASE = STACK + "capacity:owned:LeasePool::acme"
 POOL = STACK + "capacity:owned:LeasePool$pulumi-python:dynamic/owned:LeasePool::acme-pool"
-RULE = STACK + "capacity:aws:GpuCluster$aws:ec2/securityGroupRule:SecurityGroupRule::train-ssh"
+DAY = dt.date(2027, 1, 1)
+ACME = {"cluster": "train", "site": "lab", "instance_type": "hgx", "isolation": "dedicated-nodes", "gpus": 16,
+        "start": "2026-12-01", "end": "2027-06-01"}
 
 
-def _step(op, urn, parent):
-    return Step(op=op, urn=urn, type=urn.split("::")[-2].split("$")[-1], old_parent=parent)
+def _state(**pools):
+    resources = [{"urn": STACK + f"capacity:owned:LeasePool::{name}", "type": "capacity:owned:LeasePool",
+                  "inputs": {"capacityLease": facts} if facts is not None else {}} for name, facts in pools.items()]
+    resources.append({"urn": POOL, "type": "pulumi-python:dynamic/owned:LeasePool", "inputs": {"count": 2}})
+    return {"resources": resources}
 
 
-def test_replacing_a_leased_clusters_nodes_or_a_running_leases_pool_is_dangerous():
-    steps = [_step("replace", NODES, CLUSTER), _step("delete-replaced", NODES, CLUSTER), _step("delete", POOL, LEASE),
-             _step("update", NODES, CLUSTER), _step("replace", RULE, CLUSTER)]
-    found = dangers(steps, parent_map(None, steps), {"train"}, {"acme": "train"})
-    assert [(d.step.op, d.step.name, d.kind, d.target) for d in found] == [
-        ("replace", "train-nodes", "cluster", "train"), ("delete", "acme-pool", "lease", "acme")]
-    text = refusal(found)
-    assert "acme" in text and "--allow-destroy" in text and "Nothing was changed" in text
+def test_deployed_leases_come_from_the_lease_pool_components_of_the_state():
+    assert held(_state(acme=ACME, old=None)) == {"acme": ACME, "old": {}}  # not the dynamic `acme-pool`
+    assert held(None) == {} and held({"resources": []}) == {}
 
 
-def test_nothing_is_dangerous_without_an_active_lease():
-    steps = [_step("delete", NODES, CLUSTER), _step("delete", CLUSTER, "")]
-    assert dangers(steps, parent_map(None, steps), {"train"}, {}) == []
+def test_deleting_moving_or_shrinking_an_in_force_lease_is_taking():
+    deployed = held(_state(acme=ACME))
+    assert takings(deployed, {"acme": dict(ACME)}, DAY) == []
+    assert takings(deployed, {"acme": {**ACME, "gpus": 24}}, DAY) == []  # growing takes nothing
+    assert takings(deployed, {}, DAY) == ["delete in-force lease 'acme' (16 GPUs on cluster 'train' until 2027-06-01)"]
+    assert takings(deployed, {"acme": {**ACME, "gpus": 8}}, DAY) == ["shrink in-force lease 'acme' from 16 to 8 GPUs"]
+    postponed = takings(deployed, {"acme": {**ACME, "start": "2027-02-01"}}, DAY)
+    assert postponed == ["postpone in-force lease 'acme' to 2027-02-01: its capacity is released until then"]
+    assert takings(deployed, {"acme": {**ACME, "end": "2027-01-01"}}, DAY) == []  # ended: how a lease goes
+    moved = takings(deployed, {"acme": {**ACME, "cluster": "train-b"}}, DAY)
+    assert moved == ["move in-force lease 'acme' (cluster train -> train-b): its capacity is deleted and made anew"]
 
 
-def test_active_leases_come_from_the_plan_and_the_deployed_stack():
-    import datetime as dt
-    from types import SimpleNamespace
+def test_leases_not_in_force_may_go_and_pools_without_facts_may_not():
+    deployed = held(_state(acme=ACME, legacy=None))
+    assert takings(deployed, {}, dt.date(2026, 11, 1)) == ["delete in-force lease 'legacy'"]  # acme not started
+    assert takings(deployed, {}, dt.date(2027, 6, 1)) == ["delete in-force lease 'legacy'"]  # acme ended
+    text = refusal("destroy", takings(deployed, {}, DAY))
+    assert text.startswith("This destroy would take capacity away from active leases:")
+    assert "'acme'" in text and "'legacy'" in text and "--allow-destroy" in text and "Nothing was changed" in text
 
-    today = dt.date(2027, 1, 1)
-    plan = {"new": SimpleNamespace(cluster="a", end=dt.date(2027, 6, 1)),
-            "over": SimpleNamespace(cluster="a", end=dt.date(2026, 6, 1))}
-    deployed = {"dropped": {"cluster": "b", "tenant": "t"}}
-    assert active_leases(plan, deployed, today) == {"new": "a", "dropped": "b"}
+
+def test_the_guard_refuses_a_real_run_and_records_a_dry_run():
+    guard = LeaseGuard(read_state=lambda: _state(acme=ACME), verb="up")
+    guard.check(None, dry_run=True, day=DAY)
+    assert guard.found == ["delete in-force lease 'acme' (16 GPUs on cluster 'train' until 2027-06-01)"]
+    with pytest.raises(LeaseGuardRefusal, match="acme"):
+        guard.check(None, dry_run=False, day=DAY)
+    LeaseGuard(read_state=lambda: _state(acme=ACME), allow=True).check(None, dry_run=False, day=DAY)
+
+
+def test_names_read_from_a_state_cannot_drive_the_terminal():
+    hostile = {"x\x1b[2J": {**ACME, "cluster": "train\r\u202eevil"}}
+    (line,) = takings(hostile, {}, DAY)
+    assert "\x1b" not in line and "\r" not in line and "\u202e" not in line
+    assert "x\\x1b[2J" in line and "train\\x0d\\u202eevil" in line
+
+
+def test_clusters_held_by_a_stack_with_their_sites():
+    state = {"resources": [
+        {"urn": STACK + "capacity:owned:GpuCluster::train", "type": "capacity:owned:GpuCluster",
+         "inputs": {"capacityCluster": {"site": "lab"}}},
+        {"urn": STACK + "capacity:aws:GpuCluster::old", "type": "capacity:aws:GpuCluster", "inputs": {}},
+        {"urn": NODES, "type": "pulumi-python:dynamic/owned:NodeAllocation", "inputs": {}}]}
+    assert cluster_sites(state) == {("lab", "train"), ("", "old")}
 
 
 # --- progress ---------------------------------------------------------------------------------

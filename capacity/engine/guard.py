@@ -1,0 +1,178 @@
+"""The lease guard: no run takes capacity from an in-force lease without --allow-destroy.
+
+It runs inside the program, so inside the update and under the stack's lock: what it reads is the
+state the update will change, whatever another run did a moment before, and it refuses before
+the program declares a single resource (an update changes resources as they are declared and
+deletes the undeclared ones only once the program has finished, so a refusal changes nothing).
+
+What is held comes from the state's resources, never from stack outputs (a run killed at its end
+writes every resource but no outputs): each lease pool component carries its lease's facts as its
+inputs (`capacityLease`: cluster, site, instance type, isolation, GPUs, start, end), recorded
+when the component is registered, before its capacity exists.
+
+A lease is in force on a day inside [start, end). Its capacity is taken when the new plan
+- drops it (delete), or it ends up with no plan at all (destroy);
+- moves it to another cluster, site, instance type or isolation (its capacity is made anew);
+- gives it fewer GPUs (shrink), or a start after today (postpone: its capacity is released).
+Ending it (an end of today or before) is how a lease is meant to go, and is not refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+FACTS = "capacityLease"
+FACTS_CLUSTER = "capacityCluster"
+_PLACE = ("cluster", "site", "instance_type", "isolation")
+
+
+def is_component(type_token: Any, kind: str) -> bool:
+    """`capacity:<provider>:<kind>` (not a resource of another package with the same last name)."""
+    token = str(type_token or "")
+    return token.startswith("capacity:") and token.endswith(f":{kind}")
+
+
+class LeaseGuardRefusal(Exception):
+    """Raised inside the program: the run would take capacity from in-force leases."""
+
+
+def plan_facts(loaded) -> dict[str, dict[str, Any]]:
+    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy)."""
+    if loaded is None:
+        return {}
+    facts = {}
+    for name, lease in loaded.plan.leases.items():
+        cluster = loaded.plan.clusters.get(lease.cluster)
+        entry = loaded.types.get(lease.cluster)
+        facts[name] = {"cluster": lease.cluster, "site": cluster.site if cluster else "",
+                       "instance_type": entry.instance_type if entry else "", "isolation": lease.isolation,
+                       "gpus": int(lease.gpus), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
+    return facts
+
+
+def held(deployment: Optional[dict]) -> dict[str, dict[str, Any]]:
+    """lease -> facts, for every lease pool in the state's resources."""
+    found = {}
+    for resource in (deployment or {}).get("resources") or []:
+        if not is_component(resource.get("type"), "LeasePool"):
+            continue
+        name = str(resource.get("urn", "")).rsplit("::", 1)[-1]
+        facts = (resource.get("inputs") or {}).get(FACTS)
+        found[name] = facts if isinstance(facts, dict) else {}
+    return found
+
+
+def in_force(facts: dict[str, Any], day: dt.date) -> bool:
+    """Recorded facts say the lease runs on `day`; a pool without facts (deployed before they were
+    recorded) counts as in force: the guard errs on the side of the tenant."""
+    if not facts.get("start") or not facts.get("end"):
+        return True
+    return str(facts["start"]) <= day.isoformat() < str(facts["end"])
+
+
+def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -> list[str]:
+    """What the planned leases would take from the deployed in-force ones, one line per lease."""
+    lines = []
+    for name, old in sorted(deployed.items()):
+        if not in_force(old, day):
+            continue
+        new = planned.get(name)
+        if new is None:
+            lines.append(f"delete in-force lease '{inert(name)}'{_held(old)}")
+            continue
+        moved = [f"{key} {inert(old[key])} -> {inert(new.get(key))}" for key in _PLACE
+                 if key in old and old[key] != new.get(key)]
+        if moved:
+            lines.append(f"move in-force lease '{inert(name)}' ({', '.join(moved)}): its capacity is deleted and "
+                         "made anew")
+        elif _gpus(new) < _gpus(old):
+            lines.append(f"shrink in-force lease '{inert(name)}' from {_gpus(old)} to {_gpus(new)} GPUs")
+        elif str(new.get("start", "")) > day.isoformat():
+            lines.append(f"postpone in-force lease '{inert(name)}' to {inert(new['start'])}: its capacity is "
+                         "released until then")
+    return lines
+
+
+def _gpus(facts: dict[str, Any]) -> int:
+    try:
+        return int(facts.get("gpus") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _held(facts: dict[str, Any]) -> str:
+    if not _gpus(facts):
+        return ""
+    return f" ({_gpus(facts)} GPUs on cluster '{inert(facts.get('cluster', '?'))}' until {inert(facts.get('end', '?'))})"
+
+
+def inert(value: Any) -> str:
+    """Text read from a state (anyone may have written it) with control and bidi characters shown
+    escaped, so that it cannot drive the terminal."""
+    import unicodedata
+
+    text = str(value)
+    return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
+
+
+REFUSAL_MARK = "keep those leases' capacity in the plan"
+"""A phrase of every refusal: how the progress display knows not to show it twice."""
+
+
+def refusal(verb: str, lines: list[str]) -> str:
+    shown = [f"  - {line}" for line in lines[:20]]
+    if len(lines) > 20:
+        shown.append(f"  - ... and {len(lines) - 20} more")
+    return (f"This {verb} would take capacity away from active leases:\n" + "\n".join(shown) + "\n"
+            "Nothing was changed. To fix: keep those leases' capacity in the plan, end the leases first, "
+            "or run again with --allow-destroy if the tenants have agreed.")
+
+
+@dataclass
+class LeaseGuard:
+    """The guard of one run: `check()` is called first thing in the program."""
+
+    read_state: Callable[[], Optional[dict]]
+    verb: str = "up"
+    allow: bool = False
+    found: list[str] = field(default_factory=list)
+
+    def check(self, loaded, *, dry_run: bool, day: dt.date | None = None) -> None:
+        """Record what would be taken; refuse (raise) in a real run unless allowed."""
+        self.found = takings(held(self.read_state()), plan_facts(loaded), day or dt.date.today())
+        if self.found and not self.allow and not dry_run:
+            raise LeaseGuardRefusal(refusal(self.verb, self.found))
+
+
+def cluster_sites(deployment: Optional[dict]) -> set[tuple[str, str]]:
+    """(site, cluster) of every cluster component in the state's resources (site '' if unrecorded)."""
+    found = set()
+    for resource in (deployment or {}).get("resources") or []:
+        if is_component(resource.get("type"), "GpuCluster"):
+            facts = (resource.get("inputs") or {}).get(FACTS_CLUSTER)
+            site = str(facts.get("site", "")) if isinstance(facts, dict) else ""
+            found.add((site, str(resource.get("urn", "")).rsplit("::", 1)[-1]))
+    return found
+
+
+def recording_facts(loaded):
+    """A stack transformation that records the facts above as the inputs of lease pool and cluster
+    components, when they are registered."""
+    import pulumi
+
+    leases = plan_facts(loaded)
+    clusters = {name: {"site": cluster.site} for name, cluster in loaded.plan.clusters.items()}
+
+    def record(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if is_component(args.type_, "LeasePool") and args.name in leases:
+            key, facts = FACTS, leases[args.name]
+        elif is_component(args.type_, "GpuCluster") and args.name in clusters:
+            key, facts = FACTS_CLUSTER, clusters[args.name]
+        else:
+            return None
+        return pulumi.ResourceTransformationResult({**(args.props or {}), key: facts}, args.opts)
+
+    return record
