@@ -173,7 +173,9 @@ def test_a_plan_from_stdin_goes_up_and_down_through_the_real_engine(pulumi_cli, 
     assert "site lab-1: imported 12 nodes" in up.stderr
     status = runner.invoke(app, ["status", "-", "--format", "json"], input=plan)
     assert status.exit_code == 0 and json.loads(status.stdout)["gpus"] == 64
-    down = runner.invoke(app, ["destroy", "-", "--yes"], input=plan)
+    refused = runner.invoke(app, ["destroy", "-", "--yes"], input=plan)  # a lease is in force
+    assert refused.exit_code == 1 and "in-force lease 'acme-pilot'" in refused.stderr and refused.stdout == ""
+    down = runner.invoke(app, ["destroy", "-", "--yes", "--allow-destroy"], input=plan)
     assert down.exit_code == 0, down.output
     assert "quickstart: " in down.stderr and "deleted" in down.stderr and down.stdout == ""
 
