@@ -605,8 +605,10 @@ class _Risks:
                 continue  # nothing bought ahead, or it has started: the early spend is history
             spent = spent_before_start(self.head, name)
             before = self.base.plan.clusters.get(name)
-            if before is not None and reserved(before) is not None and spent <= spent_before_start(self.base, name) + 0.005:
-                continue  # no new or larger spend ahead of the start
+            was = reserved(before)
+            if (was is not None and was.buy_day is not None and r.buy_day >= was.buy_day
+                    and spent <= spent_before_start(self.base, name) + 0.005):
+                continue  # no new, larger or earlier spend ahead of the start
             gpus = self.head.gpus(name)
             when = f"bought on {r.buy_day}, {plural(r.lead, 'day')} before its start on {r.start}"
             if r.kind == "capacity-block":

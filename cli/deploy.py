@@ -234,6 +234,13 @@ def preview(
                 say(f"{name}: no changes.")
             for danger in found:
                 say(f"warning: up would {danger.message()}; it will refuse without --allow-destroy.")
+            import datetime as dt
+
+            from capacity.schedule import HELD, purchases
+
+            for bought in purchases(loaded, dt.date.today()):
+                if bought.state != HELD:
+                    say(f"reservation: {bought.sentence()}.")
     if detailed_exitcode and _has_changes(summary):
         raise typer.Exit(2)
 

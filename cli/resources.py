@@ -26,7 +26,10 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
     loaded = load_or_exit(plan, catalog, fmt)
     from components.render import RenderError, render
 
+    from capacity.schedule import purchases
+
     day = on.date() if on else dt.date.today()
+    bought = purchases(loaded, day)
     try:
         rendering = render(loaded, day)
     except RenderError as exc:
@@ -34,11 +37,13 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
         raise typer.Exit(1) from None
     if fmt == Format.json:
         emit_json({"plan": loaded.name, "on": day.isoformat(), "count": len(rendering.resources),
-                   "resources": rendering.resources, "warnings": rendering.warnings})
+                   "resources": rendering.resources, "reservations": [p.as_json() for p in bought],
+                   "warnings": rendering.warnings})
         return
     for warning in rendering.warnings:
         say(f"warning: {warning}")
     sys.stdout.write(_text(rendering.resources))
+    sys.stdout.write("".join(f"reservation: {p.sentence()}\n" for p in bought))
     sys.stdout.write(f"{len(rendering.resources)} resources in plan {loaded.name} as of {day}.\n")
 
 

@@ -53,7 +53,12 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
     if loaded is not None:
+        import datetime as dt
+
+        from capacity.schedule import purchases
+
         data["plan"] = loaded.name
+        data["reservations"] = [p.as_json() for p in purchases(loaded, dt.date.today())]
     if not deployment:
         return data
     resources = [r for r in deployment.get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
@@ -99,8 +104,16 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     return data
 
 
+def _reservation_lines(data: dict[str, Any]) -> list[str]:
+    """The plan's reservations still to buy or run out as planned (not drift)."""
+    words = {"scheduled": lambda r: f"scheduled, bought on {r['buy_day']} for {r['start']}",
+             "ended": lambda r: f"ended as planned on {r['end']}"}
+    return [f"  reservation of {r['cluster']} ({r['kind']}): {words[r['state']](r)}"
+            for r in data.get("reservations", []) if r["state"] in words]
+
+
 def render_text(data: dict[str, Any]) -> str:
-    lines = [f"Stack {data['stack']} ({data['backend']})"]
+    lines = [f"Stack {data['stack']} ({data['backend']})", *_reservation_lines(data)]
     if not data.get("deployed"):
         lines.append("  not deployed: run `capacity up` on the plan.")
         return "\n".join(lines) + "\n"
