@@ -173,11 +173,11 @@ _INTERNAL = ("#8250df", "#a475f9", "#6639ba", "#c297ff")
 
 _CSS = """
 *{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1100px;
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1280px;
 color:#1b1f24;padding:0 .75rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
 .wide{overflow-x:auto;max-width:100%}
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.3rem .55rem;border-bottom:1px solid #d8dee4}
+table{border-collapse:collapse;width:100%;margin:1rem 0;overflow-wrap:normal}td:first-child{white-space:nowrap}th,td{padding:.3rem .55rem;border-bottom:1px solid #d8dee4}
 th{text-align:left;background:#f6f8fa}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.d0 td{font-weight:600}tr.d1 td:first-child{padding-left:1.4rem}
 tr.d2 td:first-child{padding-left:2.6rem;color:#57606a}
@@ -309,6 +309,8 @@ def _cluster_chart(b: Book, c: ClusterBook) -> str:
 def _total_chart(b: Book) -> str:
     by_tenant: dict[tuple[str, bool], list] = {}
     for lease in b.plan.plan.leases.values():
+        if lease.end <= b.window.start or lease.start >= b.window.end:
+            continue
         by_tenant.setdefault((lease.tenant, lease.internal), []).append(lease)
     layers = _layers([(tenant, internal, leased_steps(leases)) for (tenant, internal), leases in by_tenant.items()])
     title = f"All clusters: {b.total.totals.gpus:,} GPUs, utilisation {_pct(b.total.usage.utilisation)}"
