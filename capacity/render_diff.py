@@ -130,7 +130,14 @@ def _use_parts(f: Figures) -> list[str]:
 
 
 def _use_line(d: PlanDiff) -> str:
-    return f"Use from {d.window.start} to {d.window.end}: {', '.join(_use_parts(d.total))}.\n\n"
+    line = f"Use from {d.window.start} to {d.window.end}: {', '.join(_use_parts(d.total))}.\n\n"
+    later = _bought_later(d)
+    return line + (f"Reservations bought on their date: {md(later)}.\n\n" if later else "")
+
+
+def _bought_later(d: PlanDiff) -> str:
+    """HEAD's reservations not bought yet on the as-of day, with the day each is bought."""
+    return "; ".join(f"{p['cluster']} ({p['kind']}) on {p['buy_day']}" for p in d.purchases if p["state"] == "scheduled")
 
 
 def _risk_line(r: Risk) -> str:
@@ -293,10 +300,8 @@ def text(d: PlanDiff) -> str:
                 out.append(_text_row("  " + site, d.sites[site], width) + note)
     out.append(_text_row("Total", d.total, width))
     out.append(f"Use from {d.window.start} to {d.window.end}: {', '.join(_use_parts(d.total))}.".replace("\u2192", "->"))
-    buying = [p for p in d.purchases if p["state"] == "scheduled"]
-    if buying:
-        out.append("Reservations bought later: " + "; ".join(
-            f"{p['cluster']} ({p['kind']}) on {p['buy_day']}" for p in buying) + ".")
+    if _bought_later(d):
+        out.append(f"Reservations bought on their date: {_bought_later(d)}.")
     out.append("")
     out.append(f"Risks ({len(d.risks)})" if d.risks else "Risks: none found.")
     for r in d.risks:

@@ -236,11 +236,15 @@ def preview(
                 say(f"warning: up would {danger.message()}; it will refuse without --allow-destroy.")
             import datetime as dt
 
-            from capacity.schedule import HELD, purchases
+            from capacity.engine.status import ended_as_planned
+            from capacity.schedule import SCHEDULED, purchases
 
-            for bought in purchases(loaded, dt.date.today()):
-                if bought.state != HELD:
+            today = dt.date.today()
+            for bought in purchases(loaded, today):
+                if bought.state == SCHEDULED:
                     say(f"reservation: {bought.sentence()}.")
+            for line in ended_as_planned(loaded, pstack.outputs(), today):
+                say(f"{line}.")
     if detailed_exitcode and _has_changes(summary):
         raise typer.Exit(2)
 

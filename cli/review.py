@@ -63,6 +63,8 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
 
 
 def _report_failures(failures: dict, as_json: bool) -> None:
+    from capacity.words import inert
+
     if as_json:
         errors = []
         for side, (source, problems, message) in failures.items():
@@ -73,10 +75,10 @@ def _report_failures(failures: dict, as_json: bool) -> None:
         return
     for side, (source, problems, message) in failures.items():
         if message:
-            sys.stdout.write(f"{side.upper()} {message}\n")
+            sys.stdout.write(inert(f"{side.upper()} {message}") + "\n")
             continue
         what = "catalog" if side == "catalog" else "plan"
-        sys.stdout.write(f"{side.upper()} {source} is not a valid {what}:\n")
+        sys.stdout.write(inert(f"{side.upper()} {source} is not a valid {what}:") + "\n")
         print_problems(problems)
 
 

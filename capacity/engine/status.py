@@ -8,6 +8,7 @@ from the shipped catalog when no plan is given.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -53,8 +54,6 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
     if loaded is not None:
-        import datetime as dt
-
         from capacity.schedule import purchases
 
         data["plan"] = loaded.name
@@ -98,6 +97,9 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
         names = pool_by_name.get(name)
         if names:
             entry["node_names"] = names
+        planned = loaded.plan.leases.get(name) if loaded is not None else None
+        if planned is not None and planned.end <= dt.date.today():
+            entry["ended"] = planned.end.isoformat()  # ran its term: the next `up` removes its pool
         leases.append(entry)
     data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
                  "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases})
@@ -139,7 +141,8 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("")
         lines.append("  Leases")
         for lease in data["leases"]:
-            state = "in force" if lease.get("in_force") else "not started"
+            state = (f"ended as planned on {lease['ended']}" if lease.get("ended") else
+                     "in force" if lease.get("in_force") else "not started")
             holds = f"{lease['nodes']} nodes" if lease.get("nodes") else "quota on the shared pool" \
                 if lease.get("isolation") == "shared-quota" else "no nodes yet"
             names = f" [{', '.join(lease['node_names'][:8])}{' ...' if len(lease['node_names']) > 8 else ''}]" \
@@ -147,3 +150,18 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
                          f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}")
     return "\n".join(lines) + "\n"
+
+
+def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str]:
+    """Deployed leases and reservations of the plan that have run out by `day`: their removal by the
+    next `up` is the plan followed, not drift."""
+    from capacity.schedule import ENDED, purchases
+
+    leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}
+    clusters = deployed.get("clusters") if isinstance(deployed.get("clusters"), dict) else {}
+    out = [f"lease {name}: ended as planned on {lease.end}; its pool is removed"
+           for name, lease in loaded.plan.leases.items() if name in leases and lease.end <= day]
+    out += [f"reservation of cluster {p.cluster} ({p.kind}): ended as planned on {p.end}; it is removed"
+            for p in purchases(loaded, day)
+            if p.state == ENDED and (clusters.get(p.cluster) or {}).get("reservation_id")]
+    return out
