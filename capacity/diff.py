@@ -168,7 +168,7 @@ def diff_plans(base: LoadedPlan, head: LoadedPlan, as_of: dt.date | None = None,
                base_label: str = "BASE", head_label: str = "HEAD") -> PlanDiff:
     as_of = as_of or dt.date.today()
     window = _window(base, head, as_of)
-    base_book, head_book = economics.book(base, window), economics.book(head, window)
+    base_book, head_book = (economics.book(side, window, over_time=False) for side in (base, head))
     changes = _Changes(base, head)
     changes.run()
     site_names = list(head.plan.sites) + [s for s in base.plan.sites if s not in head.plan.sites]
@@ -646,15 +646,23 @@ class _Risks:
 
     def below_cost(self) -> None:
         """HEAD's sold leases priced under what their cluster's GPUs cost, when this change makes them so."""
+        prices: dict[tuple[str, str], economics.Price] = {}
+
+        def price(side: LoadedPlan, cluster: str) -> economics.Price:
+            key = (side is self.head, cluster)
+            if key not in prices:
+                prices[key] = economics.price(side, cluster)
+            return prices[key]
+
         for name, lease in self.head.plan.leases.items():
             if lease.internal or lease.end <= self.as_of:
                 continue
-            cost = economics.price(self.head, lease.cluster)
+            cost = price(self.head, lease.cluster)
             if cost.per_gpu_hour is None or lease.price >= cost.per_gpu_hour:
                 continue
             old = self.base.plan.leases.get(name)
             if (old is not None and not old.internal and old.cluster in self.base.plan.clusters
-                    and (old.price, economics.price(self.base, old.cluster)) == (lease.price, cost)):
+                    and (old.price, price(self.base, old.cluster)) == (lease.price, cost)):
                 continue
             loss = (cost.per_gpu_hour - lease.price) * lease.gpus * economics.lease_hours(lease)
             self.add("medium", "lease-below-cost", name,
