@@ -422,6 +422,10 @@ def _span(r: Reservation) -> str:
     return f"{r.start or 'now'} to {r.end or 'open-ended'}"
 
 
+def _objects(cluster: str, leases: dict[str, Lease]) -> list[str]:
+    return [f"cluster:{cluster}"] + [f"lease:{n}" for n in leases]
+
+
 def _peak_from(leases: list[Lease], day: dt.date) -> tuple[int, dt.date | None]:
     """Most GPUs the leases hold at once from `day` on, and the first day they do."""
     steps = economics.leased_steps(lease for lease in leases if lease.end > day)
@@ -518,15 +522,17 @@ class _Risks:
         return out
 
     def capacity(self) -> None:
+        """Clusters that held leases in BASE: a removed one is told with BASE's leases (they are what
+        it breaks); a shrunk or replaced one with HEAD's (they are what it must hold)."""
         for name, leases in self.open_base.items():
-            objects = [f"cluster:{name}"] + [f"lease:{n}" for n in leases]
-            cluster = self.head.plan.clusters.get(name)
-            if cluster is None:
-                self._cluster_removed(name, leases, objects)
-            elif self.head.gpus(name) < self.base.gpus(name):
-                self._cluster_shrunk(name, leases, objects)
-            else:
-                self._cluster_replaced(name, leases, objects)
+            if name not in self.head.plan.clusters:
+                self._cluster_removed(name, leases, _objects(name, leases))
+                continue
+            leases = self.open_head.get(name, {})
+            if self.head.gpus(name) < self.base.gpus(name):
+                self._cluster_shrunk(name, leases, _objects(name, leases))
+            elif leases:
+                self._cluster_replaced(name, leases, _objects(name, leases))
 
     def _cluster_removed(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         moved = all(n in self.head.plan.leases for n in leases)  # every lease now lives elsewhere
@@ -535,10 +541,8 @@ class _Risks:
                  f"{plural(len(leases), 'active or future lease')} ({_names(list(leases))})"
                  + ("; they all move to other clusters." if moved else "."), objects)
 
-    def _cluster_shrunk(self, name: str, _: dict[str, Lease], objects: list[str]) -> None:
+    def _cluster_shrunk(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         before, after = self.base.gpus(name), self.head.gpus(name)
-        leases = self.open_head.get(name, {})  # HEAD's leases are the ones the smaller cluster must hold
-        objects = [f"cluster:{name}"] + [f"lease:{n}" for n in leases]
         need, when = _peak_from(list(leases.values()), self.as_of)
         if need > after:
             message = (f"cluster {name} shrinks from {before:,} to {after:,} GPUs, but its active and future "
@@ -549,13 +553,11 @@ class _Risks:
                        f"{plural(len(leases), 'active or future lease')}; {fits} (at most {need:,} GPUs at once).")
         self.add("high" if need > after else "medium", "capacity-shrunk", name, message, objects)
 
-    def _cluster_replaced(self, name: str, _: dict[str, Lease], objects: list[str]) -> None:
+    def _cluster_replaced(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         before, after = self.base.plan.clusters[name], self.head.plan.clusters[name]
         what = [f for f in REPLACING if getattr(before, f) != getattr(after, f)] + self._site_moved(after.site)
-        leases = self.open_head.get(name, {})
-        if not what or not leases:
+        if not what:
             return
-        objects = [f"cluster:{name}"] + [f"lease:{n}" for n in leases]
         now = [n for n, lease in leases.items() if self.running(lease)]
         self.add("medium" if now else "low", "capacity-replaced", name,
                  f"cluster {name} is replaced ({', '.join(what)} changes): "
@@ -628,11 +630,8 @@ class _Risks:
             r = reserved(cluster)
             if r is None or r.end is None:
                 continue
-            over = {n: lease for n, lease in self.open_head.get(name, {}).items() if lease.end > r.end}
-            was = reserved(self.base.plan.clusters.get(name))
-            over = {n: lease for n, lease in over.items()
-                    if not (was is not None and was.end == r.end and n in self.base.plan.leases
-                            and self.base.plan.leases[n].end == lease.end and self.base.plan.leases[n].cluster == name)}
+            over = {n: lease for n, lease in self.open_head.get(name, {}).items()
+                    if lease.end > r.end and not self._outlived_before(name, n, r.end, lease.end)}
             if not over:
                 continue
             last = max(lease.end for lease in over.values())
@@ -643,6 +642,12 @@ class _Risks:
                      f"the {r.kind} of cluster {name} ends on {r.end}, but {plural(len(over), 'lease')} on it "
                      f"({_names(list(over))}) run until {last}: {after}. To fix: extend the reservation to {last}.",
                      [f"cluster:{name}"] + [f"lease:{n}" for n in over])
+
+    def _outlived_before(self, cluster: str, lease: str, reservation_end: dt.date, lease_end: dt.date) -> bool:
+        """BASE already had the lease outlive the same reservation end: not news."""
+        was, old = reserved(self.base.plan.clusters.get(cluster)), self.base.plan.leases.get(lease)
+        return (was is not None and was.end == reservation_end and old is not None
+                and (old.cluster, old.end) == (cluster, lease_end))
 
     def below_cost(self) -> None:
         """HEAD's sold leases priced under what their cluster's GPUs cost, when this change makes them so."""

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from capacity.engine.safety import type_chain
-from capacity.words import count
+from capacity.words import count, inert
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
 
@@ -149,7 +149,7 @@ def render_text(data: dict[str, Any]) -> str:
                 if lease.get("node_names") else ""
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
                          f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}")
-    return "\n".join(lines) + "\n"
+    return "".join(inert(line) + "\n" for line in lines)
 
 
 def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str]:
