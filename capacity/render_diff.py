@@ -227,7 +227,9 @@ def gantt(d: PlanDiff, cluster: str) -> str:
         return f"**{code(cluster)}** ({status}): no leases.\n\n"
     spans = [(t[3], t[4]) for t in shown] + ([(reservation.start, reservation.end)] if reservation else [])
     lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat YYYY-MM-DD", *_axis(spans),
-             "    todayMarker off", "    section as of", f"    as of {d.as_of} :milestone, m0, {d.as_of}, 0d"]
+             "    todayMarker off"]  # mermaid's today is the reader's clock; the diff's is --as-of
+    if min(start for start, _ in spans) <= d.as_of <= max(end for _, end in spans):
+        lines += ["    section as of", f"    {d.as_of} :milestone, m0, {d.as_of}, 0d"]
     if reservation is not None:
         lines += ["    section reservation", f"    {reservation.kind} :r0, {reservation.start}, {reservation.end}"]
     section = None

@@ -216,3 +216,15 @@ def test_control_characters_escaped_in_error_messages(cli, tmp_path):
     result = cli("validate", path, "--catalog", CATALOG)
     assert result.exit_code == 1
     assert "\\x1b[2J\\u202e" in result.output and not {"\x1b", "\u202e"} & set(result.output)
+
+
+def test_gantt_axis_fits_a_short_block_and_marks_the_as_of_day(cli, tmp_path):
+    head = base()
+    head["clusters"]["burst-a"]["nodes"] = 4
+    head["leases"]["globex-burst"]["gpus"] = 32
+    result = cli("diff", write(tmp_path, "base", base()), write(tmp_path, "head", head), "--format", "markdown",
+                 "--as-of", "2027-01-10", "--catalog", CATALOG)
+    gantt = result.stdout.split("**`burst-a`** (changed)", 1)[1].split("```", 2)[1]
+    assert "axisFormat %b %d" in gantt and "tickInterval 1week" in gantt  # 28 days: weeks, not months
+    assert "todayMarker off" in gantt and "2027-01-10 :milestone, m0, 2027-01-10, 0d" in gantt
+    assert "capacity-block :r0, 2027-01-04, 2027-02-01" in gantt
