@@ -117,3 +117,11 @@ def test_ended_lease_and_block_are_named_as_planned_not_drift():
     assert lines == ["lease old: ended as planned on 2027-01-18; its pool is removed",
                      "reservation of cluster burst (capacity-block): ended as planned on 2027-01-18; it is removed"]
     assert ended_as_planned(loaded, deployed, dt.date(2027, 1, 10)) == []
+
+
+def test_status_text_shows_hostile_state_text_escaped():
+    data = {"stack": "s", "backend": "file://x", "deployed": True, "gpus": 8, "resources": 1, "leases": [],
+            "clusters": [{"name": "train", "nodes": 1, "instance_type": "p5\x1b[2J\u202e", "gpus": 8, "site": "east",
+                          "provider": "aws"}]}
+    text = render_text(data)
+    assert "p5\\x1b[2J\\u202e" in text and not {"\x1b", "\u202e"} & set(text)

@@ -228,3 +228,15 @@ def test_gantt_axis_fits_a_short_block_and_marks_the_as_of_day(cli, tmp_path):
     assert "axisFormat %b %d" in gantt and "tickInterval 1week" in gantt  # 28 days: weeks, not months
     assert "todayMarker off" in gantt and "2027-01-10 :milestone, m0, 2027-01-10, 0d" in gantt
     assert "capacity-block :r0, 2027-01-04, 2027-02-01" in gantt
+
+
+def test_negative_margin_is_marked(cli, tmp_path):
+    plan = tmp_path / "lab.yaml"
+    plan.write_text(INTERNAL)
+    window = ["--from", "2027-01-15", "--to", "2027-03-15"]
+    margin = 32 * 28 * 24 * 2.75 - 128 * 59 * 24 * 1.20  # -$158,362
+    md = cli("report", plan, "--catalog", CATALOG, "-f", "markdown", *window).stdout
+    assert f"**-${-margin:,.0f}** \u25bc" in md
+    page = cli("report", plan, "--catalog", CATALOG, "-f", "html", *window).stdout
+    assert f'<td class="n neg" title="negative margin">\u25bc -${-margin:,.0f}</td>' in page
+    assert "margin -$158K (a loss)" in cli("report", plan, "--catalog", CATALOG, *window).stdout
