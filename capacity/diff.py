@@ -318,10 +318,9 @@ class _Changes:
         return sorted(self.out, key=lambda c: (rank[c.object], c.name, KINDS.index(c.kind)))
 
     def metadata(self) -> None:
-        fields = changed_fields(self.base.plan.metadata, self.head.plan.metadata)
+        fields = {f"metadata.{k}": v for k, v in changed_fields(self.base.plan.metadata, self.head.plan.metadata).items()}
         if fields:
-            self.add("changed", "plan", self.head.name, _fields_detail(fields),
-                     {f"metadata.{k}": v for k, v in fields.items()})
+            self.add("changed", "plan", self.head.name, _fields_detail(fields), fields)
 
     def sites(self) -> None:
         before, after = self.base.plan.sites, self.head.plan.sites
