@@ -216,6 +216,9 @@ def preview(
         summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
         changes = progress.changes()
         found = _dangers(pstack, loaded, progress.steps)
+        from capacity.engine.status import dated_reservations
+
+        dated = dated_reservations(loaded, pstack.outputs())
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -224,6 +227,8 @@ def preview(
                 "changes": summary,
                 "steps": [s.as_json() for s in changes],
                 "refused_without_allow_destroy": [d.message() for d in found],
+                "reservations": dated["reservations"],
+                "ended_as_planned": dated["ended_as_planned"],
             })
         else:
             from capacity.engine.events import summary_line
@@ -234,16 +239,7 @@ def preview(
                 say(f"{name}: no changes.")
             for danger in found:
                 say(f"warning: up would {danger.message()}; it will refuse without --allow-destroy.")
-            import datetime as dt
-
-            from capacity.engine.status import ended_as_planned
-            from capacity.schedule import SCHEDULED, purchases
-
-            today = dt.date.today()
-            for bought in purchases(loaded, today):
-                if bought.state == SCHEDULED:
-                    say(f"reservation: {bought.sentence()}.")
-            for line in ended_as_planned(loaded, pstack.outputs(), today):
+            for line in dated["lines"]:
                 say(f"{line}.")
     if detailed_exitcode and _has_changes(summary):
         raise typer.Exit(2)

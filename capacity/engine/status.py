@@ -165,3 +165,15 @@ def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str
             for p in purchases(loaded, day)
             if p.state == ENDED and (clusters.get(p.cluster) or {}).get("reservation_id")]
     return out
+
+
+def dated_reservations(loaded, deployed: dict[str, Any], day: dt.date | None = None) -> dict[str, Any]:
+    """The plan's dates as of `day` (today): reservations by buy day, and what ran out as planned.
+    `lines` are the sentences for people: scheduled reservations, then what ended."""
+    from capacity.schedule import SCHEDULED, purchases
+
+    day = day or dt.date.today()
+    bought = purchases(loaded, day)
+    ended = ended_as_planned(loaded, deployed, day)
+    lines = [f"reservation: {p.sentence()}" for p in bought if p.state == SCHEDULED] + ended
+    return {"reservations": [p.as_json() for p in bought], "ended_as_planned": ended, "lines": lines}

@@ -92,7 +92,7 @@ def test_status_shows_scheduled_and_ended_reservations():
 def test_ended_lease_and_block_are_named_as_planned_not_drift():
     import datetime as dt
 
-    from capacity.engine.status import ended_as_planned
+    from capacity.engine.status import dated_reservations, ended_as_planned
     from capacity.plan import load_text
 
     text = PLAN + """leases:
@@ -117,6 +117,10 @@ def test_ended_lease_and_block_are_named_as_planned_not_drift():
     assert lines == ["lease old: ended as planned on 2027-01-18; its pool is removed",
                      "reservation of cluster burst (capacity-block): ended as planned on 2027-01-18; it is removed"]
     assert ended_as_planned(loaded, deployed, dt.date(2027, 1, 10)) == []
+    dated = dated_reservations(loaded, deployed, dt.date(2027, 2, 1))
+    assert dated["lines"] == ["reservation: capacity-reservation of cluster train: scheduled, bought on 2027-02-19 "
+                              "for 2027-03-01", *lines]
+    assert [r["state"] for r in dated["reservations"]] == ["ended", "scheduled"]
 
 
 def test_status_text_shows_hostile_state_text_escaped():
