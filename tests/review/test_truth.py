@@ -96,11 +96,11 @@ def test_internal_lease_has_no_price_and_a_sold_one_needs_one(cli, tmp_path):
     priced = tmp_path / "priced.yaml"
     priced.write_text(INTERNAL.replace("internal: true", "internal: true\n    price_per_gpu_hour: 1.0"))
     result = cli("validate", priced, "--catalog", CATALOG)
-    assert result.exit_code == 1 and "an internal lease has no price. To fix:" in result.stdout
+    assert result.exit_code == 1 and "an internal lease has no price. To fix:" in result.output
     unpriced = tmp_path / "unpriced.yaml"
     unpriced.write_text(INTERNAL.replace("    price_per_gpu_hour: 2.75\n", ""))
     result = cli("validate", unpriced, "--catalog", CATALOG)
-    assert result.exit_code == 1 and "leases.initech" in result.stdout and "needs `price_per_gpu_hour`" in result.stdout
+    assert result.exit_code == 1 and "leases.initech" in result.output and "needs `price_per_gpu_hour`" in result.output
 
 
 def test_diff_carries_internal_beside_leased(cli, tmp_path):
