@@ -222,6 +222,9 @@ def preview(
         summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
         changes = progress.changes()
         found = _dangers(pstack, loaded, progress.steps)
+        from capacity.engine.status import dated_reservations
+
+        dated = dated_reservations(loaded, pstack.outputs())
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -230,6 +233,8 @@ def preview(
                 "changes": summary,
                 "steps": [s.as_json() for s in changes],
                 "refused_without_allow_destroy": [d.message() for d in found],
+                "reservations": dated["reservations"],
+                "ended_as_planned": dated["ended_as_planned"],
             })
         else:
             from capacity.engine.events import summary_line
@@ -240,6 +245,8 @@ def preview(
                 say(f"{name}: no changes.")
             for danger in found:
                 say(f"warning: up would {danger.message()}; it will refuse without --allow-destroy.")
+            for line in dated["lines"]:
+                say(f"{line}.")
     if detailed_exitcode and _has_changes(summary):
         raise typer.Exit(2)
 
