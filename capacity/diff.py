@@ -12,14 +12,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from capacity import economics
-from capacity.economics import Totals
+from capacity import economics, schedule
+from capacity.economics import Totals, Usage, Window
 from capacity.model import Cluster, Lease, Reservation
 from capacity.plan import LoadedPlan
 from capacity.words import count
 
 LEVELS = ("high", "medium", "low")
-OBJECTS = ("site", "link", "cluster", "reservation", "lease")
+OBJECTS = ("plan", "site", "link", "cluster", "reservation", "lease")
 KINDS = ("added", "removed", "changed")
 # Cluster fields whose change replaces the nodes (the reservation is compared on its own).
 REPLACING = ("site", "instance_type", "accelerator")
@@ -72,25 +72,37 @@ class Delta:
 
 @dataclass(frozen=True)
 class Figures:
-    """GPUs, run-rate and lease value of one group (a provider, a site, the whole plan) on both sides."""
+    """GPUs, run-rate and lease value of one group (a provider, a site, the whole plan) on both sides,
+    and the GPU-hours leased out and used internally in the diff's window."""
 
     gpus: Delta
     monthly_cost: Delta
     lease_value: Delta
+    leased_gpu_hours: Delta
+    internal_gpu_hours: Delta
+    idle_gpu_hours: Delta
+    utilisation: Delta
 
     @classmethod
-    def of(cls, base: Totals | None, head: Totals | None) -> "Figures":
-        base, head = base or Totals(), head or Totals()
-        return cls(Delta(base.gpus, head.gpus), Delta(base.monthly_cost, head.monthly_cost),
-                   Delta(base.lease_value, head.lease_value))
+    def of(cls, base: tuple[Totals, Usage] | None, head: tuple[Totals, Usage] | None) -> "Figures":
+        (bt, bu), (ht, hu) = base or (Totals(), Usage()), head or (Totals(), Usage())
+        return cls(Delta(bt.gpus, ht.gpus), Delta(bt.monthly_cost, ht.monthly_cost),
+                   Delta(bt.lease_value, ht.lease_value), Delta(bu.leased_gpu_hours, hu.leased_gpu_hours),
+                   Delta(bu.internal_gpu_hours, hu.internal_gpu_hours), Delta(bu.idle_gpu_hours, hu.idle_gpu_hours),
+                   Delta(round(bu.utilisation, 6), round(hu.utilisation, 6)))
 
     @property
     def changed(self) -> bool:
-        return any(abs(d.delta) > 0.005 for d in (self.gpus, self.monthly_cost, self.lease_value))
+        return any(abs(d.delta) > 0.005 for d in (self.gpus, self.monthly_cost, self.lease_value,
+                                                   self.leased_gpu_hours, self.internal_gpu_hours))
 
     def as_json(self) -> dict:
+        utilisation = self.utilisation.as_json()
+        utilisation["delta"] = round(utilisation["delta"], 6)
         return {"gpus": self.gpus.as_json(), "monthly_cost": self.monthly_cost.as_json(True),
-                "lease_value": self.lease_value.as_json(True)}
+                "lease_value": self.lease_value.as_json(True), "leased_gpu_hours": self.leased_gpu_hours.as_json(),
+                "internal_gpu_hours": self.internal_gpu_hours.as_json(), "idle_gpu_hours": self.idle_gpu_hours.as_json(),
+                "utilisation": utilisation}
 
 
 @dataclass
@@ -100,6 +112,7 @@ class PlanDiff:
     base_label: str
     head_label: str
     as_of: dt.date
+    window: Window  # GPU-hours are counted over it: every lease of either side
     total: Figures
     providers: dict[str, Figures]
     sites: dict[str, Figures]
@@ -116,6 +129,10 @@ class PlanDiff:
     def counts(self) -> dict:
         return {"changes": {k: sum(c.kind == k for c in self.changes) for k in KINDS},
                 "risks": {level: sum(r.level == level for r in self.risks) for level in LEVELS}}
+
+    @property
+    def purchases(self) -> list[dict]:
+        return purchases(self.head, self.as_of)
 
     def changed_clusters(self) -> list[str]:
         """Clusters whose own fields, reservation or leases changed, in plan order."""
@@ -134,6 +151,8 @@ class PlanDiff:
             "plans": {"base": {"source": self.base_label, "name": self.base.name},
                       "head": {"source": self.head_label, "name": self.head.name}},
             "as_of": self.as_of.isoformat(),
+            "window": {"from": self.window.start.isoformat(), "to": self.window.end.isoformat(),
+                       "hours": self.window.hours},
             "headline": self.headline,
             **self.total.as_json(),
             "providers": {name: figures.as_json() for name, figures in self.providers.items()},
@@ -142,31 +161,26 @@ class PlanDiff:
             "counts": self.counts(),
             "changes": [c.as_json() for c in self.changes],
             "risks": [r.as_json() for r in self.risks],
+            "purchases": self.purchases,
         }
 
 
 def diff_plans(base: LoadedPlan, head: LoadedPlan, as_of: dt.date | None = None,
                base_label: str = "BASE", head_label: str = "HEAD") -> PlanDiff:
     as_of = as_of or dt.date.today()
-    base_sites, head_sites = economics.site_totals(base), economics.site_totals(head)
-    base_providers = economics.provider_totals(base, base_sites)
-    head_providers = economics.provider_totals(head, head_sites)
-    total_base, total_head = Totals(), Totals()
-    for t in base_sites.values():
-        total_base.add(t)
-    for t in head_sites.values():
-        total_head.add(t)
+    window = _window(base, head, as_of)
+    base_book, head_book = (economics.book(side, window, over_time=False) for side in (base, head))
     changes = _Changes(base, head)
     changes.run()
     site_names = list(head.plan.sites) + [s for s in base.plan.sites if s not in head.plan.sites]
     site_names.sort(key=lambda s: (_site_provider(base, head, s), s))
-    sites = {s: Figures.of(base_sites.get(s), head_sites.get(s)) for s in site_names}
+    sites = {s: Figures.of(_side(base_book.sites, s), _side(head_book.sites, s)) for s in site_names}
     touched = {c.site for c in changes.out if c.site}
     return PlanDiff(
-        base=base, head=head, base_label=base_label, head_label=head_label, as_of=as_of,
-        total=Figures.of(total_base, total_head),
-        providers={p: Figures.of(base_providers.get(p), head_providers.get(p))
-                   for p in sorted(set(base_providers) | set(head_providers))},
+        base=base, head=head, base_label=base_label, head_label=head_label, as_of=as_of, window=window,
+        total=Figures.of(_side({"": base_book.total}, ""), _side({"": head_book.total}, "")),
+        providers={p: Figures.of(_side(base_book.providers, p), _side(head_book.providers, p))
+                   for p in sorted(set(base_book.providers) | set(head_book.providers))},
         sites=sites,
         site_status={s: _site_status(base, head, s, s in touched or sites[s].changed) for s in site_names},
         site_provider={s: _site_provider(base, head, s) for s in site_names},
@@ -174,6 +188,19 @@ def diff_plans(base: LoadedPlan, head: LoadedPlan, as_of: dt.date | None = None,
         changes=changes.sorted(),
         risks=_Risks(base, head, as_of).run(),
     )
+
+
+def _window(base: LoadedPlan, head: LoadedPlan, as_of: dt.date) -> Window:
+    """Every lease of both sides; a year from `as_of` when neither has one."""
+    leases = [*base.plan.leases.values(), *head.plan.leases.values()]
+    if not leases:
+        return Window(as_of, as_of + dt.timedelta(days=365))
+    return Window(min(lease.start for lease in leases), max(lease.end for lease in leases))
+
+
+def _side(groups: dict, name: str) -> tuple[Totals, Usage] | None:
+    group = groups.get(name)
+    return (group.totals, group.usage) if group is not None else None
 
 
 def _site_provider(base: LoadedPlan, head: LoadedPlan, site: str) -> str:
@@ -246,7 +273,26 @@ def reserved(cluster: Cluster | None) -> Reservation | None:
 
 def _reservation_detail(r: Reservation) -> str:
     priced = f", {price_text(r.price_per_gpu_hour)}/GPU-h" if r.price_per_gpu_hour is not None else ""
-    return f"{r.kind} {_span(r)}{priced}"
+    bought = f", bought {r.buy_day}" if r.buy_day else ""
+    return f"{r.kind} {_span(r)}{priced}{bought}"
+
+
+def purchases(side: LoadedPlan, as_of: dt.date) -> list[dict]:
+    """The plan's reservations not run out by `as_of`, by the day each is bought, with the dollars
+    each costs before its start."""
+    return [{**p.as_json(), "spent_before_start": round(spent_before_start(side, p.cluster), 2)}
+            for p in schedule.purchases(side, as_of) if p.state != schedule.ENDED]
+
+
+def spent_before_start(side: LoadedPlan, cluster: str) -> float:
+    """Dollars paid for a reservation before its planned start: a capacity reservation is billed
+    from the day it is bought; a capacity block is paid whole when bought."""
+    r = reserved(side.plan.clusters[cluster])
+    if r is None or r.start is None or not r.lead:
+        return 0.0
+    per_gpu = economics.price(side, cluster).per_gpu_hour or 0.0
+    days = (r.end - r.start).days if r.kind == "capacity-block" and r.end else r.lead
+    return side.gpus(cluster) * days * economics.HOURS_PER_DAY * per_gpu
 
 
 class _Changes:
@@ -258,6 +304,7 @@ class _Changes:
         self.out.append(Change(kind, obj, name, detail, fields or {}, site))
 
     def run(self) -> None:
+        self.metadata()
         self.sites()
         self.links()
         self.clusters()
@@ -266,6 +313,11 @@ class _Changes:
     def sorted(self) -> list[Change]:
         rank = {o: i for i, o in enumerate(OBJECTS)}
         return sorted(self.out, key=lambda c: (rank[c.object], c.name, KINDS.index(c.kind)))
+
+    def metadata(self) -> None:
+        fields = {f"metadata.{k}": v for k, v in changed_fields(self.base.plan.metadata, self.head.plan.metadata).items()}
+        if fields:
+            self.add("changed", "plan", self.head.name, _fields_detail(fields), fields)
 
     def sites(self) -> None:
         before, after = self.base.plan.sites, self.head.plan.sites
@@ -347,8 +399,9 @@ class _Changes:
 
 
 def _lease_detail(lease: Lease) -> str:
-    return (f"{lease.tenant}: {count(lease.gpus, 'GPU')} on {lease.cluster}, {lease.start} to {lease.end}, "
-            f"{price_text(lease.price_per_gpu_hour)}/GPU-h ({_money(economics.lease_value(lease))})")
+    priced = ("internal use" if lease.internal else
+              f"{price_text(lease.price)}/GPU-h ({_money(economics.lease_value(lease))})")
+    return f"{lease.tenant}: {count(lease.gpus, 'GPU')} on {lease.cluster}, {lease.start} to {lease.end}, {priced}"
 
 
 # ------------------------------------------------------------------ risks
@@ -363,6 +416,10 @@ def _names(names: list[str], limit: int = 5) -> str:
 
 def _span(r: Reservation) -> str:
     return f"{r.start or 'now'} to {r.end or 'open-ended'}"
+
+
+def _objects(cluster: str, leases: dict[str, Lease]) -> list[str]:
+    return [f"cluster:{cluster}"] + [f"lease:{n}" for n in leases]
 
 
 def _peak_from(leases: list[Lease], day: dt.date) -> tuple[int, dt.date | None]:
@@ -396,15 +453,28 @@ class _Risks:
         self.out.append(Risk(level, kind, name, message, tuple(objects)))
 
     def run(self) -> list[Risk]:
+        self.renamed()
         self.sites()
         self.links()
         self.capacity()
         self.reservations()
+        self.paid_early()
+        self.ending_under_leases()
         self.leases()
+        self.below_cost()
         return sorted(self.out, key=lambda r: (LEVELS.index(r.level), r.kind, r.name))
 
     def running(self, lease: Lease) -> bool:
         return lease.start <= self.as_of < lease.end
+
+    def renamed(self) -> None:
+        old, new = self.base.name, self.head.name
+        if old != new:
+            self.add("high", "stack-renamed", new,
+                     f"metadata.name changes from {old} to {new}: `up` creates a new stack {new} with every "
+                     f"resource again (reservations held twice); the old stack {old} keeps running and billing "
+                     f"until destroyed. To fix: keep the name, or destroy {old} once {new} is up.",
+                     [f"plan:{old}", f"plan:{new}"])
 
     def sites(self) -> None:
         for name, site in self.base.plan.sites.items():
@@ -448,15 +518,17 @@ class _Risks:
         return out
 
     def capacity(self) -> None:
+        """Clusters that held leases in BASE: a removed one is told with BASE's leases (they are what
+        it breaks); a shrunk or replaced one with HEAD's (they are what it must hold)."""
         for name, leases in self.open_base.items():
-            objects = [f"cluster:{name}"] + [f"lease:{n}" for n in leases]
-            cluster = self.head.plan.clusters.get(name)
-            if cluster is None:
-                self._cluster_removed(name, leases, objects)
-            elif self.head.gpus(name) < self.base.gpus(name):
-                self._cluster_shrunk(name, leases, objects)
-            else:
-                self._cluster_replaced(name, leases, objects)
+            if name not in self.head.plan.clusters:
+                self._cluster_removed(name, leases, _objects(name, leases))
+                continue
+            leases = self.open_head.get(name, {})
+            if self.head.gpus(name) < self.base.gpus(name):
+                self._cluster_shrunk(name, leases, _objects(name, leases))
+            elif leases:
+                self._cluster_replaced(name, leases, _objects(name, leases))
 
     def _cluster_removed(self, name: str, leases: dict[str, Lease], objects: list[str]) -> None:
         moved = all(n in self.head.plan.leases for n in leases)  # every lease now lives elsewhere
@@ -472,7 +544,7 @@ class _Risks:
             message = (f"cluster {name} shrinks from {before:,} to {count(after, 'GPU')}, but its active and future "
                        f"leases held {count(need, 'GPU')} at once (from {when}): they no longer fit.")
         else:
-            fits = "they still fit" if len(leases) > 1 else "it still fits"
+            fits = "they still fit" if len(leases) != 1 else "it still fits"
             message = (f"cluster {name} shrinks from {before:,} to {count(after, 'GPU')} under "
                        f"{count(len(leases), 'active or future lease')}; {fits} (at most {count(need, 'GPU')} at once).")
         self.add("high" if need > after else "medium", "capacity-shrunk", name, message, objects)
@@ -501,7 +573,7 @@ class _Risks:
                 continue  # nothing held, or it has run out
             cluster = self.head.plan.clusters.get(name)
             b = reserved(cluster)
-            leases = list(self.open_base.get(name, {}))
+            leases = list((self.open_base if cluster is None else self.open_head).get(name, {}))
             objects = [f"cluster:{name}"] + [f"lease:{n}" for n in leases]
             block = a.kind == "capacity-block"
             refund = NO_REFUND if block else ""
@@ -523,6 +595,82 @@ class _Risks:
                     self.add("high", "reservation-shrunk", name, f"the capacity block of cluster {name} drops "
                              f"from {spec.nodes} to {cluster.nodes} nodes." + NO_REFUND, objects)
 
+    def paid_early(self) -> None:
+        """HEAD's reservations bought ahead of their start, when this change makes or alters that spend."""
+        for name, cluster in self.head.plan.clusters.items():
+            r = reserved(cluster)
+            if r is None or r.buy_day is None or not r.lead or r.start <= self.as_of:
+                continue  # nothing bought ahead, or it has started: the early spend is history
+            spent = spent_before_start(self.head, name)
+            before = self.base.plan.clusters.get(name)
+            was = reserved(before)
+            if (was is not None and was.buy_day is not None and r.buy_day >= was.buy_day
+                    and spent <= spent_before_start(self.base, name) + 0.005):
+                continue  # no new, larger or earlier spend ahead of the start
+            gpus = self.head.gpus(name)
+            when = f"bought on {r.buy_day}, {count(r.lead, 'day')} before its start on {r.start}"
+            if r.kind == "capacity-block":
+                message = f"the capacity block of cluster {name} is {when}, and paid whole then: {_money(spent)}."
+            else:
+                per_gpu = economics.price(self.head, name).per_gpu_hour or 0.0
+                message = (f"the {r.kind} of cluster {name} is {when}: {_money(spent)} is billed before its start "
+                           f"({gpus:,} GPUs x {count(r.lead * economics.HOURS_PER_DAY, 'hour')} x "
+                           f"{price_text(per_gpu)}). To fix: lower `reservation.lead_days` if the capacity can "
+                           "be bought later.")
+            self.add("low" if r.kind == "capacity-block" else "medium", "reservation-paid-early", name, message,
+                     [f"cluster:{name}"])
+
+    def ending_under_leases(self) -> None:
+        """HEAD's reservations that run out while leases on them still run."""
+        for name, cluster in self.head.plan.clusters.items():
+            r = reserved(cluster)
+            if r is None or r.end is None:
+                continue
+            over = {n: lease for n, lease in self.open_head.get(name, {}).items()
+                    if lease.end > r.end and not self._outlived_before(name, n, r.end, lease.end)}
+            if not over:
+                continue
+            last = max(lease.end for lease in over.values())
+            block = r.kind == "capacity-block"
+            after = ("their capacity ends with the block" if block else
+                     "from then their GPUs are on-demand, at the on-demand price and only if the cloud has them")
+            self.add("high" if block else "medium", "reservation-ends-under-lease", name,
+                     f"the {r.kind} of cluster {name} ends on {r.end}, but {count(len(over), 'lease')} on it "
+                     f"({_names(list(over))}) run until {last}: {after}. To fix: extend the reservation to {last}.",
+                     [f"cluster:{name}"] + [f"lease:{n}" for n in over])
+
+    def _outlived_before(self, cluster: str, lease: str, reservation_end: dt.date, lease_end: dt.date) -> bool:
+        """BASE already had the lease outlive the same reservation end: not news."""
+        was, old = reserved(self.base.plan.clusters.get(cluster)), self.base.plan.leases.get(lease)
+        return (was is not None and was.end == reservation_end and old is not None
+                and (old.cluster, old.end) == (cluster, lease_end))
+
+    def below_cost(self) -> None:
+        """HEAD's sold leases priced under what their cluster's GPUs cost, when this change makes them so."""
+        prices: dict[tuple[str, str], economics.Price] = {}
+
+        def price(side: LoadedPlan, cluster: str) -> economics.Price:
+            key = (side is self.head, cluster)
+            if key not in prices:
+                prices[key] = economics.price(side, cluster)
+            return prices[key]
+
+        for name, lease in self.head.plan.leases.items():
+            if lease.internal or lease.end <= self.as_of:
+                continue
+            cost = price(self.head, lease.cluster)
+            if cost.per_gpu_hour is None or lease.price >= cost.per_gpu_hour:
+                continue
+            old = self.base.plan.leases.get(name)
+            if (old is not None and not old.internal and old.cluster in self.base.plan.clusters
+                    and (old.price, price(self.base, old.cluster)) == (lease.price, cost)):
+                continue
+            loss = (cost.per_gpu_hour - lease.price) * lease.gpus * economics.lease_hours(lease)
+            self.add("medium", "lease-below-cost", name,
+                     f"lease {name} ({lease.tenant}) pays {price_text(lease.price)} per GPU-hour on cluster "
+                     f"{lease.cluster}, whose GPUs cost {price_text(cost.per_gpu_hour)} ({cost.source} price): "
+                     f"{_money(loss)} lost over its term.", [f"lease:{name}", f"cluster:{lease.cluster}"])
+
     def leases(self) -> None:
         after = self.head.plan.leases
         for name, a in self.base.plan.leases.items():
@@ -536,11 +684,17 @@ class _Risks:
                 self._lease_changed(name, a, b, objects)
 
     def _lease_cancelled(self, name: str, a: Lease, objects: list[str]) -> None:
-        left = a.gpus * (a.end - max(a.start, self.as_of)).days * economics.HOURS_PER_DAY * a.price_per_gpu_hour
+        hours = a.gpus * (a.end - max(a.start, self.as_of)).days * economics.HOURS_PER_DAY
         now = self.running(a)
+        what = f"{a.tenant}, {count(a.gpus, 'GPU')} on {a.cluster} until {a.end}"
+        when = "while running" if now else "before it starts"
+        if a.internal:
+            self.add("medium" if now else "low", "internal-use-cancelled", name,
+                     f"internal use {name} ({what}) is cancelled {when}: {hours:,} GPU-hours of the company's "
+                     "own work lose their capacity.", objects)
+            return
         self.add("high" if now else "medium", "lease-cancelled", name,
-                 f"lease {name} ({a.tenant}, {count(a.gpus, 'GPU')} on {a.cluster} until {a.end}) is cancelled "
-                 f"{'while running' if now else 'before it starts'}: {_money(left)} of contracted revenue is lost.",
+                 f"lease {name} ({what}) is cancelled {when}: {_money(hours * a.price)} of contracted revenue is lost.",
                  objects)
 
     def _lease_changed(self, name: str, a: Lease, b: Lease, objects: list[str]) -> None:
@@ -553,10 +707,14 @@ class _Risks:
                      + (", so it has already ended" if ended else "") + f" ({_money(lost)} less).", objects)
         if b.gpus < a.gpus:
             self.add("medium", "lease-shrunk", name, f"{who} shrinks from {a.gpus:,} to {count(b.gpus, 'GPU')}.", objects)
-        if b.price_per_gpu_hour != a.price_per_gpu_hour:
-            self.add("medium" if b.price_per_gpu_hour < a.price_per_gpu_hour else "low", "lease-repriced", name,
-                     f"{who} is repriced from {price_text(a.price_per_gpu_hour)} to "
-                     f"{price_text(b.price_per_gpu_hour)} per GPU-hour.", objects)
+        if a.internal != b.internal:
+            self.add("medium" if b.internal else "low", "lease-internal-changed", name,
+                     f"{who} becomes internal use: {_money(economics.lease_value(a))} of contracted revenue is gone."
+                     if b.internal else f"{who} is now sold at {price_text(b.price)} per GPU-hour instead of "
+                                        "internal use.", objects)
+        elif b.price != a.price:
+            self.add("medium" if b.price < a.price else "low", "lease-repriced", name,
+                     f"{who} is repriced from {price_text(a.price)} to {price_text(b.price)} per GPU-hour.", objects)
         if b.cluster != a.cluster:
             now = self.running(a)
             self.add("medium" if now else "low", "lease-moved", name,
@@ -604,3 +762,11 @@ def headline(d: PlanDiff) -> str:
     parts.append(f"{' and '.join(risks) if len(risks) < 3 else ', '.join(risks)} risk{'s' if total > 1 else ''}"
                  if risks else "no risks")
     return ", ".join(parts)
+
+
+# Every kind of risk, as documented in docs/plan-format.md ("Risks").
+RISK_KINDS = ("stack-renamed", "site-removed", "link-removed", "capacity-removed", "capacity-shrunk",
+              "capacity-replaced", "reservation-removed", "reservation-changed", "reservation-shortened",
+              "reservation-shrunk", "reservation-paid-early", "reservation-ends-under-lease", "lease-cancelled",
+              "internal-use-cancelled", "lease-shortened", "lease-shrunk", "lease-repriced", "lease-moved",
+              "lease-reassigned", "lease-internal-changed", "lease-below-cost")

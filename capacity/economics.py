@@ -5,6 +5,9 @@ Conventions (docs/plan-format.md, "Machine-readable output"):
   GPU-hour: the reservation's `price_per_gpu_hour` when the plan gives one, else the owned site's
   `cost_per_gpu_hour`, else the catalog's on-demand price;
 - a lease's value is GPUs x hours x price over its whole term (start inclusive, end exclusive);
+- an internal lease (the company's own use) takes capacity like any lease but has no price: its
+  GPU-hours count as use (`internal_gpu_hours`), never as revenue or lease value;
+- utilisation is (leased + internal) GPU-hours over the GPU-hours available; the rest is idle;
 - figures in a window [start, end) count GPU-hours inside it only; a cluster on a capacity block
   has its GPUs (and costs them) during the block's days only, any other cluster all the time.
 """
@@ -55,7 +58,7 @@ def lease_hours(lease: Lease) -> int:
 
 
 def lease_value(lease: Lease) -> float:
-    return lease.gpus * lease_hours(lease) * lease.price_per_gpu_hour
+    return lease.gpus * lease_hours(lease) * lease.price
 
 
 def overlap_hours(start: dt.date, end: dt.date, window: "Window") -> int:
@@ -169,16 +172,26 @@ class Totals:
 
 @dataclass
 class Usage:
-    """Figures inside a window: leased GPU-hours against the GPU-hours available, money in and out."""
+    """Figures inside a window: GPU-hours leased out and used internally against those available,
+    money in and out."""
 
     available_gpu_hours: int = 0
     leased_gpu_hours: int = 0
+    internal_gpu_hours: int = 0
     revenue: float = 0.0
     cost: float = 0.0
 
     @property
+    def used_gpu_hours(self) -> int:
+        return self.leased_gpu_hours + self.internal_gpu_hours
+
+    @property
+    def idle_gpu_hours(self) -> int:
+        return max(self.available_gpu_hours - self.used_gpu_hours, 0)
+
+    @property
     def utilisation(self) -> float:
-        return self.leased_gpu_hours / self.available_gpu_hours if self.available_gpu_hours else 0.0
+        return self.used_gpu_hours / self.available_gpu_hours if self.available_gpu_hours else 0.0
 
     @property
     def margin(self) -> float:
@@ -187,6 +200,7 @@ class Usage:
     def add(self, other: "Usage") -> None:
         self.available_gpu_hours += other.available_gpu_hours
         self.leased_gpu_hours += other.leased_gpu_hours
+        self.internal_gpu_hours += other.internal_gpu_hours
         self.revenue += other.revenue
         self.cost += other.cost
 
@@ -227,7 +241,8 @@ class ClusterBook:
     totals: Totals
     usage: Usage
     capacity: Steps  # GPUs that exist over time (a capacity block only in its days)
-    steps: Steps  # GPUs leased over time
+    steps: Steps  # GPUs leased out over time
+    internal: Steps  # GPUs in internal use over time
     leases: list[str]
 
 
@@ -252,10 +267,32 @@ class Book:
     providers: dict[str, GroupBook]
     total: GroupBook
     capacity: Steps  # GPUs across the plan over time
-    steps: Steps  # leased GPUs across the plan over time
+    steps: Steps  # GPUs leased out across the plan over time
+    internal: Steps  # GPUs in internal use across the plan over time
 
 
-def book(loaded: LoadedPlan, window: Window) -> Book:
+def usage(leases: Iterable[Lease], available_gpu_hours: int, cost_per_gpu_hour: float, window: Window) -> Usage:
+    """The window's figures of leases on GPU-hours that cost `cost_per_gpu_hour`."""
+    out = Usage(available_gpu_hours=available_gpu_hours, cost=cost_per_gpu_hour * available_gpu_hours)
+    for lease in leases:
+        hours = lease.gpus * overlap_hours(lease.start, lease.end, window)
+        if lease.internal:
+            out.internal_gpu_hours += hours
+        else:
+            out.leased_gpu_hours += hours
+            out.revenue += hours * lease.price
+    return out
+
+
+def split_steps(leases: Iterable[Lease]) -> tuple[Steps, Steps]:
+    """(GPUs leased out, GPUs in internal use) over time."""
+    leases = list(leases)
+    return (leased_steps(lease for lease in leases if not lease.internal),
+            leased_steps(lease for lease in leases if lease.internal))
+
+
+def book(loaded: LoadedPlan, window: Window, over_time: bool = True) -> Book:
+    """The plan's book; without `over_time`, its figures only (no GPU steps for charts: faster)."""
     plan = loaded.plan
     on_cluster: dict[str, list[tuple[str, Lease]]] = defaultdict(list)
     for name, lease in plan.leases.items():
@@ -266,19 +303,12 @@ def book(loaded: LoadedPlan, window: Window) -> Book:
         leases = [lease for _, lease in on_cluster[name]]
         per_gpu = price(loaded, name)
         capacity = capacity_steps(loaded, [name])
-        available_gpu_hours = capacity.gpu_hours(window)
-        leased = [(lease.gpus * overlap_hours(lease.start, lease.end, window), lease.price_per_gpu_hour)
-                  for lease in leases]
-        usage = Usage(
-            available_gpu_hours=available_gpu_hours,
-            leased_gpu_hours=sum(hours for hours, _ in leased),
-            revenue=sum(hours * rate for hours, rate in leased),
-            cost=(per_gpu.per_gpu_hour or 0.0) * available_gpu_hours,
-        )
+        figures = usage(leases, capacity.gpu_hours(window), per_gpu.per_gpu_hour or 0.0, window)
         entry = loaded.types[name]
         clusters[name] = ClusterBook(name, spec.site, plan.sites[spec.site].provider, entry.accelerator,
-                                     entry.instance_type, spec.nodes, per_gpu, totals[name], usage, capacity,
-                                     leased_steps(leases), [n for n, _ in on_cluster[name]])
+                                     entry.instance_type, spec.nodes, per_gpu, totals[name], figures, capacity,
+                                     *(split_steps(leases) if over_time else (Steps(), Steps())),
+                                     [n for n, _ in on_cluster[name]])
     sites = {name: GroupBook() for name in plan.sites}
     providers = {provider: GroupBook() for provider in sorted(loaded.providers())}
     total = GroupBook()
@@ -286,4 +316,4 @@ def book(loaded: LoadedPlan, window: Window) -> Book:
         for group in (sites[cluster.site], providers[cluster.provider], total):
             group.add(cluster)
     return Book(loaded, window, clusters, sites, providers, total, capacity_steps(loaded, plan.clusters),
-                leased_steps(plan.leases.values()))
+                *(split_steps(plan.leases.values()) if over_time else (Steps(), Steps())))

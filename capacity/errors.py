@@ -6,6 +6,8 @@ import difflib
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+from capacity.words import inert
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -20,7 +22,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.file else f"{self.line}:{self.column}"
-        return f"{where}: {self.path or f'({self.subject})'}: {self.message}"
+        return inert(f"{where}: {self.path or f'({self.subject})'}: {self.message}")
 
     def as_json(self) -> dict:
         data = asdict(self)

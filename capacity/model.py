@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal, Optional, Union
 
-from pydantic import Discriminator, Field, model_validator
+from pydantic import Discriminator, Field, StrictInt, model_validator
 
 from capacity.fields import Annotated, Count, Money, Name, Network, PlanDate, RelativePath, StrictModel, Text
 from capacity.providers import specs
@@ -15,6 +16,8 @@ KIND = "CapacityPlan"
 ReservationKind = Literal["capacity-reservation", "capacity-block", "none"]
 Isolation = Literal["dedicated-nodes", "shared-quota"]
 Orchestrator = Literal["kubernetes", "none"]
+DEFAULT_LEAD_DAYS = 7
+LeadDays = Annotated[StrictInt, Field(ge=0, le=365)]
 
 
 class Metadata(StrictModel):
@@ -44,6 +47,26 @@ class Reservation(StrictModel):
     start: Annotated[Optional[PlanDate], Field(description="First day of the reservation (default: now).")] = None
     end: Annotated[Optional[PlanDate], Field(description="Day the reservation ends (default: open-ended).")] = None
     price_per_gpu_hour: Annotated[Optional[Money], Field(description="Committed price, if the deal sets one.")] = None
+    lead_days: Annotated[Optional[LeadDays], Field(
+        description=f"Days before `start` the reservation is bought (default {DEFAULT_LEAD_DAYS}); "
+                    "until then the deploy leaves it out.")] = None
+
+    @property
+    def lead(self) -> int:
+        return DEFAULT_LEAD_DAYS if self.lead_days is None else self.lead_days
+
+    @property
+    def buy_day(self) -> dt.date | None:
+        """The day the reservation is bought: `lead` days before its start (None: as soon as deployed)."""
+        return self.start - dt.timedelta(days=self.lead) if self.start else None
+
+    def scheduled(self, day: dt.date) -> bool:
+        """Not bought yet on `day`: its buy day is still to come."""
+        return self.buy_day is not None and day < self.buy_day
+
+    def ended(self, day: dt.date) -> bool:
+        """Run out on `day`, as planned."""
+        return self.end is not None and self.end <= day
 
 
 class Cluster(StrictModel):
@@ -72,9 +95,26 @@ class Lease(StrictModel):
     gpus: Annotated[Count, Field(description="GPUs leased; whole nodes for dedicated-nodes.")]
     start: Annotated[PlanDate, Field(description="First day of the lease.")]
     end: Annotated[PlanDate, Field(description="Day the lease ends (the tenant holds the GPUs until then).")]
-    price_per_gpu_hour: Annotated[Money, Field(description="Price the tenant pays per GPU-hour, USD.")]
+    price_per_gpu_hour: Annotated[Optional[Money], Field(
+        description="Price the tenant pays per GPU-hour, USD; required unless `internal`.")] = None
     isolation: Annotated[Isolation, Field(description="dedicated-nodes: whole nodes in a pool of their own; "
                                                       "shared-quota: a quota on the shared pool.")] = "dedicated-nodes"
+    internal: Annotated[bool, Field(strict=True, description=(
+        "The company's own use (training, inference): takes capacity like any lease, has no price, "
+        "counts as use, not revenue."))] = False
+
+    @model_validator(mode="after")
+    def _priced_unless_internal(self) -> "Lease":
+        if self.internal and self.price_per_gpu_hour is not None:
+            raise ValueError("an internal lease has no price. To fix: remove `price_per_gpu_hour`, or drop `internal: true`")
+        if not self.internal and self.price_per_gpu_hour is None:
+            raise ValueError("a lease needs `price_per_gpu_hour`. To fix: add it, or write `internal: true` for the company's own use")
+        return self
+
+    @property
+    def price(self) -> float:
+        """The price per GPU-hour the tenant pays (0 for internal use)."""
+        return self.price_per_gpu_hour or 0.0
 
 
 class Plan(StrictModel):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from capacity.diff import LEVELS, Change, Figures, PlanDiff, Risk, compact_money, signed
-from capacity.words import count
+from capacity.words import count, inert
 
 LIMIT = 65_536
 MAX_SITE_ROWS = 40
@@ -28,7 +28,7 @@ def size(text: str) -> int:
 
 def md(text: str) -> str:
     """Plan text made inert in markdown: no HTML, no mentions, no table breaks, one line."""
-    text = " ".join(str(text).split()).replace(" <-> ", " \u2194 ").replace(" -> ", " \u2192 ")
+    text = " ".join(inert(text).split()).replace(" <-> ", " \u2194 ").replace(" -> ", " \u2192 ")
     for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'"),
                       ("@", "@&#8203;"), ("[", "\\["), ("]", "\\]")):
         text = text.replace(raw, safe)
@@ -37,7 +37,7 @@ def md(text: str) -> str:
 
 def code(text: str, limit: int = 160) -> str:
     """Inline code, one line, at most `limit` characters (plan paths can be long)."""
-    text = " ".join(str(text).split()).replace("`", "'")
+    text = " ".join(inert(text).split()).replace("`", "'")
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return "`" + text.replace("|", "\\|") + "`"
@@ -72,7 +72,7 @@ def markdown(d: PlanDiff, limit: int = LIMIT) -> str:
     top = (f"<!-- capacity-diff: {marker} -->\n"
            f"### Capacity plan {code(d.head.name)}: {md(d.headline)}\n\n"
            f"{code(d.base_label)} \u2192 {code(d.head_label)} \u00b7 risks as of {d.as_of}\n\n")
-    table = _table(d)
+    table = _table(d) + _use_line(d)
     budget = _Budget(limit - size(top) - size(table) - _NOTE_ROOM)
     left_out: list[str] = []
     risks = _risks_section(d.risks, _Budget(int(budget.left * 0.5)), left_out)
@@ -115,6 +115,29 @@ def _table(d: PlanDiff) -> str:
         rows.append(f"| \u2003_{hidden} more changed sites_ | | | | | | |")
     rows.append(f"| **Total** | {_figure_cells(d.total)} |")
     return "\n".join(rows) + "\n\n"
+
+
+def _hours(value: float) -> str:
+    return f"{compact_money(value).lstrip('$')} GPU-h"
+
+
+def _use_parts(f: Figures) -> list[str]:
+    """Internal, leased and idle GPU-hours and utilisation, BASE -> HEAD."""
+    parts = [f"{word} {_hours(d.base)} \u2192 {_hours(d.head)}"
+             for word, d in (("internal", f.internal_gpu_hours), ("leased", f.leased_gpu_hours),
+                             ("idle", f.idle_gpu_hours))]
+    return parts + [f"utilisation {f.utilisation.base:.1%} \u2192 {f.utilisation.head:.1%}"]
+
+
+def _use_line(d: PlanDiff) -> str:
+    line = f"Use from {d.window.start} to {d.window.end}: {', '.join(_use_parts(d.total))}.\n\n"
+    later = _bought_later(d)
+    return line + (f"Reservations bought on their date: {md(later)}.\n\n" if later else "")
+
+
+def _bought_later(d: PlanDiff) -> str:
+    """HEAD's reservations not bought yet on the as-of day, with the day each is bought."""
+    return "; ".join(f"{p['cluster']} ({p['kind']}) on {p['buy_day']}" for p in d.purchases if p["state"] == "scheduled")
 
 
 def _risk_line(r: Risk) -> str:
@@ -196,15 +219,19 @@ def gantt(d: PlanDiff, cluster: str) -> str:
     spec, side = (head_c, d.head) if head_c else (base_c, d.base)
     before, after = (d.base.gpus(cluster) if base_c else 0), (d.head.gpus(cluster) if head_c else 0)
     gpus = f"{before:,} to {after:,}" if before != after else f"{after:,}"
-    title = f"{cluster} on {spec.site}: {gpus} {side.types[cluster].accelerator} GPUs"
-    lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat YYYY-MM-DD", "    axisFormat %Y-%m"]
-    reservation = spec.reservation
-    if spec.reserved and reservation.start and reservation.end:
-        lines += ["    section reservation", f"    {reservation.kind} :r0, {reservation.start}, {reservation.end}"]
+    title = inert(f"{cluster} on {spec.site}: {gpus} {side.types[cluster].accelerator} GPUs").replace(";", ",")
+    reservation = spec.reservation if spec.reserved and spec.reservation.start and spec.reservation.end else None
     tasks = _gantt_tasks(d, cluster)
     shown = tasks[:MAX_GANTT_LEASES]
-    if not shown and len(lines) == 5:
+    if not shown and reservation is None:
         return f"**{code(cluster)}** ({status}): no leases.\n\n"
+    spans = [(t[3], t[4]) for t in shown] + ([(reservation.start, reservation.end)] if reservation else [])
+    lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat YYYY-MM-DD", *_axis(spans),
+             "    todayMarker off"]  # mermaid's today is the reader's clock; the diff's is --as-of
+    if min(start for start, _ in spans) <= d.as_of <= max(end for _, end in spans):
+        lines += ["    section as of", f"    {d.as_of} :milestone, m0, {d.as_of}, 0d"]
+    if reservation is not None:
+        lines += ["    section reservation", f"    {reservation.kind} :r0, {reservation.start}, {reservation.end}"]
     section = None
     for i, (tenant, label, tag, start, end) in enumerate(sorted(shown, key=lambda t: (t[0], t[3], t[1]))):
         if tenant != section:
@@ -215,6 +242,16 @@ def gantt(d: PlanDiff, cluster: str) -> str:
     hidden = len(tasks) - len(shown)
     note = f"_{hidden:,} more leases on {code(cluster)} not charted._\n" if hidden else ""
     return f"**{code(cluster)}** ({status})\n\n" + "\n".join(lines) + "\n" + note + "\n"
+
+
+def _axis(spans: list[tuple]) -> list[str]:
+    """Axis lines fitted to the charted days: days for a few weeks, weeks for a season, else months."""
+    days = (max(end for _, end in spans) - min(start for start, _ in spans)).days
+    if days <= 45:
+        return ["    axisFormat %b %d", "    tickInterval 1week" if days > 14 else "    tickInterval 1day"]
+    if days <= 120:
+        return ["    axisFormat %b %d", "    tickInterval 1week"]
+    return ["    axisFormat %Y-%m", "    tickInterval 1month" if days <= 730 else "    tickInterval 3month"]
 
 
 def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple]:
@@ -264,15 +301,18 @@ def text(d: PlanDiff) -> str:
                 note = f"  ({status})" if status != "changed" else ""
                 out.append(_text_row("  " + site, d.sites[site], width) + note)
     out.append(_text_row("Total", d.total, width))
+    out.append(f"Use from {d.window.start} to {d.window.end}: {', '.join(_use_parts(d.total))}.".replace("\u2192", "->"))
+    if _bought_later(d):
+        out.append(f"Reservations bought on their date: {_bought_later(d)}.")
     out.append("")
     out.append(f"Risks ({len(d.risks)})" if d.risks else "Risks: none found.")
     for r in d.risks:
-        out.append(f"  {r.level.upper():6}  {r.name}: {r.message}")
+        out.append(f"  {r.level.upper():6}  {r.name} ({r.kind}): {r.message}")
     out.append("")
     out.append(f"Changes ({len(d.changes)})" if d.changes else "Changes: none.")
     for c in d.changes:
         out.append(f"  {_SIGN[c.kind]} {c.object} {c.name}: {c.detail}")
-    return "\n".join(out) + "\n"
+    return "".join(inert(line) + "\n" for line in out)
 
 
 def _text_row(label: str, f: Figures, width: int) -> str:

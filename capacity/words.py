@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 
 def count(number: int, noun: str) -> str:
     """'1 cluster', '2 clusters'."""
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+# C0 and C1 controls, DEL, and the characters that reorder or break text (bidi controls, line and
+# paragraph separators, the byte-order mark).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def inert(text: object) -> str:
+    """Text from a plan made harmless for a terminal, Markdown or HTML: every control character
+    shown as a visible escape (ESC as \\x1b, CR as \\x0d, U+202E as \\u202e), never acted on."""
+    return _UNSAFE.sub(_escape, str(text))

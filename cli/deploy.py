@@ -128,11 +128,13 @@ def preview(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
+        from capacity.engine.status import dated_reservations
         from capacity.engine.workflow import change_counts, has_changes
 
         run = _start("preview", loaded, fmt, stack=stack, backend=backend)
         result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = change_counts(result.change_summary)
+        dated = dated_reservations(loaded, run.pstack.outputs())
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -141,6 +143,8 @@ def preview(
                 "changes": summary,
                 "steps": [s.as_json() for s in shown.changes()],
                 "refused_without_allow_destroy": run.guard.found,
+                "reservations": dated["reservations"],
+                "ended_as_planned": dated["ended_as_planned"],
             })
         else:
             from capacity.engine.events import summary_line
@@ -151,6 +155,8 @@ def preview(
                 say(f"{name}: no changes.")
             for taking in run.guard.found:
                 say(f"warning: up would {taking}; it will refuse without --allow-destroy.")
+            for line in dated["lines"]:
+                say(f"{line}.")
     if detailed_exitcode and has_changes(summary):
         raise typer.Exit(2)
 

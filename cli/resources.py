@@ -38,7 +38,10 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
     loaded = load_or_exit(plan, catalog, fmt)
     from components.render import RenderError, render
 
+    from capacity.schedule import purchases
+
     day = on or dt.date.today()
+    bought = purchases(loaded, day)
     try:
         rendering = render(loaded, day)
     except RenderError as exc:
@@ -46,11 +49,13 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
         raise typer.Exit(1) from None
     if fmt == Format.json:
         emit_json({"plan": loaded.name, "on": day.isoformat(), "count": len(rendering.resources),
-                   "resources": rendering.resources, "warnings": rendering.warnings})
+                   "resources": rendering.resources, "reservations": [p.as_json() for p in bought],
+                   "warnings": rendering.warnings})
         return
     for warning in rendering.warnings:
         say(f"warning: {warning}")
     sys.stdout.write(_text(rendering.resources))
+    sys.stdout.write("".join(f"reservation: {p.sentence()}\n" for p in bought))
     sys.stdout.write(f"{count(len(rendering.resources), 'resource')} in plan {loaded.name} as of {day}.\n")
 
 

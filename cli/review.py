@@ -65,6 +65,8 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
 
 
 def _report_failures(failures: dict, as_json: bool) -> None:
+    from capacity.words import inert
+
     if as_json:
         errors = []
         for side, (source, problems, message) in failures.items():
@@ -75,10 +77,10 @@ def _report_failures(failures: dict, as_json: bool) -> None:
         return
     for side, (source, problems, message) in failures.items():
         if message:
-            say(f"{side.upper()} {message}")
+            say(inert(f"{side.upper()} {message}"))
             continue
         what = "catalog" if side == "catalog" else "plan"
-        say(f"{side.upper()} {source} is not a valid {what}:")
+        say(inert(f"{side.upper()} {source} is not a valid {what}:"))
         print_problems(problems)
 
 

@@ -87,11 +87,14 @@ class ClusterContext:
 
     @property
     def in_window(self) -> bool:
-        """Its capacity exists on `day`: always, except a capacity block outside its dates."""
+        """Its capacity exists on `day`: from a reservation's start (none is run before it is paid
+        for), until a capacity block's end; always for a cluster that reserves nothing."""
         reservation = self.cluster.reservation
-        if reservation is None or reservation.kind != "capacity-block":
+        if not self.cluster.reserved or reservation.start is None:
             return True
-        return reservation.start <= self.day < reservation.end
+        if reservation.kind == "capacity-block":
+            return reservation.start <= self.day < reservation.end
+        return reservation.start <= self.day
 
     @property
     def shared_nodes(self) -> int:

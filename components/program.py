@@ -14,6 +14,7 @@ from types import ModuleType
 
 import pulumi
 
+from capacity import schedule
 from capacity.plan import LoadedPlan
 from capacity.providers import spec
 from components import naming
@@ -106,7 +107,9 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
         quotas={n: lease for n, lease in current.items() if lease.isolation == "shared-quota"},
         day=day,
     )
-    reservation = site.provider.reservation(ctx, site.network)
+    # A reservation is declared only while held: not before its buy day, not after its end.
+    held = schedule.state(loaded, name, day) == schedule.HELD
+    reservation = site.provider.reservation(ctx, site.network) if held else None
     component = site.provider.cluster(ctx, site.network, reservation)
     exported = {}
     for lease_name, lease in current.items():

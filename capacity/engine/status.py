@@ -8,11 +8,12 @@ from the shipped catalog when no plan is given.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from capacity.engine.events import type_chain
-from capacity.words import count
+from capacity.words import count, inert
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
 _PLUMBING = ("pulumi:pulumi:Stack", "pulumi:providers:")
@@ -60,7 +61,10 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
     if loaded is not None:
+        from capacity.schedule import purchases
+
         data["plan"] = loaded.name
+        data["reservations"] = [p.as_json() for p in purchases(loaded, dt.date.today())]
     if not deployment:
         return data
     resources = managed_resources(deployment)
@@ -100,14 +104,25 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
         names = pool_by_name.get(name)
         if names:
             entry["node_names"] = names
+        planned = loaded.plan.leases.get(name) if loaded is not None else None
+        if planned is not None and planned.end <= dt.date.today():
+            entry["ended"] = planned.end.isoformat()  # ran its term: the next `up` removes its pool
         leases.append(entry)
     data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
                  "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases})
     return data
 
 
+def _reservation_lines(data: dict[str, Any]) -> list[str]:
+    """The plan's reservations still to buy or run out as planned (not drift)."""
+    words = {"scheduled": lambda r: f"scheduled, bought on {r['buy_day']} for {r['start']}",
+             "ended": lambda r: f"ended as planned on {r['end']}"}
+    return [f"  reservation of {r['cluster']} ({r['kind']}): {words[r['state']](r)}"
+            for r in data.get("reservations", []) if r["state"] in words]
+
+
 def render_text(data: dict[str, Any]) -> str:
-    lines = [f"Stack {data['stack']} ({data['backend']})"]
+    lines = [f"Stack {data['stack']} ({data['backend']})", *_reservation_lines(data)]
     if not data.get("deployed"):
         lines.append("  not deployed: run `capacity up` on the plan.")
         return "\n".join(lines) + "\n"
@@ -133,11 +148,39 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("")
         lines.append("  Leases")
         for lease in data["leases"]:
-            state = "in force" if lease.get("in_force") else "not started"
+            state = (f"ended as planned on {lease['ended']}" if lease.get("ended") else
+                     "in force" if lease.get("in_force") else "not started")
             holds = count(lease['nodes'], 'node') if lease.get("nodes") else "quota on the shared pool" \
                 if lease.get("isolation") == "shared-quota" else "no nodes yet"
             names = f" [{', '.join(lease['node_names'][:8])}{' ...' if len(lease['node_names']) > 8 else ''}]" \
                 if lease.get("node_names") else ""
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
                          f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}")
-    return "\n".join(lines) + "\n"
+    return "".join(inert(line) + "\n" for line in lines)
+
+
+def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str]:
+    """Deployed leases and reservations of the plan that have run out by `day`: their removal by the
+    next `up` is the plan followed, not drift."""
+    from capacity.schedule import ENDED, purchases
+
+    leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}
+    clusters = deployed.get("clusters") if isinstance(deployed.get("clusters"), dict) else {}
+    out = [f"lease {name}: ended as planned on {lease.end}; its pool is removed"
+           for name, lease in loaded.plan.leases.items() if name in leases and lease.end <= day]
+    out += [f"reservation of cluster {p.cluster} ({p.kind}): ended as planned on {p.end}; it is removed"
+            for p in purchases(loaded, day)
+            if p.state == ENDED and (clusters.get(p.cluster) or {}).get("reservation_id")]
+    return out
+
+
+def dated_reservations(loaded, deployed: dict[str, Any], day: dt.date | None = None) -> dict[str, Any]:
+    """The plan's dates as of `day` (today): reservations by buy day, and what ran out as planned.
+    `lines` are the sentences for people: scheduled reservations, then what ended."""
+    from capacity.schedule import SCHEDULED, purchases
+
+    day = day or dt.date.today()
+    bought = purchases(loaded, day)
+    ended = ended_as_planned(loaded, deployed, day)
+    lines = [f"reservation: {p.sentence()}" for p in bought if p.state == SCHEDULED] + ended
+    return {"reservations": [p.as_json() for p in bought], "ended_as_planned": ended, "lines": lines}

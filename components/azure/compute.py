@@ -46,7 +46,7 @@ class Reservation(Component):
                             f"creation, not from its planned start {plan.start}.", resource=self)
         if plan.end:
             pulumi.log.warn(f"cluster '{ctx.name}': Azure capacity reservations have no end date; this one is "
-                            f"held until it leaves the plan (planned end {plan.end}).", resource=self)
+                            f"held until the first deploy on or after its planned end {plan.end} deletes it.", resource=self)
         group = compute.CapacityReservationGroup(
             f"{ctx.name}-crg", capacity_reservation_group_name=fit(ctx.site.plan, ctx.name, limit=RESERVATION_NAME),
             resource_group_name=network.resource_group_name, location=network.location, tags=ctx.tags,

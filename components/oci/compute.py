@@ -60,7 +60,8 @@ class Reservation(Component):
         if plan.end or (plan.start and plan.start > ctx.day):
             dates = f"{plan.start or 'now'} to {plan.end or 'open-ended'}"
             pulumi.log.warn(f"cluster '{ctx.name}': an OCI capacity reservation has no dates; it is held (and its "
-                            f"unused capacity billed) from its creation until it leaves the plan, not {dates}.",
+                            f"unused capacity billed) from the deploy that creates it (on its buy day) to the first deploy on "
+                            f"or after its end, not {dates}.",
                             resource=self)
         held = oci.core.ComputeCapacityReservation(
             f"{ctx.name}-reservation", compartment_id=ctx.site.site.compartment,

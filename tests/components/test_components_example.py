@@ -29,13 +29,14 @@ def test_components_per_provider(example: Rendered):
     def kinds(provider):
         return {k.split(":")[2]: n for k, n in example.types(f"capacity:{provider}:").items()}
 
-    assert kinds("aws") == {"SiteNetwork": 1, "Reservation": 2, "GpuCluster": 2, "LeasePool": 2,
+    # burst-a's capacity block ended as planned on 2027-01-18: on DAY it is no longer declared.
+    assert kinds("aws") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 2, "LeasePool": 4,
                             "VpnGateway": 1, "LinkEnd": 2}
-    assert kinds("azure") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 1, "LeasePool": 1,
+    assert kinds("azure") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 1, "LeasePool": 2,
                               "VpnGateway": 1, "LinkEnd": 3}
-    assert kinds("gcp") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 2, "LeasePool": 1,
+    assert kinds("gcp") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 2, "LeasePool": 3,
                             "VpnGateway": 1, "LinkEnd": 2}
-    assert kinds("oci") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 1, "LeasePool": 1,
+    assert kinds("oci") == {"SiteNetwork": 1, "Reservation": 1, "GpuCluster": 1, "LeasePool": 2,
                             "VpnGateway": 1, "LinkEnd": 1}
 
 
@@ -54,14 +55,16 @@ def test_aws_network_from_the_plan(example: Rendered):
 
 
 def test_aws_capacity_reservation_and_block(example: Rendered):
+    during = rendered(EXAMPLE, dt.date(2027, 1, 10))
     odcr = example.inputs("aws:ec2/capacityReservation:CapacityReservation", "train-a-odcr")
     assert odcr["instanceType"] == "p5.48xlarge" and odcr["instanceCount"] == 64
     assert odcr["availabilityZone"] == "us-east-1a" and odcr["instancePlatform"] == "Linux/UNIX"
     assert (odcr["endDateType"], odcr["endDate"]) == ("limited", "2027-12-01T00:00:00Z")
     assert odcr["instanceMatchCriteria"] == "targeted"
-    block = example.inputs("aws:ec2/capacityBlockReservation:CapacityBlockReservation", "burst-a-block")
+    block = during.inputs("aws:ec2/capacityBlockReservation:CapacityBlockReservation", "burst-a-block")
     assert block["capacityBlockOfferingId"].startswith("cb-")
-    assert any("burst-a" in w and "cannot be cancelled" in w for w in example.warnings)
+    assert any("burst-a" in w and "cannot be cancelled" in w for w in during.warnings)
+    assert example.of_type("aws:ec2/capacityBlockReservation:CapacityBlockReservation") == []  # ended
 
 
 def test_aws_eks_node_groups_consume_the_reservation(example: Rendered):
@@ -90,11 +93,13 @@ def test_aws_eks_node_groups_consume_the_reservation(example: Rendered):
 def test_aws_instances_without_orchestrator_use_the_capacity_block(example: Rendered):
     group = example.inputs("aws:autoscaling/group:Group", "burst-a-gpu-shared")
     assert (group["minSize"], group["desiredCapacity"]) == (0, 0)  # the block ended 2027-01-18
-    template = example.inputs("aws:ec2/launchTemplate:LaunchTemplate", "burst-a-gpu-shared")
+    assert "capacityReservationSpecification" not in example.inputs("aws:ec2/launchTemplate:LaunchTemplate",
+                                                                    "burst-a-gpu-shared")  # the block ended
+    during = rendered(EXAMPLE, dt.date(2027, 1, 10))
+    template = during.inputs("aws:ec2/launchTemplate:LaunchTemplate", "burst-a-gpu-shared")
     assert template["instanceMarketOptions"] == {"marketType": "capacity-block"}
     assert template["capacityReservationSpecification"]["capacityReservationTarget"]["capacityReservationId"] == "burst-a-block-id"
     assert template["instanceType"] == "p5.48xlarge" and template["imageId"].startswith("resolve:ssm:")
-    during = rendered(EXAMPLE, dt.date(2027, 1, 10))
     assert during.inputs("aws:autoscaling/group:Group", "burst-a-gpu-shared")["desiredCapacity"] == 16
 
 

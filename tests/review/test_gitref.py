@@ -22,7 +22,7 @@ def test_diff_of_a_committed_plan_against_the_working_copy(cli, repo):
     out = json.loads(result.stdout)
     assert out["plans"]["base"]["source"] == "HEAD:stacks/plan.yaml"
     assert out["gpus"]["delta"] == -208
-    assert ("high", "capacity-shrunk", "train-a") in {(r["level"], r["kind"], r["name"]) for r in out["risks"]}
+    assert ("medium", "capacity-shrunk", "train-a") in {(r["level"], r["kind"], r["name"]) for r in out["risks"]}
 
 
 def test_both_sides_from_branches(cli, repo, git):

@@ -93,7 +93,7 @@ def test_leased_gpus_over_time(january):
     ]
     # across the plan: acme-train 128 + acme-infer 64 + initech 96 from Jan 1, globex 64 more from Jan 4
     assert [step["gpus"] for step in january["leased_gpus"]] == [288, 352]
-    assert january["months"] == [{"month": "2027-01", "capacity": 576, "leased_peak": 352,
+    assert january["months"] == [{"month": "2027-01", "capacity": 576, "leased_peak": 352, "internal_peak": 0,
                                   "utilisation": pytest.approx(january["utilisation"], abs=1e-6)}]
 
 
@@ -109,7 +109,7 @@ def test_text_and_markdown(cli):
     assert "    burst-a" in text and "100.0%" in text
     md = report(cli, "--format", "markdown", *JANUARY)
     assert "| **Total** | 576 | $2,541,568 |" in md
-    assert "| 2027-01 | 576 | 352 | 60.7% |" in md
+    assert "| 2027-01 | 576 | 352 | 0 | 60.7% |" in md
 
 
 class _Tags(HTMLParser):
@@ -137,7 +137,9 @@ def test_html_is_one_self_contained_file_with_charts(cli, tmp_path):
     parser.close()
     names = [tag for tag, _ in parser.tags]
     assert names.count("svg") == 1 + 4, "one chart for the plan, one per cluster"
-    assert names.count("polygon") == 5 and names.count("polyline") == 5  # leased area, capacity line
+    # a band per tenant on the plan's chart (3 lease in January), per lease on a cluster's (4); a capacity line each
+    assert names.count("polygon") == 3 + 4 and names.count("polyline") == 5
+    assert {"acme-train \u00b7 acme-corp", "globex", "initech-serve \u00b7 initech"} <= set(parser.text)
     assert "script" not in names and "link" not in names and "img" not in names and "iframe" not in names
     for _, attrs in parser.tags:  # nothing fetched from elsewhere
         for key, value in attrs.items():
@@ -152,7 +154,7 @@ def test_html_escapes_plan_text():
     from capacity.report import chart
     import datetime as dt
 
-    svg = chart("<script>alert(1)</script>", Steps((dt.date(2027, 1, 1),), (8,)), Steps(),
+    svg = chart("<script>alert(1)</script>", Steps((dt.date(2027, 1, 1),), (8,)), [],
                 Window(dt.date(2027, 1, 1), dt.date(2027, 3, 1)))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
 
