@@ -23,7 +23,7 @@ def test_stacks_and_status_count_the_same_resources(capacity, quickstart):
     assert "holds 7 resources" in refused.output and "capacity destroy --stack quickstart" in refused.output
     assert json.loads(capacity("status", quickstart, "--format", "json").stdout) == status  # nothing lost
 
-    capacity("destroy", "--stack", "quickstart", "--yes")
+    capacity("destroy", "--stack", "quickstart", "--yes", "--allow-destroy")  # its lease is in force
     assert _listed(capacity) == {"quickstart": 0}
     capacity("stacks", "rm", "quickstart")
     assert "No stacks" in capacity("stacks").output
