@@ -87,14 +87,13 @@ def _preflight(loaded) -> None:
                           + "\n  - ".join(missing))
 
 
-def _prepare_inventories(loaded, plan: str) -> None:
-    """Owned sites: import each site's inventory file on first use, before Pulumi starts."""
-    if "owned" not in loaded.providers():
-        return
-    from capacity.inventory import prepare_sites
+def _prepare_inventories(loaded, plan: str, pstack) -> None:
+    """Owned sites, before the first create: import, release what killed runs left, check shortages."""
+    if "owned" in loaded.providers():
+        from capacity.inventory.ledger import before_up, holders_in
 
-    for line in prepare_sites(loaded, plan):
-        say(line)
+        for line in before_up(loaded, plan, pstack.name, pstack.deployment(), holders_in(pstack)):
+            say(line)
 
 
 def _prepare(pstack, fmt: Format, recover: bool = True) -> None:
@@ -210,6 +209,10 @@ def preview(
         _preflight(loaded)
         pstack = _open(loaded, stack, backend)
         _prepare(pstack, fmt, recover=False)
+        if "owned" in loaded.providers():
+            from capacity.inventory.ledger import check_shortages
+
+            check_shortages(loaded, plan, name, pstack.deployment())
         with _progress(Format.text, "preview", show_diff=diff) as progress:
             with _shown(progress):
                 result = pstack.preview(on_event=progress)
@@ -260,9 +263,9 @@ def up(
         from capacity.engine.safety import refusal
 
         _preflight(loaded)
-        _prepare_inventories(loaded, plan)
         pstack = _open(loaded, stack, backend)
         _prepare(pstack, fmt)
+        _prepare_inventories(loaded, plan, pstack)
         check_leases = not allow_destroy and _may_take_capacity(pstack, loaded)
         if not yes or check_leases:
             interactive = not yes
@@ -367,6 +370,10 @@ def destroy(
             with _shown(progress):
                 result = pstack.destroy(on_event=progress)
         from capacity.engine.events import summary_line
+        from capacity.inventory.ledger import after_destroy
+
+        for line in after_destroy(name, pstack.deployment()):
+            say(line)
 
         changes = {str(getattr(k, "value", k)): int(v) for k, v in (result.summary.resource_changes or {}).items()}
         _done(fmt, name, changes, summary_line(changes, progress.duration))

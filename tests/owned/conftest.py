@@ -6,9 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from capacity.inventory import Inventory, db_path, import_file
+from capacity.inventory import Inventory, import_file, location
 
 ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def engine(request, monkeypatch) -> str:
+    """Every owned-site test runs on both inventory engines: SQLite files in the state dir, and a
+    fresh database on the session's real PostgreSQL server (CAPACITY_INVENTORY_URL)."""
+    monkeypatch.delenv("CAPACITY_INVENTORY_URL", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv("CAPACITY_INVENTORY_URL", request.getfixturevalue("postgres_url"))
+    return request.param
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +55,7 @@ def site(write_file):
     def make(layout: dict[str, int], name: str = "lab-1", model: str = "hgx-h100") -> Inventory:
         path = write_file(f"{name}-{model}.csv", racks_csv(layout, model, prefix=model.split("-")[-1].upper()))
         import_file(path, name)
-        inv = Inventory(db_path(name), name)
+        inv = Inventory(location(name), name)
         opened.append(inv)
         return inv
 

@@ -6,7 +6,7 @@ import multiprocessing as mp
 import threading
 from collections import Counter
 
-from capacity.inventory import Inventory, InventoryError, db_path
+from capacity.inventory import Inventory, InventoryError, location
 
 BIG = 1e9
 
@@ -39,7 +39,7 @@ def test_two_processes_racing_for_the_same_nodes(site):
     site({"r1": 6, "r2": 6})
     ctx = mp.get_context("spawn")
     start, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_claim, args=(str(db_path("lab-1")), key, 8, start, results)) for key in ("a", "b")]
+    procs = [ctx.Process(target=_claim, args=(str(location("lab-1")), key, 8, start, results)) for key in ("a", "b")]
     for p in procs:
         p.start()
     outcome = {key: (status, detail) for key, status, detail in (results.get(timeout=60) for _ in procs)}
@@ -49,7 +49,7 @@ def test_two_processes_racing_for_the_same_nodes(site):
     winner = next(k for k, (s, _) in outcome.items() if s == "ok")
     loser = next(k for k, (s, _) in outcome.items() if s == "refused")
     assert "has 4 free hgx-h100 nodes" in outcome[loser][1]
-    with Inventory(db_path("lab-1"), "lab-1") as inv:
+    with Inventory(location("lab-1"), "lab-1") as inv:
         holders = Counter(n.allocation for n in inv.nodes())
     assert holders == {winner: 8, None: 4}
 
@@ -59,7 +59,7 @@ def test_processes_churning_never_see_a_node_twice(site):
     ctx = mp.get_context("spawn")
     keys = [f"p{i}" for i in range(4)]
     start, results = ctx.Barrier(len(keys)), ctx.Queue()
-    procs = [ctx.Process(target=_churn, args=(str(db_path("lab-1")), key, 50, start, results)) for key in keys]
+    procs = [ctx.Process(target=_churn, args=(str(location("lab-1")), key, 50, start, results)) for key in keys]
     for p in procs:
         p.start()
     clashes = dict(results.get(timeout=120) for _ in procs)
@@ -75,7 +75,7 @@ def test_threads_of_one_provider_host_share_out_distinct_nodes(site):
     start = threading.Barrier(8)
 
     def claim(key: str) -> None:
-        with Inventory(db_path("lab-1"), "lab-1") as inv:  # one connection per thread, as the providers do
+        with Inventory(location("lab-1"), "lab-1") as inv:  # one connection per thread, as the providers do
             start.wait()
             got[key] = inv.allocate(key, "s", key, "hgx-h100", 1, BIG).serials
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from capacity.catalog import load_catalog
-from capacity.inventory import InventoryError, db_path, import_file, open_site, prepare_sites
+from capacity.inventory import InventoryError, import_file, open_site, prepare_sites, site_nodes
 from capacity.inventory.loader import read_inventory
 from capacity.plan import load_plan
 
@@ -15,7 +15,7 @@ from .conftest import ROOT
 def problems_of(path) -> list[str]:
     with pytest.raises(InventoryError) as caught:
         import_file(path, "lab-1")
-    assert not db_path("lab-1").exists(), "a failed first import must leave no inventory behind"
+    assert site_nodes("lab-1") is None, "a failed first import must leave no inventory behind"
     return str(caught.value).splitlines()
 
 
@@ -141,7 +141,7 @@ def test_prepare_sites_reports_a_bad_inventory_file(write_file):
     with pytest.raises(InventoryError) as caught:
         prepare_sites(load_plan(plan), plan)
     assert "quickstart-inventory.csv:2:" in str(caught.value)
-    assert not db_path("lab-1").exists()
+    assert site_nodes("lab-1") is None
 
 
 def test_shipped_inventories_have_spares_for_their_plans():

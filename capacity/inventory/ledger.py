@@ -1,0 +1,202 @@
+"""The inventory against the stacks' states.
+
+The inventory commits an allocation before the engine writes the resource into the state, so a
+run killed in between leaves nodes held by a resource no state has. Each allocation and pool is
+owned by its resource: the stack, and the resource's id (`<stack>/<cluster>`, `<stack>/<lease>`).
+- A retried create of the same resource adopts what it left (the store's allocate keeps its nodes).
+- `release_orphans` lets go of what a stack's state and plan no longer have (before `up`, after `destroy`).
+- `audit` compares the inventory with every stack of a backend.
+- `shortages` finds, before any change, the clusters the free nodes cannot serve.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from capacity.inventory.errors import InventoryError
+from capacity.inventory.store import Node, shortage
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one resource of a state says it holds."""
+
+    stack: str
+    site: str
+    kind: str  # "allocation" or "pool"
+    key: str
+    serials: tuple[str, ...]
+
+
+def claims(stack: str, deployment: dict | None) -> list[Claim]:
+    """The node allocations and lease pools recorded in a stack's state."""
+    found = []
+    for resource in (deployment or {}).get("resources") or []:
+        kind = resource.get("type", "").rsplit(":", 1)[-1]
+        outputs = resource.get("outputs") or resource.get("inputs") or {}
+        key = outputs.get("allocation") if kind == "NodeAllocation" else outputs.get("pool")
+        if kind not in ("NodeAllocation", "LeasePool") or not isinstance(key, str) or "site" not in outputs:
+            continue
+        serials = outputs.get("serials") if isinstance(outputs.get("serials"), list) else []
+        found.append(Claim(stack, str(outputs["site"]), "allocation" if kind == "NodeAllocation" else "pool",
+                           key, tuple(str(s) for s in serials)))
+    return found
+
+
+def plan_keys(loaded, stack: str) -> set[str]:
+    """The allocation and pool keys the plan's owned clusters and their leases will have."""
+    owned = {name for name, c in loaded.plan.clusters.items() if loaded.plan.sites[c.site].provider == "owned"}
+    return ({f"{stack}/{name}" for name in owned}
+            | {f"{stack}/{name}" for name, lease in loaded.plan.leases.items() if lease.cluster in owned})
+
+
+def owned_sites(loaded) -> list[str]:
+    return [name for name, site in loaded.plan.sites.items() if site.provider == "owned"]
+
+
+# --- orphans ---------------------------------------------------------------------------------
+
+
+def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+    """Let go of the allocations and pools of `stack` that its state does not have and that are
+    not in `keep` (what the plan will create, and so adopt). Returns one line per release."""
+    from capacity.inventory import open_site
+
+    held = {c.key for c in claims(stack, deployment)} | set(keep)
+    done = []
+    for site in sites:
+        try:
+            inv = open_site(site)
+        except InventoryError:
+            continue  # no inventory here: nothing it could hold
+        with inv:
+            for kind, key in inv.owned_by(stack):
+                if key in held:
+                    continue
+                freed = inv.drop_pool(key) if kind == "pool" else inv.release(key)
+                done.append(f"site {site}: released {kind} {key} ({len(freed)} nodes), which no state of "
+                            f"stack {stack} has (left by an interrupted run)")
+    return done
+
+
+# --- shortages -------------------------------------------------------------------------------
+
+
+def shortages(loaded, plan_path, stack: str, deployment: dict | None) -> list[str]:
+    """What `up` would refuse for want of nodes or power, found before any change: per site and
+    model, the plan's clusters need their nodes from the free ones plus those they hold already
+    (and those an interrupted run left, which `up` releases or adopts). A site not imported yet
+    counts the nodes of its `inventory:` file."""
+    from capacity.inventory import open_site, site_nodes
+
+    problems = []
+    in_state = {c.key for c in claims(stack, deployment)}
+    for site in owned_sites(loaded):
+        if site_nodes(site):
+            with open_site(site) as inv:
+                nodes = inv.nodes()
+        elif loaded.plan.sites[site].inventory:
+            nodes = _file_nodes(loaded, plan_path, site)
+        else:
+            continue
+        problems += _site_shortages(loaded, stack, site, nodes, in_state)
+    return problems
+
+
+def _file_nodes(loaded, plan_path, site: str) -> list[Node]:
+    from pathlib import Path
+
+    from capacity.inventory.loader import read_inventory
+
+    file = Path(plan_path).parent / loaded.plan.sites[site].inventory
+    rows = read_inventory(file, loaded.catalog, str(file))
+    return [Node(r.serial, r.rack, r.model, r.gpus, r.kw, r.state) for r in rows]
+
+
+def _site_shortages(loaded, stack: str, site: str, nodes: list[Node], in_state: set[str]) -> list[str]:
+    budget_kw = loaded.plan.sites[site].power_mw * 1000
+    wanted = {f"{stack}/{name}": (name, loaded.types[name].instance_type, c.nodes)
+              for name, c in loaded.plan.clusters.items() if c.site == site}
+    left = {n.allocation for n in nodes if n.allocation and n.allocation.startswith(f"{stack}/")
+            and n.allocation not in in_state and n.allocation not in wanted}  # released before the first create
+    nodes = [Node(n.serial, n.rack, n.model, n.gpus, n.kw, "free") if n.allocation in left and n.healthy else n
+             for n in nodes]
+    free = Counter(n.model for n in nodes if n.state == "free")
+    kept_kw = sum(n.kw for n in nodes if n.state == "allocated" and n.allocation not in wanted)
+    add_kw = 0.0
+    problems = []
+    for key, (_name, model, count) in sorted(wanted.items()):
+        have = [n for n in nodes if n.allocation == key and n.state == "allocated" and n.model == model]
+        kept = have[:count]
+        kept_kw += sum(n.kw for n in kept)
+        need = count - len(kept)
+        if need <= 0:
+            continue
+        if free[model] < need:
+            states = Counter(n.state for n in nodes if n.model == model)
+            free_serials = [n.serial for n in nodes if n.state == "free" and n.model == model]
+            problems.append(shortage(site, model, key, need, count, states, free_serials[:free[model]]))
+            free[model] = 0
+            continue
+        free[model] -= need
+        lightest = sorted(n.kw for n in nodes if n.state == "free" and n.model == model)[:need]
+        add_kw += sum(lightest)
+    if kept_kw + add_kw > budget_kw + 1e-9:
+        problems.append(f"the plan's clusters would bring site {site} to {kept_kw + add_kw:,.1f} kW, over its power "
+                        f"budget of {budget_kw:,.0f} kW. To fix: raise the site's power_mw or shrink a cluster.")
+    return problems
+
+
+# --- around an engine run --------------------------------------------------------------------
+
+
+def before_up(loaded, plan_path, stack: str, deployment: dict | None, holders) -> list[str]:
+    """Before `up` changes anything: import inventories on first use (never over one that stacks
+    still hold nodes of), release what interrupted runs left that the plan no longer has, then
+    check every owned cluster can get its nodes. Returns lines for the user; InventoryError if not."""
+    from capacity.inventory import prepare_sites
+
+    done = prepare_sites(loaded, plan_path, holders)
+    done += release_orphans(stack, deployment, owned_sites(loaded), keep=plan_keys(loaded, stack))
+    check_shortages(loaded, plan_path, stack, deployment)
+    return done
+
+
+def check_shortages(loaded, plan_path, stack: str, deployment: dict | None) -> None:
+    found = shortages(loaded, plan_path, stack, deployment)
+    if found:
+        raise InventoryError("\n".join(found))
+
+
+def after_destroy(stack: str, deployment: dict | None) -> list[str]:
+    """After `destroy`: whatever the inventory still gives the stack (an interrupted run's) goes back."""
+    from capacity.inventory import sites
+
+    return release_orphans(stack, deployment, sites())
+
+
+def backend_claims(pstack) -> tuple[list[Claim], set[str]]:
+    """The claims of every stack in `pstack`'s backend, and the stacks a run is changing now."""
+    import dataclasses
+
+    found, busy = [], set()
+    for row in pstack.list_stacks():
+        other = dataclasses.replace(pstack, name=row["name"], _stack=None, _workspace=pstack._workspace)
+        found += claims(row["name"], other.deployment())
+        if row["update_in_progress"] or other.locks():
+            busy.add(row["name"])
+    return found, busy
+
+
+def holders_in(pstack):
+    """holders(site): the stacks of the backend whose states hold nodes of the site (read once, when first asked)."""
+    read: list[list[Claim]] = []
+
+    def holders(site: str) -> list[str]:
+        if not read:
+            read.append(backend_claims(pstack)[0])
+        return sorted({c.stack for c in read[0] if c.site == site and c.serials})
+
+    return holders
