@@ -19,6 +19,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
+from cli.inventory import InventoryUrlOption
 from cli.output import CatalogOption, Format, FormatOption, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
@@ -201,6 +202,7 @@ def preview(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     loaded = _load(plan, catalog, fmt)
@@ -252,6 +254,7 @@ def up(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Make the world match the plan: create, update and delete its resources."""
     _require_yes(yes, "up")
@@ -309,6 +312,7 @@ def refresh(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Read the real state of every resource into the stack and report drift."""
     loaded = _load(plan, catalog, fmt)
@@ -342,6 +346,7 @@ def destroy(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Delete every resource of the plan's stack (owned nodes go back to the free pool)."""
     if not plan and not stack:

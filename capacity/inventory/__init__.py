@@ -170,3 +170,30 @@ def prepare_sites(loaded, plan_path: str | Path,
         added, _ = import_file(file, name, loaded.catalog, shown_as=str(file))
         done.append(f"site {name}: imported {added} nodes from {file} into {shown_location(name)}")
     return done
+
+
+def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[str, int]]]:
+    """Copy the SQLite inventories of the state dir (every site, or `only`) into the PostgreSQL
+    database at `url`, each site in one transaction, and check the copy's counts match.
+    Returns (site, counts) per site copied."""
+    if not is_postgres(url):
+        raise InventoryError(f"--to must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE), not '{url}'.")
+    found = sorted(p.stem for p in inventory_dir().glob("*.db")) if inventory_dir().is_dir() else []
+    chosen = found if only is None else only
+    missing = [site for site in chosen if site not in found]
+    if missing or not chosen:
+        raise InventoryError(f"no SQLite inventory for {', '.join(missing) or 'any site'} in {inventory_dir()}. "
+                             "To fix: run it where the inventories are (or set CAPACITY_STATE_DIR).")
+    copied = []
+    for site in chosen:
+        with Inventory(db_path(site), site) as source:
+            rows, counts = source.dump(), source.counts()
+        with Inventory(url, site, create=True) as target:
+            target.load(rows)
+            landed = target.counts()
+        if landed != counts:
+            raise InventoryError(f"site {site}: the copy in {shown_url(url)} does not match the SQLite file "
+                                 f"({landed} != {counts}). The SQLite inventory is unchanged. To fix: drop the "
+                                 f"site's schema in PostgreSQL and retry.")
+        copied.append((site, counts))
+    return copied

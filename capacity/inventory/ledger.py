@@ -185,7 +185,8 @@ def backend_claims(pstack) -> tuple[list[Claim], set[str]]:
     for row in pstack.list_stacks():
         other = dataclasses.replace(pstack, name=row["name"], _stack=None, _workspace=pstack._workspace)
         found += claims(row["name"], other.deployment())
-        if row["update_in_progress"] or other.locks():
+        local = other.backend.local_dir is not None  # its locks say whether their run is alive
+        if any(not lock.stale for lock in other.locks()) if local else row["update_in_progress"]:
             busy.add(row["name"])
     return found, busy
 
@@ -200,3 +201,98 @@ def holders_in(pstack):
         return sorted({c.stack for c in read[0] if c.site == site and c.serials})
 
     return holders
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # orphan, orphan-pool, held-by-other, listed-free, missing
+    site: str
+    serial: str | None
+    stack: str | None
+    message: str
+    key: str = ""  # the orphan allocation or pool (what --fix lets go of)
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "site": self.site, "serial": self.serial, "stack": self.stack,
+                "message": self.message}
+
+
+def audit(pstack, sites: list[str]) -> tuple[list[Finding], set[str]]:
+    """The inventory of each site against the states of every stack in `pstack`'s backend.
+    Stacks a run is changing right now are left out (their states lag by design). Returns the
+    findings and those stacks."""
+    from capacity.inventory import open_site
+
+    every, busy = backend_claims(pstack)
+    findings = []
+    for site in sites:
+        with open_site(site) as inv:
+            nodes = inv.nodes()
+            allocations, pools = inv.holdings()
+        mine = [c for c in every if c.site == site]
+        findings += _orphans(site, nodes, allocations, pools, mine, busy)
+        findings += _disputed(site, nodes, mine)
+    return findings, busy
+
+
+def _orphans(site, nodes, allocations, pools, mine: list[Claim], busy: set[str]) -> list[Finding]:
+    claimed = {(c.kind, c.key) for c in mine}
+    found = []
+    for key, stack in sorted(allocations.items()):
+        if ("allocation", key) in claimed or stack in busy:
+            continue
+        held = [n for n in nodes if n.allocation == key]
+        for node in held:
+            found.append(Finding("orphan", site, node.serial, stack, f"{node.serial} is held by {key}, which no "
+                                 f"state of stack {stack} has (an interrupted run, or a lost state)", key))
+        if not held:
+            found.append(Finding("orphan", site, None, stack, f"allocation {key} holds no nodes and no state of "
+                                 f"stack {stack} has it", key))
+    for key, stack in sorted(pools.items()):
+        if ("pool", key) not in claimed and stack not in busy:
+            found.append(Finding("orphan-pool", site, None, stack or None,
+                                 f"lease pool {key} belongs to a lease no state of stack {stack} has", key))
+    return found
+
+
+def _disputed(site, nodes, mine: list[Claim]) -> list[Finding]:
+    by_serial = {n.serial: n for n in nodes}
+    found = []
+    for claim in mine:
+        if claim.kind != "allocation":
+            continue
+        for serial in claim.serials:
+            node = by_serial.get(serial)
+            if node is None:
+                found.append(Finding("missing", site, serial, claim.stack, f"the state of stack {claim.stack} says "
+                                     f"{claim.key} holds {serial}, which the inventory does not have"))
+            elif node.state == "free":
+                found.append(Finding("listed-free", site, serial, claim.stack, f"the state of stack {claim.stack} "
+                                     f"says {claim.key} holds {serial}; the inventory lists it free"))
+            elif node.allocation not in (None, claim.key):
+                found.append(Finding("held-by-other", site, serial, claim.stack, f"the state of stack {claim.stack} "
+                                     f"says {claim.key} holds {serial}; the inventory gives it to {node.allocation}"))
+    return found
+
+
+def fix(findings: list[Finding], pstack) -> list[str]:
+    """Release the orphans found, never a node that some state claims. Returns what was done."""
+    from capacity.inventory import open_site
+
+    every, _ = backend_claims(pstack)
+    done = []
+    for site in sorted({f.site for f in findings}):
+        claimed = {s for c in every if c.site == site for s in c.serials}
+        orphans = {(f.kind, f.key) for f in findings if f.site == site and f.kind in ("orphan", "orphan-pool")}
+        with open_site(site) as inv:
+            for kind, key in sorted(orphans, reverse=True):  # pools first
+                if kind == "orphan-pool":
+                    inv.unpool(key)
+                    done.append(f"site {site}: forgot lease pool {key} (its nodes stay with their cluster)")
+                else:
+                    freed = inv.release_except(key, claimed)
+                    done.append(f"site {site}: released {key}: {len(freed)} nodes back to the free pool")
+    return done

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from capacity.errors import Problem, did_you_mean
 from capacity.inventory.engines import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
 from capacity.inventory.errors import InventoryError
+from capacity.inventory.faults import stop_here
 from capacity.inventory.locality import give_back, pick
 
 if TYPE_CHECKING:
@@ -236,6 +237,7 @@ class Inventory:
             if isinstance(exc, self.engine.errors):
                 raise self._db_error(self.engine.failure(exc)) from None
             raise
+        stop_here("before-commit")
         try:
             self.engine.execute("COMMIT")
         except self.engine.errors as exc:
@@ -495,3 +497,44 @@ class Inventory:
             allocations = dict(db.execute("SELECT key, stack FROM allocations").fetchall())
             pools = dict(db.execute("SELECT key, COALESCE(stack, '') FROM pools").fetchall())
         return allocations, pools
+
+    def unpool(self, key: str) -> None:
+        """Forget a lease pool: its nodes stay with their cluster, none is freed."""
+        with self.write() as db:
+            db.execute("UPDATE nodes SET pool = NULL, changed = ? WHERE pool = ?", (_now(), key))
+            db.execute("DELETE FROM pools WHERE key = ?", (key,))
+
+    # --- moving an inventory -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, list[tuple]]:
+        """Every row of every table, in one snapshot."""
+        with self.read() as db:
+            return {table: [tuple(row) for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}")]
+                    for table, columns in COPIED.items()}
+
+    def load(self, rows: dict[str, list[tuple]]) -> None:
+        """Fill an inventory that has no nodes yet with `dump()`'s rows, in one transaction."""
+        with self.write() as db:
+            if db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0]:
+                raise InventoryError(f"site {self.site} already has nodes in {self.shown}; nothing was copied. "
+                                     "To fix: copy into a database where the site has no inventory yet.")
+            for table, columns in COPIED.items():
+                marks = ", ".join("?" for _ in columns)
+                db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows[table])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, and nodes per state and holder: what a copy must keep."""
+        with self.read() as db:
+            found = {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in COPIED}
+            for state, count in db.execute("SELECT state, COUNT(*) FROM nodes GROUP BY state"):
+                found[f"nodes {state}"] = count
+            found["nodes held"] = db.execute("SELECT COUNT(*) FROM nodes WHERE allocation IS NOT NULL").fetchone()[0]
+            found["nodes in pools"] = db.execute("SELECT COUNT(*) FROM nodes WHERE pool IS NOT NULL").fetchone()[0]
+        return found
+
+
+COPIED = {
+    "allocations": ("key", "stack", "cluster", "model", "count"),
+    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count"),
+    "nodes": ("serial", "rack", "model", "gpus", "kw", "state", "allocation", "pool", "changed"),
+}

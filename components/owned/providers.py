@@ -18,6 +18,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 
 from capacity.inventory.engines import is_postgres, shown_url
 from capacity.inventory.errors import InventoryError
+from capacity.inventory.faults import stop_here
 from capacity.inventory.store import Inventory
 
 OUTPUTS = ("serials", "racks", "gpus", "kw", "unhealthy")
@@ -73,6 +74,7 @@ class NodeAllocationProvider(ResourceProvider):
         with _open(props) as inv:
             held = inv.allocate(props["allocation"], props["stack"], props["cluster"], props["model"],
                                 int(props["count"]), float(props["budget_kw"]))
+        stop_here("after-commit")
         return {**_inputs(props, self.INPUTS), **held.outputs()}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -94,6 +96,7 @@ class NodeAllocationProvider(ResourceProvider):
         if _exists(props):
             with _open(props) as inv:
                 inv.release(props["allocation"])
+            stop_here("after-commit")
 
 
 class LeasePoolProvider(ResourceProvider):
@@ -110,6 +113,7 @@ class LeasePoolProvider(ResourceProvider):
         with _open(props) as inv:
             held = inv.carve(props["pool"], props["allocation"], props["lease"], props["tenant"], props["isolation"],
                              int(props["gpus_leased"]), int(props["count"]))
+        stop_here("after-commit")
         return {**_inputs(props, self.INPUTS), **self._outputs(props, held)}
 
     @staticmethod
@@ -141,6 +145,7 @@ class LeasePoolProvider(ResourceProvider):
         if _exists(props):
             with _open(props) as inv:
                 inv.drop_pool(props["pool"])
+            stop_here("after-commit")
 
 
 def _props(args: Any, outputs: tuple[str, ...]) -> dict[str, Any]:
