@@ -260,8 +260,9 @@ def audit(
     site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
                                                 callback=_any_site)] = None,
     fmt: FormatOption = Format.text,
-    fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them); "
-                                      "never a node that a state holds.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them), never a "
+                                      "node that a state holds; give nodes a state holds that the inventory "
+                                      "lists free back to their holder.")] = False,
     backend: BackendOption = None,
     inventory_url: InventoryUrlOption = None,
 ) -> None:
@@ -269,6 +270,7 @@ def audit(
     no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
     as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
     from capacity import inventory
+    from capacity.inventory.ledger import FIXED
     from capacity.inventory.ledger import audit as run_audit
     from capacity.inventory.ledger import fix as fix_orphans
 
@@ -279,7 +281,7 @@ def audit(
         fixed = fix_orphans(found, pstack) if fix and found else []
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
-    left = [f for f in found if f.kind not in ("orphan", "orphan-pool")] if fix else found
+    left = [f for f in found if f.kind not in FIXED] if fix else found
     if fmt == Format.json:
         emit_json({"problems": [f.as_json() for f in found]})
     else:

@@ -12,7 +12,7 @@ owned by its resource: the stack, and the resource's id (`<stack>/<cluster>`, `<
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from capacity.inventory.errors import InventoryError
@@ -28,6 +28,7 @@ class Claim:
     kind: str  # "allocation" or "pool"
     key: str
     serials: tuple[str, ...]
+    props: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def claims(stack: str, deployment: dict | None) -> list[Claim]:
@@ -41,7 +42,7 @@ def claims(stack: str, deployment: dict | None) -> list[Claim]:
             continue
         serials = outputs.get("serials") if isinstance(outputs.get("serials"), list) else []
         found.append(Claim(stack, str(outputs["site"]), "allocation" if kind == "NodeAllocation" else "pool",
-                           key, tuple(str(s) for s in serials)))
+                           key, tuple(str(s) for s in serials), dict(outputs)))
     return found
 
 
@@ -206,6 +207,9 @@ def holders_in(pstack):
 # --- audit -----------------------------------------------------------------------------------
 
 
+FIXED = ("orphan", "orphan-pool", "listed-free")  # what --fix puts right
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str  # orphan, orphan-pool, held-by-other, listed-free, missing
@@ -279,7 +283,9 @@ def _disputed(site, nodes, mine: list[Claim]) -> list[Finding]:
 
 
 def fix(findings: list[Finding], pstack) -> list[str]:
-    """Release the orphans found, never a node that some state claims. Returns what was done."""
+    """Release the orphans found, never a node that some state claims; give back to their holder
+    the nodes a state claims that the inventory lists free (a lost inventory imported again).
+    Returns what was done."""
     from capacity.inventory import open_site
 
     every, _ = backend_claims(pstack)
@@ -287,12 +293,35 @@ def fix(findings: list[Finding], pstack) -> list[str]:
     for site in sorted({f.site for f in findings}):
         claimed = {s for c in every if c.site == site for s in c.serials}
         orphans = {(f.kind, f.key) for f in findings if f.site == site and f.kind in ("orphan", "orphan-pool")}
+        listed_free = {(f.stack, f.serial) for f in findings if f.site == site and f.kind == "listed-free"}
         with open_site(site) as inv:
+            done += _readopt(inv, site, [c for c in every if c.site == site], listed_free)
             for kind, key in sorted(orphans, reverse=True):  # pools first
                 if kind == "orphan-pool":
                     inv.unpool(key)
                     done.append(f"site {site}: forgot lease pool {key} (its nodes stay with their cluster)")
                 else:
-                    freed = inv.release_except(key, claimed)
-                    done.append(f"site {site}: released {key}: {len(freed)} nodes back to the free pool")
+                    released = inv.release_except(key, claimed)
+                    done.append(f"site {site}: released {key}: {len(released)} nodes back to the free pool")
+    return done
+
+
+def _readopt(inv, site: str, mine: list[Claim], freed: set[tuple[str, str]]) -> list[str]:
+    """The claims with nodes listed free take them back, and their lease pools are recorded again."""
+    done = []
+    stacks = {stack for stack, _ in freed}
+    for claim in mine:
+        if claim.stack not in stacks:
+            continue
+        p = claim.props
+        if claim.kind == "allocation":
+            taken = inv.adopt(claim.key, claim.stack, p.get("cluster", ""), p.get("model", ""), int(p.get("count") or 0),
+                              [s for s in claim.serials if (claim.stack, s) in freed])
+            done.append(f"site {site}: {claim.key} took back {len(taken)} nodes its state holds")
+    for claim in mine:
+        if claim.stack in stacks and claim.kind == "pool":
+            p = claim.props
+            inv.adopt_pool(claim.key, claim.stack, str(p.get("allocation", "")), str(p.get("lease", "")),
+                           str(p.get("tenant", "")), str(p.get("isolation", "dedicated-nodes")),
+                           int(p.get("gpus_leased") or 0), int(p.get("count") or 0), claim.serials)
     return done

@@ -504,6 +504,28 @@ class Inventory:
             db.execute("UPDATE nodes SET pool = NULL, changed = ? WHERE pool = ?", (_now(), key))
             db.execute("DELETE FROM pools WHERE key = ?", (key,))
 
+    def adopt(self, key: str, stack: str, cluster: str, model: str, count: int, serials: Iterable[str]) -> list[str]:
+        """Give an allocation the free nodes among `serials` (what its state says it holds): the
+        recovery after a lost inventory was imported again. Never takes a node someone holds."""
+        with self.write() as db:
+            db.execute("INSERT INTO allocations (key, stack, cluster, model, count) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (key) DO NOTHING", (key, stack, cluster, model, count))
+            wanted = set(serials)
+            taken = [n.serial for n in self._nodes("WHERE n.state = 'free'") if n.serial in wanted]
+            db.executemany("UPDATE nodes SET state = 'allocated', allocation = ?, changed = ? WHERE serial = ?",
+                           [(key, _now(), serial) for serial in taken])
+            return taken
+
+    def adopt_pool(self, key: str, stack: str, allocation: str, lease: str, tenant: str, isolation: str,
+                   gpus: int, count: int, serials: Iterable[str]) -> None:
+        """Record a lease pool again, carving the nodes among `serials` its allocation holds."""
+        with self.write() as db:
+            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                       (key, stack, allocation, lease, tenant, isolation, gpus, count))
+            db.executemany("UPDATE nodes SET pool = ? WHERE serial = ? AND allocation = ? AND pool IS NULL",
+                           [(key, serial, allocation) for serial in serials])
+
     # --- moving an inventory -------------------------------------------------------------------
 
     def dump(self) -> dict[str, list[tuple]]:

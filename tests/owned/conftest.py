@@ -11,6 +11,23 @@ from capacity.inventory import Inventory, import_file, location
 ROOT = Path(__file__).parents[2]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engine(name): run this owned-site test on that inventory engine only")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.engine("postgresql")`: the test is about one engine; its other run is not collected."""
+    kept = []
+    for item in items:
+        only = item.get_closest_marker("engine")
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("engine")
+        if only is None or param is None or param in only.args:
+            kept.append(item)
+        else:
+            config.hook.pytest_deselected(items=[item])
+    items[:] = kept
+
+
 @pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
 def engine(request, monkeypatch) -> str:
     """Every owned-site test runs on both inventory engines: SQLite files in the state dir, and a
