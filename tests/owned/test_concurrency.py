@@ -86,3 +86,26 @@ def test_threads_of_one_provider_host_share_out_distinct_nodes(site):
         t.join()
     serials = [s for held in got.values() for s in held]
     assert len(got) == 8 and len(serials) == 8 and len(set(serials)) == 8
+
+
+def test_eight_processes_at_once_get_whole_disjoint_allocations(site):
+    """8 processes ask for 3 nodes each of a 20-node site at the same moment: 6 get 3 nodes each,
+    2 are refused and hold nothing; no node is given twice."""
+    site({"r1": 8, "r2": 8, "r3": 4})
+    ctx = mp.get_context("spawn")
+    keys = [f"s{i}/c" for i in range(8)]
+    start, results = ctx.Barrier(len(keys)), ctx.Queue()
+    procs = [ctx.Process(target=_claim, args=(str(location("lab-1")), key, 3, start, results)) for key in keys]
+    for p in procs:
+        p.start()
+    outcome = {key: (status, detail) for key, status, detail in (results.get(timeout=120) for _ in procs)}
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    winners = sorted(k for k, (status, _) in outcome.items() if status == "ok")
+    assert len(winners) == 6
+    given = [serial for k in winners for serial in outcome[k][1]]
+    assert len(given) == 18 and len(set(given)) == 18
+    with Inventory(location("lab-1"), "lab-1") as inv:
+        holders = Counter(n.allocation for n in inv.nodes())
+    assert holders == {**{k: 3 for k in winners}, None: 2}
