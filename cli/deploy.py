@@ -91,10 +91,11 @@ def _preflight(loaded) -> None:
 def _prepare_inventories(loaded, plan: str, pstack) -> None:
     """Owned sites, before the first create: import, release what killed runs left, check shortages."""
     if "owned" in loaded.providers():
-        from capacity.inventory.ledger import before_up, holders_in
+        from capacity.inventory.ledger import before_up, engine_env, holders_in
 
         for line in before_up(loaded, plan, pstack.name, pstack.deployment(), holders_in(pstack)):
             say(line)
+        pstack.workspace.env_vars.update(engine_env(loaded, pstack.deployment()))
 
 
 def _prepare(pstack, fmt: Format, recover: bool = True) -> None:
@@ -365,6 +366,9 @@ def destroy(
             say(f"{name}: nothing to destroy (no such stack in {pstack.backend.shown}).")
             return
         _prepare(pstack, fmt)
+        from capacity.inventory.ledger import engine_env
+
+        pstack.workspace.env_vars.update(engine_env(None, pstack.deployment()))
         if not yes:
             count = len([r for r in (pstack.deployment() or {}).get("resources") or []
                          if r.get("type") != "pulumi:pulumi:Stack"])

@@ -325,3 +325,28 @@ def _readopt(inv, site: str, mine: list[Claim], freed: set[tuple[str, str]]) -> 
                            str(p.get("tenant", "")), str(p.get("isolation", "dedicated-nodes")),
                            int(p.get("gpus_leased") or 0), int(p.get("count") or 0), claim.serials)
     return done
+
+
+# --- the engine's checkpoints ----------------------------------------------------------------
+
+OWNED_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:pulumi-python")
+OWNED_PREFIXES = ("capacity:owned:", "pulumi-python:dynamic/owned:")
+
+
+def engine_env(loaded, deployment: dict | None) -> dict[str, str]:
+    """The engine's environment for a run that touches owned resources only.
+
+    The file backend rewrites the whole state twice per step (and copies it to a `.bak` first), so
+    a run's time grows with the square of its resources. An owned resource needs none of those
+    intermediate states to survive a crash: the ledger keys every allocation and pool by its
+    resource, so a create the state lost adopts the same nodes, an update or delete run again
+    changes nothing more, and what a changed plan no longer has is released before the next `up`.
+    So for a plan (and a state) of owned resources only, the engine saves the state once, at the
+    end (`PULUMI_SKIP_CHECKPOINTS`). Any cloud resource keeps every checkpoint: a cloud create the
+    state lost would leak."""
+    if loaded is not None and loaded.providers() != {"owned"}:
+        return {}
+    types = {r.get("type", "") for r in (deployment or {}).get("resources") or []}
+    if any(t not in OWNED_TYPES and not t.startswith(OWNED_PREFIXES) for t in types):
+        return {}
+    return {"PULUMI_SKIP_CHECKPOINTS": "true"}
