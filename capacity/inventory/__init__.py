@@ -78,8 +78,13 @@ def sites() -> list[str]:
             return pg_sites(url)
         except EngineFailure as exc:
             raise InventoryError(f"{exc}. To fix: check {URL_ENV} and that the server is up.") from None
+    return sqlite_sites()
+
+
+def sqlite_sites() -> list[str]:
+    """Sites with a SQLite inventory in the state dir (not the hidden files of an unfinished import)."""
     folder = inventory_dir()
-    return sorted(p.stem for p in folder.glob("*.db")) if folder.is_dir() else []
+    return sorted(p.stem for p in folder.glob("*.db") if not p.name.startswith(".")) if folder.is_dir() else []
 
 
 def open_site(site: str) -> Inventory:
@@ -178,7 +183,7 @@ def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[
     Returns (site, counts) per site copied."""
     if not is_postgres(url):
         raise InventoryError(f"--to must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE), not '{url}'.")
-    found = sorted(p.stem for p in inventory_dir().glob("*.db")) if inventory_dir().is_dir() else []
+    found = sqlite_sites()
     chosen = found if only is None else only
     missing = [site for site in chosen if site not in found]
     if missing or not chosen:

@@ -35,16 +35,24 @@ def _churn(path: str, key: str, rounds: int, start, results) -> None:
     results.put((key, clashes))
 
 
-def test_two_processes_racing_for_the_same_nodes(site):
-    site({"r1": 6, "r2": 6})
+def _race(target, keys: list[str], arg: int) -> list:
+    """One spawned process per key, released at the same moment: target(inventory, key, arg, start,
+    results). Returns what they put in results; each must exit cleanly."""
     ctx = mp.get_context("spawn")
-    start, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_claim, args=(str(location("lab-1")), key, 8, start, results)) for key in ("a", "b")]
+    start, results = ctx.Barrier(len(keys)), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(str(location("lab-1")), key, arg, start, results)) for key in keys]
     for p in procs:
         p.start()
-    outcome = {key: (status, detail) for key, status, detail in (results.get(timeout=60) for _ in procs)}
+    got = [results.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(timeout=60)
+        assert p.exitcode == 0
+    return got
+
+
+def test_two_processes_racing_for_the_same_nodes(site):
+    site({"r1": 6, "r2": 6})
+    outcome = {key: (status, detail) for key, status, detail in _race(_claim, ["a", "b"], 8)}
     assert sorted(status for status, _ in outcome.values()) == ["ok", "refused"]
     winner = next(k for k, (s, _) in outcome.items() if s == "ok")
     loser = next(k for k, (s, _) in outcome.items() if s == "refused")
@@ -56,17 +64,8 @@ def test_two_processes_racing_for_the_same_nodes(site):
 
 def test_processes_churning_never_see_a_node_twice(site):
     site({"r1": 4, "r2": 4})
-    ctx = mp.get_context("spawn")
     keys = [f"p{i}" for i in range(4)]
-    start, results = ctx.Barrier(len(keys)), ctx.Queue()
-    procs = [ctx.Process(target=_churn, args=(str(location("lab-1")), key, 50, start, results)) for key in keys]
-    for p in procs:
-        p.start()
-    clashes = dict(results.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    assert clashes == {key: 0 for key in keys}
+    assert dict(_race(_churn, keys, 50)) == {key: 0 for key in keys}
 
 
 def test_threads_of_one_provider_host_share_out_distinct_nodes(site):
@@ -92,16 +91,7 @@ def test_eight_processes_at_once_get_whole_disjoint_allocations(site):
     """8 processes ask for 3 nodes each of a 20-node site at the same moment: 6 get 3 nodes each,
     2 are refused and hold nothing; no node is given twice."""
     site({"r1": 8, "r2": 8, "r3": 4})
-    ctx = mp.get_context("spawn")
-    keys = [f"s{i}/c" for i in range(8)]
-    start, results = ctx.Barrier(len(keys)), ctx.Queue()
-    procs = [ctx.Process(target=_claim, args=(str(location("lab-1")), key, 3, start, results)) for key in keys]
-    for p in procs:
-        p.start()
-    outcome = {key: (status, detail) for key, status, detail in (results.get(timeout=120) for _ in procs)}
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    outcome = {key: (status, detail) for key, status, detail in _race(_claim, [f"s{i}/c" for i in range(8)], 3)}
     winners = sorted(k for k, (status, _) in outcome.items() if status == "ok")
     assert len(winners) == 6
     given = [serial for k in winners for serial in outcome[k][1]]
