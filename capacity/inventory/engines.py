@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 import zlib
 from pathlib import Path
 from typing import Any, Iterable
@@ -95,22 +96,45 @@ class Sqlite:
         self.db.close()
 
 
+_idle = threading.local()  # per thread: `slot`, (url, an open connection not in use)
+
+
 class Postgres:
+    """A connection to the site's schema. Closed, it stays open for the thread's next use of the
+    same database (a provider host opens an inventory for every step: connecting costs more than
+    the step's statements)."""
+
     kind = "postgresql"
 
     def __init__(self, url: str, site: str):
         import psycopg
 
+        self.url = url
         self.shown = shown_url(url)
         self.schema = pg_schema(site)
         self.lock_key = zlib.crc32(self.schema.encode())
         self.errors = (psycopg.Error,)
         try:
-            self.db = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self.db = self._reuse() or self._connect()
+            if getattr(self.db, "capacity_schema", None) != self.schema:
+                self.db.execute(f'SET search_path TO "{self.schema}"')
+                self.db.capacity_schema = self.schema
         except psycopg.Error as exc:
             raise EngineFailure(f"cannot connect to {self.shown}: {str(exc).strip()}") from None
-        self.db.execute(f"SET lock_timeout = '{int(BUSY_TIMEOUT_S)}s'")
-        self.db.execute(f'SET search_path TO "{self.schema}"')
+
+    def _reuse(self):
+        url, db = getattr(_idle, "slot", (None, None))
+        if url != self.url or db is None:
+            return None
+        _idle.slot = (None, None)
+        return db if not db.closed and not db.broken else None
+
+    def _connect(self):
+        import psycopg
+
+        db = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        db.execute(f"SET lock_timeout = '{int(BUSY_TIMEOUT_S)}s'")
+        return db
 
     @staticmethod
     def failure(exc: Exception) -> EngineFailure:
@@ -144,7 +168,16 @@ class Postgres:
         pass  # the version is in the schema's meta table only
 
     def close(self) -> None:
-        self.db.close()
+        import psycopg
+
+        usable = not self.db.closed and not self.db.broken
+        if not usable or self.db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self.db.close()
+            return
+        _, kept = getattr(_idle, "slot", (None, None))
+        if kept is not None:
+            kept.close()  # one idle connection per thread at most
+        _idle.slot = (self.url, self.db)
 
 
 def connect(location: str | Path, site: str) -> Sqlite | Postgres:
