@@ -25,6 +25,7 @@ from capacity.inventory.engines import EngineFailure, is_postgres, pg_sites, sho
 from capacity.inventory.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
 from capacity.state import state_dir
+from capacity.words import count
 
 if TYPE_CHECKING:
     from capacity.catalog import Catalog
@@ -173,7 +174,7 @@ def prepare_sites(loaded, plan_path: str | Path,
         file = Path(plan_path).parent / site.inventory
         refuse_reimport(name, holders(name), file)
         added, _ = import_file(file, name, loaded.catalog, shown_as=str(file))
-        done.append(f"site {name}: imported {added} nodes from {file} into {shown_location(name)}")
+        done.append(f"site {name}: imported {count(added, 'node')} from {file} into {shown_location(name)}")
     return done
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from capacity import words
 from capacity.errors import Problem, did_you_mean
 from capacity.inventory.engines import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
 from capacity.inventory.errors import InventoryError
@@ -141,7 +142,7 @@ def shortage(site: str, model: str, key: str, need: int, count: int, states: Cou
     """Why an allocation cannot grow: the same words from `up` and from the checks before it."""
     counts = ", ".join(f"{states[s]} {s}" for s in STATES if states[s])
     shown = ", ".join(sorted(free)[:10]) + (f" and {len(free) - 10} more" if len(free) > 10 else "")
-    return (f"site {site} has {len(free)} free {model} nodes; {key} needs {need} more ({count} in all). "
+    return (f"site {site} has {words.count(len(free), f'free {model} node')}; {key} needs {need} more ({count} in all). "
             f"Free: {shown or 'none'}. The site's {model} nodes: {counts or 'none'}. To fix: import more "
             f"(`capacity inventory import FILE --site {site}`), return repaired nodes with "
             "`capacity inventory mark SERIAL --state free`, or shrink the cluster.")
