@@ -92,6 +92,12 @@ class Sqlite:
     def mark_version(self, version: int) -> None:
         self.db.execute(f"PRAGMA user_version = {int(version)}")  # older capacity then refuses the file
 
+    def known_current(self) -> bool:
+        return False  # a new connection each time: the check is one local read
+
+    def mark_current(self) -> None:
+        pass
+
     def close(self) -> None:
         self.db.close()
 
@@ -166,6 +172,13 @@ class Postgres:
 
     def mark_version(self, version: int) -> None:
         pass  # the version is in the schema's meta table only
+
+    def known_current(self) -> bool:
+        """Whether this connection already found the site's schema current (a step saves two queries)."""
+        return self.schema in getattr(self.db, "capacity_current", ())
+
+    def mark_current(self) -> None:
+        self.db.capacity_current = {*getattr(self.db, "capacity_current", ()), self.schema}
 
     def close(self) -> None:
         import psycopg

@@ -204,7 +204,8 @@ class Inventory:
         return 1 if "nodes" in tables else 0
 
     def _migrate(self, create: bool) -> None:
-        if self.version() == SCHEMA_VERSION:
+        if self.engine.known_current() or self.version() == SCHEMA_VERSION:
+            self.engine.mark_current()
             return
         with self.write():
             version = self.version()  # again, under the write lock: another run may have done it
@@ -222,6 +223,7 @@ class Inventory:
             self.engine.execute("INSERT INTO meta (key, value) VALUES ('version', ?) "
                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
             self.engine.mark_version(SCHEMA_VERSION)
+        self.engine.mark_current()
 
     @contextmanager
     def write(self) -> Iterator[Any]:
