@@ -77,14 +77,14 @@ BARE = textwrap.dedent('''
     from pathlib import Path
     import pulumi
     from pulumi import automation as auto
-    from capacity.inventory import db_path, import_file
+    from capacity.inventory import import_file, shown_location, site_nodes
     from capacity.plan import load_plan
     from components.owned.providers import LeasePool, LeasePoolArgs, NodeAllocation, NodeAllocationArgs
 
     plan_path, verb, root, shape = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     loaded = load_plan(plan_path)
     site_name, site = next(iter(loaded.plan.sites.items()))
-    if not db_path(site_name).exists():
+    if not site_nodes(site_name):
         import_file(Path(plan_path).parent / site.inventory, site_name, loaded.catalog)
 
     def dynamic_resources():
@@ -92,11 +92,11 @@ BARE = textwrap.dedent('''
         allocations = {}
         for name, cluster in loaded.plan.clusters.items():
             allocations[name] = NodeAllocation(f"{name}-nodes", NodeAllocationArgs(
-                db=str(db_path(site_name)), site=site_name, allocation=f"{stack}/{name}", stack=stack, cluster=name,
+                db=shown_location(site_name), site=site_name, allocation=f"{stack}/{name}", stack=stack, cluster=name,
                 model=loaded.types[name].instance_type, count=cluster.nodes, budget_kw=site.power_mw * 1000))
         for name, lease in loaded.plan.leases.items():
             LeasePool(f"{name}-pool", LeasePoolArgs(
-                db=str(db_path(site_name)), site=site_name, pool=f"{stack}/{name}",
+                db=shown_location(site_name), site=site_name, pool=f"{stack}/{name}",
                 allocation=allocations[lease.cluster].allocation, lease=name, tenant=lease.tenant,
                 isolation=lease.isolation, gpus_leased=lease.gpus, count=-(-lease.gpus // 8)))
 
@@ -145,7 +145,8 @@ def _capacity_cmd() -> list[str]:
     return [sys.executable, "-c", runner]
 
 
-def bench(nodes: int, leases: int, repeat: int, cli_root: str) -> dict:
+def bench(nodes: int, leases: int, repeat: int, cli_root: str, inventory=lambda: {}) -> dict:
+    """`inventory()`: environment for a new, empty inventory (each of the three programs gets its own)."""
     figures: dict[str, list[float]] = {k: [] for k in ("capacity_up", "capacity_preview", "bare_up", "bare_preview",
                                                        "components_up", "components_preview")}
     for _ in range(repeat):
@@ -157,7 +158,7 @@ def bench(nodes: int, leases: int, repeat: int, cli_root: str) -> dict:
             env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
             ours = tmp_path / "ours"
             ours.mkdir()
-            env_ours = dict(env, CAPACITY_STATE_DIR=str(ours / ".capacity"))
+            env_ours = dict(env, CAPACITY_STATE_DIR=str(ours / ".capacity"), **inventory())
             figures["capacity_up"].append(_run([*_capacity_cmd(), "up", str(plan), "--yes"], ours, env_ours))
             figures["capacity_preview"].append(_run([*_capacity_cmd(), "preview", str(plan)], ours, env_ours))
             bare = tmp_path / "bare"
@@ -168,7 +169,7 @@ def bench(nodes: int, leases: int, repeat: int, cli_root: str) -> dict:
             for shape, key in (("dynamic", "bare"), ("components", "components")):
                 where = bare / shape
                 where.mkdir()
-                env_shape = dict(env_bare, CAPACITY_STATE_DIR=str(where / ".capacity"))
+                env_shape = dict(env_bare, CAPACITY_STATE_DIR=str(where / ".capacity"), **inventory())
                 figures[f"{key}_up"].append(_run([sys.executable, "-c", BARE, str(plan), "up", cli_root, shape], where,
                                                  env_shape))
                 figures[f"{key}_preview"].append(_run([sys.executable, "-c", BARE, str(plan), "preview", cli_root,

@@ -272,4 +272,10 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
 
 
 # In order: later rules use what earlier ones resolved (instance types before power and leases).
-RULES = (_sites, _networks, _links, _clusters, _power, _leases)
+def _inventories(c: Checker) -> None:
+    from capacity.inventory.loader import plan_inventory_problems
+
+    c.problems += plan_inventory_problems(c.plan, c.doc, c.catalog)
+
+
+RULES = (_sites, _networks, _links, _clusters, _power, _leases, _inventories)

@@ -21,6 +21,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from capacity.words import count
+from cli.inventory import InventoryUrlOption
 from cli.output import CatalogOption, Format, FormatOption, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
@@ -123,6 +124,7 @@ def preview(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     loaded = _load(plan, catalog, fmt)
@@ -131,7 +133,7 @@ def preview(
         from capacity.engine.status import dated_reservations
         from capacity.engine.workflow import change_counts, has_changes
 
-        run = _start("preview", loaded, fmt, stack=stack, backend=backend)
+        run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend)
         result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = change_counts(result.change_summary)
         dated = dated_reservations(loaded, run.pstack.outputs())
@@ -173,6 +175,7 @@ def up(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Make the world match the plan: create, update and delete its resources."""
     _require_yes(yes, "up")
@@ -216,6 +219,7 @@ def refresh(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Read the real state of every resource into the stack and report drift."""
     loaded = _load(plan, catalog, fmt)
@@ -245,6 +249,7 @@ def destroy(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Delete every resource of the plan's stack (owned nodes go back to the free pool)."""
     if not plan and not stack:

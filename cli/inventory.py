@@ -1,7 +1,8 @@
-"""`capacity inventory`: the hardware of owned data centers (import, list, mark)."""
+"""`capacity inventory`: the hardware of owned data centers (import, list, mark, audit, migrate)."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections import Counter
@@ -39,6 +40,25 @@ def _any_site(value: Optional[str]) -> Optional[str]:
     return None if value is None else _site(value)
 
 
+def _use_inventory_url(value: Optional[str]) -> Optional[str]:
+    """--inventory-url sets CAPACITY_INVENTORY_URL for this run and what it starts (the providers)."""
+    if value:
+        from capacity.inventory.engines import is_postgres
+
+        if not is_postgres(value):
+            raise typer.BadParameter("give a PostgreSQL URL: postgresql://USER@HOST:PORT/DATABASE")
+        os.environ["CAPACITY_INVENTORY_URL"] = value
+    return value
+
+
+InventoryUrlOption = Annotated[Optional[str], typer.Option(
+    "--inventory-url", callback=_use_inventory_url, show_default=False,
+    help="The owned sites' shared inventory, a PostgreSQL URL (default: CAPACITY_INVENTORY_URL, "
+         "else SQLite files under .capacity/inventory).")]
+BackendOption = Annotated[Optional[str], typer.Option(
+    "--backend", help="The Pulumi backend whose stacks hold the nodes (default: PULUMI_BACKEND_URL, "
+                      "else .capacity/pulumi).")]
+
 SiteOption = Annotated[str, typer.Option("--site", "-s", help="The owned site (its name in the plan).",
                                          callback=_site, show_default=False)]
 
@@ -58,7 +78,11 @@ def import_(
     site: SiteOption,
     plan: Annotated[Optional[str], typer.Option("--plan", help="Check the site against this plan, or - to read it "
                                                 "from stdin (and use its catalog).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Import into a site whose inventory was lost while "
+                                        "stacks hold its nodes (then run `capacity inventory audit --fix`).")] = False,
     catalog: CatalogOption = None,
+    backend: BackendOption = None,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Add the nodes of FILE to the site's inventory (every row checked first; all or nothing)."""
     from capacity import inventory
@@ -76,14 +100,46 @@ def import_(
             cat = loaded.catalog
         else:
             cat = load_catalog(catalog)
-        added, present = inventory.import_file(file, site, cat)
+        if not force:
+            _refuse_lost_inventory(site, file, backend)
+        added, present = inventory.import_file(file, site, cat, force=force)
     except PlanError as exc:
         print_problems(exc.problems, sys.stderr)
         raise typer.Exit(1) from None
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
     note = f" ({present} already there)" if present else ""
-    sys.stdout.write(f"site {site}: {count(added, 'node')} added from {file}{note}; inventory {inventory.db_path(site)}\n")
+    sys.stdout.write(f"site {site}: {count(added, 'node')} added from {file}{note}; inventory "
+                     f"{inventory.shown_location(site)}\n")
+
+
+def _refuse_lost_inventory(site: str, file: str, backend: Optional[str]) -> None:
+    """A site with no nodes (or an empty file) while stacks of the backend hold its nodes: refused."""
+    from capacity import inventory
+
+    if inventory.site_nodes(site):
+        return
+    if inventory.inventory_url() is None and inventory.db_path(site).is_file():
+        inventory.open_site(site)  # an empty file: refused, with the recovery steps
+    pstack = _stacks(backend, required=False)
+    if pstack is not None:
+        from capacity.inventory.ledger import holders_in
+
+        inventory.refuse_reimport(site, holders_in(pstack)(site), file)
+
+
+def _stacks(backend: Optional[str], required: bool = True):
+    """The backend's stacks (through the Pulumi CLI); None if there is no CLI and they are optional."""
+    from capacity.engine.errors import EngineError
+    from capacity.engine.stack import PlanStack
+
+    try:
+        return PlanStack.open("audit", None, backend=backend, echo=say, install=required)
+    except EngineError as exc:
+        if required:
+            say(f"error: {exc}")
+            raise typer.Exit(1) from None
+        return None
 
 
 def _natural(text: str) -> list:
@@ -103,7 +159,7 @@ def _site_data(site: str) -> dict:
     states = Counter(n.state for n in nodes)
     return {
         "site": site,
-        "inventory": str(inventory.db_path(site)),
+        "inventory": inventory.shown_location(site),
         "racks": [{"rack": rack, "nodes": members} for rack, members in racks.items()],
         "totals": {
             "racks": len(racks), "nodes": len(nodes), **{s: states[s] for s in inventory.STATES},
@@ -120,15 +176,19 @@ def list_(
     site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
                                                 callback=_any_site)] = None,
     fmt: FormatOption = Format.text,
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Racks and nodes: state, holder (stack/cluster) and lease pool; totals per site."""
     from capacity import inventory
     from capacity.errors import did_you_mean
 
-    known = inventory.sites()
+    try:
+        known = inventory.sites()
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
     if site is not None and site not in known:
         hint = did_you_mean(site, known)
-        say(f"error: site {site} has no inventory in {inventory.inventory_dir()}.{hint} "
+        say(f"error: site {site} has no inventory in {inventory.where()}.{hint} "
             f"Sites with one: {', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
         raise typer.Exit(1)
     try:
@@ -139,7 +199,7 @@ def list_(
         emit_json({"sites": data})
         return
     if not data:
-        sys.stdout.write(f"no inventories in {inventory.inventory_dir()}. "
+        sys.stdout.write(f"no inventories in {inventory.where()}. "
                          "To add one: `capacity inventory import FILE --site SITE`.\n")
         return
     for entry in data:
@@ -179,6 +239,7 @@ def mark(
     site: SiteOption,
     state: Annotated[MarkState, typer.Option("--state", help="failed or maintenance (out of service), "
                                              "or free (back in the pool).", show_default=False)],
+    inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Record an out-of-band change of a node. A held node that fails stays with its cluster until
     `capacity refresh` reports it and `capacity up` replaces it with a free node."""
@@ -194,3 +255,69 @@ def mark(
     sys.stdout.write(f"{serial} (site {site}, rack {after.rack}): {before.state} -> {after.state}{held}.\n")
     if after.allocation:
         say("The next `capacity refresh PLAN` reports it; `capacity up PLAN` then replaces it with a free node.")
+
+
+@app.command()
+def audit(
+    site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
+                                                callback=_any_site)] = None,
+    fmt: FormatOption = Format.text,
+    fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them), never a "
+                                      "node that a state holds; give nodes a state holds that the inventory "
+                                      "lists free back to their holder.")] = False,
+    backend: BackendOption = None,
+    inventory_url: InventoryUrlOption = None,
+) -> None:
+    """Compare the inventory with the states of every stack in the backend: nodes held by a resource
+    no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
+    as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
+    from capacity import inventory
+    from capacity.inventory.ledger import FIXED
+    from capacity.inventory.ledger import audit as run_audit
+    from capacity.inventory.ledger import fix as fix_orphans
+
+    try:
+        chosen = [site] if site else inventory.sites()
+        pstack = _stacks(backend)
+        found, busy = run_audit(pstack, chosen)
+        fixed = fix_orphans(found, pstack) if fix and found else []
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
+    left = [f for f in found if f.kind not in FIXED] if fix else found
+    if fmt == Format.json:
+        emit_json({"problems": [f.as_json() for f in found]})
+    else:
+        for finding in found:
+            where = f"{finding.serial}: " if finding.serial else ""
+            sys.stdout.write(f"{finding.kind}  site {finding.site}  {where}{finding.message}\n")
+        for line in fixed:
+            sys.stdout.write(f"fixed: {line}\n")
+        if busy:
+            say(f"note: left out stack(s) {', '.join(sorted(busy))}: a run is changing them now.")
+        sites_shown = ", ".join(chosen) or "no sites"
+        say(f"{len(found)} problem(s) in {sites_shown}" + (f"; {len(left)} left after --fix" if fix else "") + ".")
+    if left:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="The PostgreSQL database to copy into "
+                                    "(postgresql://USER@HOST:PORT/DATABASE).", show_default=False)],
+    site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
+                                                callback=_any_site)] = None,
+) -> None:
+    """Copy the SQLite inventories of this state dir (racks, nodes, allocations, pools) into
+    PostgreSQL, and check the counts. The SQLite files are left as they are."""
+    from capacity import inventory
+    from capacity.inventory.engines import shown_url
+
+    try:
+        copied = inventory.migrate_to(to, [site] if site else None)
+    except inventory.InventoryError as exc:
+        raise _fail(exc) from None
+    for name, counts in copied:
+        sys.stdout.write(f"site {name}: copied {counts['nodes']} nodes, {counts['allocations']} allocations and "
+                         f"{counts['pools']} pools into {shown_url(to)}; counts checked.\n")
+    say(f"To use it: export CAPACITY_INVENTORY_URL='{shown_url(to)}' (with your credentials), "
+        "or pass --inventory-url.")

@@ -36,3 +36,39 @@ def pulumi_cli():
         if os.environ.get("CAPACITY_REQUIRE_ENGINE") == "1":
             pytest.fail(f"CAPACITY_REQUIRE_ENGINE=1 but no Pulumi CLI can be had:\n{exc}")
         pytest.skip(f"no Pulumi CLI can be had here: {exc}")
+
+
+def _engine_required() -> bool:
+    return os.environ.get("CI") == "true" or os.environ.get("CAPACITY_REQUIRE_ENGINE") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (tests/pgserver.py), stopped at the end.
+    Without PostgreSQL installed, tests that need it skip, unless in CI (CI=true or
+    CAPACITY_REQUIRE_ENGINE=1), where that is a failure."""
+    from tests.pgserver import PgServer, find_bin
+
+    bindir = find_bin()
+    if bindir is None:
+        message = "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb); `apt-get install postgresql`"
+        if _engine_required():
+            pytest.fail(f"CI needs PostgreSQL: {message}")
+        pytest.skip(message)
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="capacity-pg-"))  # not under pytest's 0700 folder: postgres reads it
+    server = PgServer(bindir, root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """The URL of a fresh, empty database on the session's server."""
+    return postgres_server.create_database(request.node.name)

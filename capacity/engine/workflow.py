@@ -3,10 +3,10 @@
     run = Workflow.start("up", loaded, plan_path=..., stack=..., progress=...)
     result = run.up()
 
-`start` checks credentials (preflight), imports owned sites' inventories on first use (up), opens
-the stack, repairs a killed run's debris, clears its lock and recovers its pending operations
-(up, destroy), and refuses an `up` that would create a second stack for capacity another stack
-already holds (a renamed plan). Every run carries the lease guard (capacity/engine/guard.py),
+`start` checks credentials (preflight), opens the stack, repairs a killed run's debris, clears its
+lock and recovers its pending operations (up, destroy), refuses an `up` that would create a second
+stack for capacity another stack already holds (a renamed plan), then readies owned sites'
+inventories (imported on first use, shortages found before any change). Every run carries the lease guard (capacity/engine/guard.py),
 checked inside the update; `destroy` is an update to an empty program, so the same guard, under
 the same lock, decides it.
 
@@ -38,16 +38,6 @@ def preflight(loaded) -> None:
     if missing:
         raise EngineError("Missing cloud credentials (checked before starting the engine):\n  - "
                           + "\n  - ".join(missing))
-
-
-def prepare_inventories(loaded, plan_path: str, echo: Echo) -> None:
-    """Owned sites: import each site's inventory file on first use, before Pulumi starts."""
-    if "owned" not in loaded.providers():
-        return
-    from capacity.inventory import prepare_sites
-
-    for line in prepare_sites(loaded, plan_path):
-        echo(line)
 
 
 def guarded_program(loaded, guard: LeaseGuard) -> Callable[[], None]:
@@ -95,8 +85,6 @@ class Workflow:
         guard = LeaseGuard(read_state=lambda: pstack.deployment(), verb=verb, allow=allow_destroy)
         program = guarded_program(None if verb == "destroy" else loaded, guard)
         pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
-        if verb == "up" and plan_path:
-            prepare_inventories(loaded, plan_path, echo)
         run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
         if verb == "destroy" and not pstack.exists():
             return run
@@ -108,6 +96,7 @@ class Workflow:
                 pstack.recover(on_event=progress_)
         if verb == "up" and not new_stack:
             run.refuse_a_second_stack()
+        run.prepare_inventories(plan_path)
         return run
 
     # -- the operations
@@ -133,10 +122,34 @@ class Workflow:
         return result, shown
 
     def destroy(self):
-        """Every resource deleted, as an update to an empty program (so under the guard)."""
+        """Every resource deleted, as an update to an empty program (so under the guard); then the
+        inventory gives back whatever an interrupted run left to the stack."""
+        from capacity.inventory.ledger import after_destroy
+
         with self.guarded(), self.shown("destroy") as shown:
             result = self.pstack.up(on_event=shown)
+        for line in after_destroy(self.pstack.name, self.pstack.deployment()):
+            self.echo(line)
         return result, shown
+
+    # -- the owned sites' inventory
+
+    def prepare_inventories(self, plan_path: str | None) -> None:
+        """After recovery, before the first create: `up` imports inventories on first use, releases
+        what killed runs left and checks every owned cluster can get its nodes; `preview` checks
+        that last. An owned-only state is saved once at the end (capacity/inventory/ledger.py)."""
+        from capacity.inventory import ledger
+
+        owned = self.loaded is not None and "owned" in self.loaded.providers()
+        deployment = self.pstack.deployment() if self.pstack.exists() else None
+        if owned and plan_path and self.verb == "up":
+            for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
+                                         ledger.holders_in(self.pstack)):
+                self.echo(line)
+        elif owned and plan_path and self.verb == "preview":
+            ledger.check_shortages(self.loaded, plan_path, self.pstack.name, deployment)
+        if self.verb in ("up", "destroy"):
+            self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
 
     # -- the steps around them
 

@@ -257,3 +257,33 @@ def _number(value: Any, field: str, kind: type, fail: Report) -> Any:
         fail(field, f"{field} must be a positive number, not {value}.")
         return None
     return kind(value)
+
+
+def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
+    """`validate`'s check of each owned site's `inventory:` file: it exists and every row parses,
+    reported at the plan line that names it. Files outside the plan's folder are only looked for,
+    never read (an untrusted plan must not make validate echo other files)."""
+    if not Path(doc.file).is_file():
+        return []  # a plan given as text: no folder to look in
+    folder = Path(doc.file).resolve().parent
+    problems = []
+    for name, site in plan.sites.items():
+        named = getattr(site, "inventory", None)
+        if site.provider != "owned" or not named:
+            continue
+        file = (folder / named).resolve()
+        at = ("sites", name, "inventory")
+        if not file.is_file():
+            problems.append(doc.problem(at, f"inventory file '{named}' does not exist (looked for {file}). "
+                                            "To fix: name the file relative to the plan, or remove `inventory:` "
+                                            f"and run `capacity inventory import FILE --site {name}`."))
+        elif file.is_relative_to(folder):
+            try:
+                read_inventory(file, catalog, str(Path(doc.file).parent / named))
+            except InventoryError as exc:
+                lines = str(exc).splitlines()
+                more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+                problems.append(doc.problem(at, f"inventory file '{named}' is not valid: "
+                                                + "; ".join(line.rstrip(".") for line in lines[:3]) + more
+                                                + ". To fix: correct those rows."))
+    return problems

@@ -9,16 +9,17 @@ queue for the write lock and never hand out the same node twice.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from capacity import words
 from capacity.errors import Problem, did_you_mean
+from capacity.inventory.engines import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
 from capacity.inventory.errors import InventoryError
+from capacity.inventory.faults import stop_here
 from capacity.inventory.locality import give_back, pick
 
 if TYPE_CHECKING:
@@ -26,17 +27,18 @@ if TYPE_CHECKING:
 
 STATES = ("free", "allocated", "failed", "maintenance")
 UNHEALTHY = ("failed", "maintenance")
-BUSY_TIMEOUT_S = 60.0
-SCHEMA_VERSION = 1
 
-_SCHEMA = """
+# The schema, one list of statements per version. Version 1 is the layout the first release wrote
+# (SQLite only, its version in `PRAGMA user_version`); from version 2 the version is in `meta`.
+MIGRATIONS: dict[int, list[str]] = {
+    1: ["""
 CREATE TABLE IF NOT EXISTS allocations (
-    key     TEXT PRIMARY KEY,             -- '<stack>/<cluster>'
+    key     TEXT PRIMARY KEY,             -- '<stack>/<cluster>': the resource that owns the nodes
     stack   TEXT NOT NULL,
     cluster TEXT NOT NULL,
     model   TEXT NOT NULL,
     count   INTEGER NOT NULL              -- the nodes the cluster asks for
-);
+)""", """
 CREATE TABLE IF NOT EXISTS pools (
     key        TEXT PRIMARY KEY,          -- '<stack>/<lease>'
     allocation TEXT NOT NULL,
@@ -45,13 +47,13 @@ CREATE TABLE IF NOT EXISTS pools (
     isolation  TEXT NOT NULL CHECK (isolation IN ('dedicated-nodes', 'shared-quota')),
     gpus       INTEGER NOT NULL,
     count      INTEGER NOT NULL           -- whole nodes carved out (dedicated-nodes in force)
-);
+)""", """
 CREATE TABLE IF NOT EXISTS nodes (
     serial     TEXT PRIMARY KEY,
     rack       TEXT NOT NULL,
     model      TEXT NOT NULL,
     gpus       INTEGER NOT NULL CHECK (gpus > 0),
-    kw         REAL NOT NULL CHECK (kw > 0),
+    kw         DOUBLE PRECISION NOT NULL CHECK (kw > 0),
     state      TEXT NOT NULL CHECK (state IN ('free', 'allocated', 'failed', 'maintenance')),
     allocation TEXT,                      -- the holder (kept by a held node that fails, until replaced)
     pool       TEXT,                      -- the lease pool it is carved into, if any
@@ -59,11 +61,17 @@ CREATE TABLE IF NOT EXISTS nodes (
     CHECK (state != 'allocated' OR allocation IS NOT NULL),
     CHECK (state != 'free' OR (allocation IS NULL AND pool IS NULL)),
     CHECK (pool IS NULL OR allocation IS NOT NULL)
-);
-CREATE INDEX IF NOT EXISTS nodes_by_allocation ON nodes (allocation);
-CREATE INDEX IF NOT EXISTS nodes_by_pool ON nodes (pool);
-CREATE INDEX IF NOT EXISTS nodes_free ON nodes (state, model, rack);
-"""
+)""",
+        "CREATE INDEX IF NOT EXISTS nodes_by_allocation ON nodes (allocation)",
+        "CREATE INDEX IF NOT EXISTS nodes_by_pool ON nodes (pool)",
+        "CREATE INDEX IF NOT EXISTS nodes_free ON nodes (state, model, rack)"],
+    2: ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "ALTER TABLE pools ADD COLUMN stack TEXT",  # the pool's owner, like an allocation's
+        "UPDATE pools SET stack = substr(key, 1, length(key) - length(lease) - 1)",
+        "CREATE INDEX allocations_by_stack ON allocations (stack)",
+        "CREATE INDEX pools_by_stack ON pools (stack)"],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -112,32 +120,65 @@ def _holding(key: str, nodes: Iterable[Node], gpus: int | None = None, kw: float
     )
 
 
+def _missing(site: str, where: str) -> str:
+    return (f"site {site} has no inventory ({where} has none). To fix: run "
+            f"`capacity inventory import FILE --site {site}`, or name the file in the plan (`inventory:`).")
+
+
+def _check_file(path: Path, site: str) -> None:
+    """A SQLite inventory must exist and hold a database: an empty file is a truncated or
+    half-copied inventory, never an empty site."""
+    if not path.is_file():
+        raise InventoryError(_missing(site, str(path)))
+    if path.stat().st_size == 0:
+        raise InventoryError(
+            f"the inventory of site {site} ({path}) is an empty file: it was truncated or only half copied, "
+            "and what it recorded (who holds which node) is gone from it. To fix: restore it from a backup; "
+            f"or re-import the site with `capacity inventory import FILE --site {site} --force` and then run "
+            "`capacity inventory audit --fix` to line it up with the stacks' states.")
+
+
+def shortage(site: str, model: str, key: str, need: int, count: int, states: Counter, free: list[str]) -> str:
+    """Why an allocation cannot grow: the same words from `up` and from the checks before it."""
+    counts = ", ".join(f"{states[s]} {s}" for s in STATES if states[s])
+    shown = ", ".join(sorted(free)[:10]) + (f" and {len(free) - 10} more" if len(free) > 10 else "")
+    return (f"site {site} has {words.count(len(free), f'free {model} node')}; {key} needs {need} more ({count} in all). "
+            f"Free: {shown or 'none'}. The site's {model} nodes: {counts or 'none'}. To fix: import more "
+            f"(`capacity inventory import FILE --site {site}`), return repaired nodes with "
+            "`capacity inventory mark SERIAL --state free`, or shrink the cluster.")
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class Inventory:
-    """An open inventory database. Not shared between threads: open one per thread."""
+    """An open inventory: a SQLite file's path or a PostgreSQL URL, and the site. Not shared
+    between threads: open one per thread."""
 
-    def __init__(self, path: str | Path, site: str, create: bool = False):
-        self.path = Path(path)
+    def __init__(self, location: str | Path, site: str, create: bool = False):
         self.site = site
-        if not create and not self.path.is_file():
-            raise InventoryError(
-                f"site {site} has no inventory ({self.path} does not exist). To fix: run "
-                f"`capacity inventory import FILE --site {site}`, or name the file in the plan (`inventory:`).")
-        if create:
+        self.path = location if is_postgres(location) else Path(location)
+        if not create and isinstance(self.path, Path):
+            _check_file(self.path, site)
+        elif create and isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-        except (sqlite3.DatabaseError, InventoryError) as exc:
-            self.db.close()
-            raise exc if isinstance(exc, InventoryError) else self._db_error(exc) from None
+            self.engine = connect(location, site)
+        except EngineFailure as exc:
+            raise self._db_error(exc) from None
+        self.shown = self.engine.shown
+        self.db = self.engine
+        try:
+            self._migrate(create)
+        except BaseException as exc:
+            self.engine.close()
+            if isinstance(exc, self.engine.errors):
+                raise self._db_error(self.engine.failure(exc)) from None
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        self.engine.close()
 
     def __enter__(self) -> "Inventory":
         return self
@@ -145,60 +186,99 @@ class Inventory:
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    def _db_error(self, exc: sqlite3.Error) -> InventoryError:
-        if "locked" in str(exc) or "busy" in str(exc):
+    def _db_error(self, exc: EngineFailure) -> InventoryError:
+        if exc.locked:
             return InventoryError(f"the inventory of site {self.site} stayed locked for {BUSY_TIMEOUT_S:.0f}s by "
-                                  f"another run ({self.path}). To fix: wait for it to finish, then retry.")
-        return InventoryError(f"the inventory of site {self.site} ({self.path}) cannot be used: {exc}. "
-                              "To fix: restore it from a backup or import the site again into a new state dir.")
+                                  f"another run ({self.path if isinstance(self.path, Path) else shown_url(self.path)}). "
+                                  "To fix: wait for it to finish, then retry.")
+        where = self.path if isinstance(self.path, Path) else shown_url(self.path)
+        return InventoryError(f"the inventory of site {self.site} ({where}) cannot be used: {exc}. "
+                              "To fix: restore it from a backup, or check the database is reachable and retry.")
 
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
+    def version(self) -> int:
+        """The schema version: from `meta` (2 on), 1 for the first release's layout, 0 when empty."""
+        tables = self.engine.tables()
+        if "meta" in tables:
+            row = self.engine.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            return int(row[0]) if row else 0
+        return 1 if "nodes" in tables else 0
+
+    def _migrate(self, create: bool) -> None:
+        if self.engine.known_current() or self.version() == SCHEMA_VERSION:
+            self.engine.mark_current()
             return
-        if version > SCHEMA_VERSION:
-            raise InventoryError(f"{self.path} was written by a newer capacity (schema {version}). "
-                                 "To fix: upgrade capacity.")
-        with self.write() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with self.write():
+            version = self.version()  # again, under the write lock: another run may have done it
+            if version == 0 and not create:
+                raise InventoryError(_missing(self.site, self.shown))
+            if version > SCHEMA_VERSION:
+                raise InventoryError(f"the inventory of site {self.site} ({self.shown}) was written by a newer "
+                                     f"capacity (schema {version}). To fix: upgrade capacity.")
+            self.engine.create_container()
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    self.engine.execute(statement)
+            self.engine.execute("INSERT INTO meta (key, value) VALUES ('site', ?) ON CONFLICT (key) DO NOTHING",
+                                (self.site,))
+            self.engine.execute("INSERT INTO meta (key, value) VALUES ('version', ?) "
+                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+            self.engine.mark_version(SCHEMA_VERSION)
+        self.engine.mark_current()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: it holds the database's write lock from its first statement."""
+    def write(self) -> Iterator[Any]:
+        """One write transaction: it holds the site's write lock from its first statement."""
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise self._db_error(exc) from None
+            self.engine.begin_write()
+        except self.engine.errors as exc:
+            self._rollback()
+            raise self._db_error(self.engine.failure(exc)) from None
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            yield self.engine
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, self.engine.errors):
+                raise self._db_error(self.engine.failure(exc)) from None
             raise
+        stop_here("before-commit")
         try:
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            self.db.execute("ROLLBACK")
-            raise self._db_error(exc) from None
+            self.engine.execute("COMMIT")
+        except self.engine.errors as exc:
+            self._rollback()
+            raise self._db_error(self.engine.failure(exc)) from None
+
+    def _rollback(self) -> None:
+        try:
+            self.engine.execute("ROLLBACK")
+        except self.engine.errors:
+            pass  # no transaction open, or the connection is gone (the server rolls back)
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction: a consistent snapshot (WAL readers never wait for writers)."""
-        self.db.execute("BEGIN")
+    def read(self) -> Iterator[Any]:
+        """One read transaction: a consistent snapshot (readers never wait for writers)."""
         try:
-            yield self.db
+            self.engine.begin_read()
+        except self.engine.errors as exc:
+            raise self._db_error(self.engine.failure(exc)) from None
+        try:
+            yield self.engine
+        except self.engine.errors as exc:
+            self._rollback()
+            raise self._db_error(self.engine.failure(exc)) from None
         finally:
-            self.db.execute("COMMIT")
+            self._rollback()  # nothing to keep: ending a read this way is the same as COMMIT
+
+    def node_count(self) -> int:
+        with self.read() as db:
+            return db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0]
 
     # --- nodes ---------------------------------------------------------------------------------
 
     def _nodes(self, where: str = "", args: tuple = ()) -> list[Node]:
         rows = self.db.execute(
             "SELECT n.serial, n.rack, n.model, n.gpus, n.kw, n.state, n.allocation, n.pool, p.tenant "
-            f"FROM nodes n LEFT JOIN pools p ON p.key = n.pool {where} ORDER BY n.rack, n.serial", args)
-        return [Node(*row) for row in rows]
+            f"FROM nodes n LEFT JOIN pools p ON p.key = n.pool {where}", args)
+        return sorted((Node(*row) for row in rows), key=lambda n: (n.rack, n.serial))  # one order on both engines
 
     def nodes(self) -> list[Node]:
         with self.read():
@@ -272,12 +352,8 @@ class Inventory:
         free = self._nodes("WHERE n.state = 'free' AND n.model = ?", (model,))
         if len(free) < need:
             states = Counter(s for (s,) in self.db.execute("SELECT state FROM nodes WHERE model = ?", (model,)))
-            counts = ", ".join(f"{states[s]} {s}" for s in STATES if states[s])
-            raise InventoryError(
-                f"site {self.site} has {words.count(len(free), f'free {model} node')}; {key} needs {need} more "
-                f"({len(healthy) + need} in all). The site's {model} nodes: {counts or 'none'}. To fix: import "
-                f"more (`capacity inventory import FILE --site {self.site}`), return repaired nodes with "
-                "`capacity inventory mark SERIAL --state free`, or shrink the cluster.")
+            raise InventoryError(shortage(self.site, model, key, need, len(healthy) + need, states,
+                                          [n.serial for n in free]))
         chosen = pick(free, need, Counter(n.rack for n in healthy))
         used = self.db.execute("SELECT COALESCE(SUM(kw), 0) FROM nodes WHERE state = 'allocated'").fetchone()[0]
         adding = sum(n.kw for n in chosen)
@@ -314,15 +390,20 @@ class Inventory:
         with self.read():
             return _holding(key, self._nodes("WHERE n.allocation = ?", (key,)))
 
-    def release(self, key: str) -> None:
+    def release(self, key: str) -> list[str]:
         """Return every node of the allocation (and of its pools) to the free pool; held nodes that
         failed keep their state and leave the holder."""
+        return self.release_except(key, set())
+
+    def release_except(self, key: str, kept: set[str]) -> list[str]:
+        """`release`, leaving alone the nodes in `kept` (those a state claims). Returns the freed serials."""
         with self.write() as db:
-            held = self._nodes("WHERE n.allocation = ?", (key,))
+            held = [n for n in self._nodes("WHERE n.allocation = ?", (key,)) if n.serial not in kept]
             self._free([n for n in held if n.healthy])
             self._let_go([n for n in held if not n.healthy])
             db.execute("DELETE FROM pools WHERE allocation = ?", (key,))
             db.execute("DELETE FROM allocations WHERE key = ?", (key,))
+            return [n.serial for n in held]
 
     # --- lease pools ---------------------------------------------------------------------------
 
@@ -331,15 +412,15 @@ class Inventory:
         """Make the pool `key` hold `count` whole healthy nodes of `allocation` (dedicated-nodes), or
         record a quota of `gpus` on the allocation's shared nodes (shared-quota, count 0)."""
         with self.write() as db:
-            alloc = db.execute("SELECT count FROM allocations WHERE key = ?", (allocation,)).fetchone()
+            alloc = db.execute("SELECT stack FROM allocations WHERE key = ?", (allocation,)).fetchone()
             if alloc is None:
                 raise InventoryError(f"lease {lease}: site {self.site} has no allocation {allocation} to carve from. "
                                      "To fix: run `capacity refresh`, then `capacity up`.")
-            db.execute("INSERT INTO pools (key, allocation, lease, tenant, isolation, gpus, count) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET allocation = excluded.allocation, "
-                       "lease = excluded.lease, tenant = excluded.tenant, isolation = excluded.isolation, "
-                       "gpus = excluded.gpus, count = excluded.count",
-                       (key, allocation, lease, tenant, isolation, gpus, count))
+            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET allocation = excluded.allocation, "
+                       "stack = excluded.stack, lease = excluded.lease, tenant = excluded.tenant, "
+                       "isolation = excluded.isolation, gpus = excluded.gpus, count = excluded.count",
+                       (key, alloc[0], allocation, lease, tenant, isolation, gpus, count))
             held = self._nodes("WHERE n.pool = ?", (key,))
             lost = [n for n in held if n.state != "allocated" or n.allocation != allocation]
             db.executemany("UPDATE nodes SET pool = NULL WHERE serial = ?", [(n.serial,) for n in lost])
@@ -384,14 +465,17 @@ class Inventory:
                 return self._shared(key, shared, row[2])
             return _holding(key, self._nodes("WHERE n.pool = ?", (key,)))
 
-    def drop_pool(self, key: str) -> None:
-        """The pool's nodes go back to their cluster (or free, when the cluster has shrunk meanwhile)."""
+    def drop_pool(self, key: str) -> list[str]:
+        """The pool's nodes go back to their cluster (or free, when the cluster has shrunk meanwhile).
+        Returns the serials that were in the pool."""
         with self.write() as db:
             row = db.execute("SELECT allocation FROM pools WHERE key = ?", (key,)).fetchone()
+            carved = [n.serial for n in self._nodes("WHERE n.pool = ?", (key,))]
             db.execute("UPDATE nodes SET pool = NULL, changed = ? WHERE pool = ?", (_now(), key))
             db.execute("DELETE FROM pools WHERE key = ?", (key,))
             if row is not None:
                 self._shrink_to_target(row[0])
+            return carved
 
     # --- summaries -----------------------------------------------------------------------------
 
@@ -400,3 +484,82 @@ class Inventory:
         with self.read() as db:
             return {key: (stack, cluster) for key, stack, cluster in
                     db.execute("SELECT key, stack, cluster FROM allocations")}
+
+    def owned_by(self, stack: str | None = None) -> list[tuple[str, str]]:
+        """(kind, key) of every pool and allocation (of one stack, or of all): pools first, so that
+        letting go of them all never frees a node twice."""
+        where, args = ("WHERE stack = ?", (stack,)) if stack is not None else ("", ())
+        with self.read() as db:
+            pools = [("pool", key) for (key,) in db.execute(f"SELECT key FROM pools {where}", args)]
+            allocations = [("allocation", key) for (key,) in db.execute(f"SELECT key FROM allocations {where}", args)]
+        return sorted(pools) + sorted(allocations)
+
+    def holdings(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Allocation key -> its stack, pool key -> its stack."""
+        with self.read() as db:
+            allocations = dict(db.execute("SELECT key, stack FROM allocations").fetchall())
+            pools = dict(db.execute("SELECT key, COALESCE(stack, '') FROM pools").fetchall())
+        return allocations, pools
+
+    def unpool(self, key: str) -> None:
+        """Forget a lease pool: its nodes stay with their cluster, none is freed."""
+        with self.write() as db:
+            db.execute("UPDATE nodes SET pool = NULL, changed = ? WHERE pool = ?", (_now(), key))
+            db.execute("DELETE FROM pools WHERE key = ?", (key,))
+
+    def adopt(self, key: str, stack: str, cluster: str, model: str, count: int, serials: Iterable[str]) -> list[str]:
+        """Give an allocation the free nodes among `serials` (what its state says it holds): the
+        recovery after a lost inventory was imported again. Never takes a node someone holds."""
+        with self.write() as db:
+            db.execute("INSERT INTO allocations (key, stack, cluster, model, count) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (key) DO NOTHING", (key, stack, cluster, model, count))
+            wanted = set(serials)
+            taken = [n.serial for n in self._nodes("WHERE n.state = 'free'") if n.serial in wanted]
+            db.executemany("UPDATE nodes SET state = 'allocated', allocation = ?, changed = ? WHERE serial = ?",
+                           [(key, _now(), serial) for serial in taken])
+            return taken
+
+    def adopt_pool(self, key: str, stack: str, allocation: str, lease: str, tenant: str, isolation: str,
+                   gpus: int, count: int, serials: Iterable[str]) -> None:
+        """Record a lease pool again, carving the nodes among `serials` its allocation holds."""
+        with self.write() as db:
+            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                       (key, stack, allocation, lease, tenant, isolation, gpus, count))
+            db.executemany("UPDATE nodes SET pool = ? WHERE serial = ? AND allocation = ? AND pool IS NULL",
+                           [(key, serial, allocation) for serial in serials])
+
+    # --- moving an inventory -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, list[tuple]]:
+        """Every row of every table, in one snapshot."""
+        with self.read() as db:
+            return {table: [tuple(row) for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}")]
+                    for table, columns in COPIED.items()}
+
+    def load(self, rows: dict[str, list[tuple]]) -> None:
+        """Fill an inventory that has no nodes yet with `dump()`'s rows, in one transaction."""
+        with self.write() as db:
+            if db.execute("SELECT COUNT(*) FROM nodes").fetchone()[0]:
+                raise InventoryError(f"site {self.site} already has nodes in {self.shown}; nothing was copied. "
+                                     "To fix: copy into a database where the site has no inventory yet.")
+            for table, columns in COPIED.items():
+                marks = ", ".join("?" for _ in columns)
+                db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows[table])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, and nodes per state and holder: what a copy must keep."""
+        with self.read() as db:
+            found = {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in COPIED}
+            for state, count in db.execute("SELECT state, COUNT(*) FROM nodes GROUP BY state"):
+                found[f"nodes {state}"] = count
+            found["nodes held"] = db.execute("SELECT COUNT(*) FROM nodes WHERE allocation IS NOT NULL").fetchone()[0]
+            found["nodes in pools"] = db.execute("SELECT COUNT(*) FROM nodes WHERE pool IS NOT NULL").fetchone()[0]
+        return found
+
+
+COPIED = {
+    "allocations": ("key", "stack", "cluster", "model", "count"),
+    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count"),
+    "nodes": ("serial", "rack", "model", "gpus", "kw", "state", "allocation", "pool", "changed"),
+}

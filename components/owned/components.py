@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pulumi
 
-from capacity.inventory import db_path
+from capacity.inventory import shown_location
 from components.base import ClusterContext, Component, LeaseContext, SiteContext
 from components.owned.providers import LeasePool as PoolResource
 from components.owned.providers import LeasePoolArgs, NodeAllocation, NodeAllocationArgs
@@ -32,7 +32,7 @@ class SiteNetwork(Component):
     def __init__(self, ctx: SiteContext) -> None:
         super().__init__("owned", ctx.name, ctx.opts)
         self.site = ctx.name
-        self.db = str(db_path(ctx.name))
+        self.db = shown_location(ctx.name)
         self.budget_kw = ctx.site.power_mw * 1000
         self.network_id = pulumi.Output.from_input(f"{ctx.name}/{ctx.site.network.cidr}")
         self.inventory = pulumi.Output.from_input(self.db)

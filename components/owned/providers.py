@@ -8,6 +8,7 @@ held nodes that went bad out of band (`unhealthy`), which `refresh` records and 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional
@@ -15,17 +16,35 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
+from capacity.inventory.engines import is_postgres, shown_url
+from capacity.inventory.errors import InventoryError
+from capacity.inventory.faults import stop_here
 from capacity.inventory.store import Inventory
 
 OUTPUTS = ("serials", "racks", "gpus", "kw", "unhealthy")
 
 
 def _open(props: dict[str, Any]) -> Inventory:
-    return Inventory(props["db"], props["site"])
+    return Inventory(_location(props), props["site"])
+
+
+def _location(props: dict[str, Any]) -> str:
+    """The inventory the resource was made in: a SQLite file, or the PostgreSQL database whose
+    password-free URL the state keeps (the full URL comes from CAPACITY_INVENTORY_URL)."""
+    db = props["db"]
+    if not is_postgres(db):
+        return db
+    url = os.environ.get("CAPACITY_INVENTORY_URL", "")
+    if not is_postgres(url) or shown_url(url) != db:
+        raise InventoryError(f"the nodes of {props.get('allocation') or props.get('pool')} are in the inventory at {db}, "
+                             f"but CAPACITY_INVENTORY_URL is {shown_url(url) if is_postgres(url) else 'not set'}. "
+                             "To fix: set CAPACITY_INVENTORY_URL (or --inventory-url) to that database.")
+    return url
 
 
 def _exists(props: dict[str, Any]) -> bool:
-    return Path(props["db"]).is_file()
+    """Whether the resource's inventory is there (a deleted SQLite file holds nothing to read or free)."""
+    return is_postgres(props["db"]) or Path(props["db"]).is_file()
 
 
 def _inputs(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -48,13 +67,14 @@ class NodeAllocationProvider(ResourceProvider):
     serialize_as_secret_always = False  # it holds no state at all, let alone secrets
 
     INPUTS = ("db", "site", "allocation", "stack", "cluster", "model", "count", "budget_kw")
-    REPLACE_ON = ("db", "site", "allocation", "model")
-    UPDATE_ON = ("stack", "cluster", "count")
+    REPLACE_ON = ("site", "allocation", "model")
+    UPDATE_ON = ("db", "stack", "cluster", "count")  # a moved inventory: the same key adopts the same nodes
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         with _open(props) as inv:
             held = inv.allocate(props["allocation"], props["stack"], props["cluster"], props["model"],
                                 int(props["count"]), float(props["budget_kw"]))
+        stop_here("after-commit")
         return {**_inputs(props, self.INPUTS), **held.outputs()}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -76,6 +96,7 @@ class NodeAllocationProvider(ResourceProvider):
         if _exists(props):
             with _open(props) as inv:
                 inv.release(props["allocation"])
+            stop_here("after-commit")
 
 
 class LeasePoolProvider(ResourceProvider):
@@ -85,13 +106,14 @@ class LeasePoolProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     INPUTS = ("db", "site", "pool", "allocation", "lease", "tenant", "isolation", "gpus_leased", "count")
-    REPLACE_ON = ("db", "site", "pool", "allocation")
-    UPDATE_ON = ("lease", "tenant", "isolation", "gpus_leased", "count")
+    REPLACE_ON = ("site", "pool", "allocation")
+    UPDATE_ON = ("db", "lease", "tenant", "isolation", "gpus_leased", "count")
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         with _open(props) as inv:
             held = inv.carve(props["pool"], props["allocation"], props["lease"], props["tenant"], props["isolation"],
                              int(props["gpus_leased"]), int(props["count"]))
+        stop_here("after-commit")
         return {**_inputs(props, self.INPUTS), **self._outputs(props, held)}
 
     @staticmethod
@@ -123,6 +145,7 @@ class LeasePoolProvider(ResourceProvider):
         if _exists(props):
             with _open(props) as inv:
                 inv.drop_pool(props["pool"])
+            stop_here("after-commit")
 
 
 def _props(args: Any, outputs: tuple[str, ...]) -> dict[str, Any]:

@@ -6,9 +6,36 @@ from pathlib import Path
 
 import pytest
 
-from capacity.inventory import Inventory, db_path, import_file
+from capacity.inventory import Inventory, import_file, location
 
 ROOT = Path(__file__).parents[2]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engine(name): run this owned-site test on that inventory engine only")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.engine("postgresql")`: the test is about one engine; its other run is not collected."""
+    kept = []
+    for item in items:
+        only = item.get_closest_marker("engine")
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("engine")
+        if only is None or param is None or param in only.args:
+            kept.append(item)
+        else:
+            config.hook.pytest_deselected(items=[item])
+    items[:] = kept
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def engine(request, monkeypatch) -> str:
+    """Every owned-site test runs on both inventory engines: SQLite files in the state dir, and a
+    fresh database on the session's real PostgreSQL server (CAPACITY_INVENTORY_URL)."""
+    monkeypatch.delenv("CAPACITY_INVENTORY_URL", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv("CAPACITY_INVENTORY_URL", request.getfixturevalue("postgres_url"))
+    return request.param
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +72,7 @@ def site(write_file):
     def make(layout: dict[str, int], name: str = "lab-1", model: str = "hgx-h100") -> Inventory:
         path = write_file(f"{name}-{model}.csv", racks_csv(layout, model, prefix=model.split("-")[-1].upper()))
         import_file(path, name)
-        inv = Inventory(db_path(name), name)
+        inv = Inventory(location(name), name)
         opened.append(inv)
         return inv
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from capacity.inventory import open_site
+from capacity.inventory import open_site, shown_location
 from cli.inventory import app
 
 from .conftest import ROOT, racks_csv
@@ -30,7 +30,7 @@ def test_help(args):
 def test_import_list_mark(state_dir):
     result = run("import", SAMPLE, "--site", "lab-1", "--plan", QUICKSTART)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("site lab-1: 12 nodes added from ") and str(state_dir) in result.stdout
+    assert result.stdout.startswith("site lab-1: 12 nodes added from ") and shown_location("lab-1") in result.stdout
     again = run("import", SAMPLE, "--site", "lab-1")
     assert again.exit_code == 0 and "0 nodes added" in again.stdout and "(12 already there)" in again.stdout
 

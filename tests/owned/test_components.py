@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from capacity.inventory import shown_location
 from capacity.plan import load_plan
 from components.render import render
 
@@ -28,7 +29,7 @@ def test_quickstart_components(state_dir):
     }
     nodes = found["train-nodes"]
     assert nodes["parent"] == "capacity:owned:GpuCluster::train"
-    assert nodes["inputs"] == {"db": str(state_dir / "inventory" / "lab-1.db"), "site": "lab-1",
+    assert nodes["inputs"] == {"db": shown_location("lab-1"), "site": "lab-1",
                                "allocation": "quickstart/train", "stack": "quickstart", "cluster": "train",
                                "model": "hgx-h100", "count": 8, "budget_kw": 1500}
     acme = found["acme-pilot-pool"]["inputs"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from capacity.catalog import load_catalog
-from capacity.inventory import InventoryError, db_path, import_file, open_site, prepare_sites
+from capacity.errors import PlanError
+from capacity.inventory import InventoryError, import_file, open_site, prepare_sites, site_nodes
 from capacity.inventory.loader import read_inventory
 from capacity.plan import load_plan
 
@@ -15,7 +16,7 @@ from .conftest import ROOT
 def problems_of(path) -> list[str]:
     with pytest.raises(InventoryError) as caught:
         import_file(path, "lab-1")
-    assert not db_path("lab-1").exists(), "a failed first import must leave no inventory behind"
+    assert site_nodes("lab-1") is None, "a failed first import must leave no inventory behind"
     return str(caught.value).splitlines()
 
 
@@ -136,13 +137,19 @@ def test_prepare_sites_without_inventory_says_how_to_fix(write_file):
 
 
 def test_prepare_sites_reports_a_bad_inventory_file(write_file):
-    write_file("quickstart-inventory.csv", "serial,rack,model\nX1,r1,hgx-h1000\n")
-    text = (ROOT / "stacks" / "quickstart.yaml").read_text().replace("inventory/quickstart-", "quickstart-")
-    plan = write_file("plan.yaml", text)
+    """`validate` (the plan's load) reports it at the plan line; a file spoilt after that, at its own line."""
+    bad = "serial,rack,model\nX1,r1,hgx-h1000\n"
+    write_file("quickstart-inventory.csv", bad)
+    plan = write_file("plan.yaml", (ROOT / "stacks" / "quickstart.yaml").read_text().replace("inventory/quickstart-", "quickstart-"))
+    with pytest.raises(PlanError, match=r"plan.yaml:16:16: sites.lab-1.inventory: .*csv:2:7: model"):
+        load_plan(plan)
+    write_file("quickstart-inventory.csv", (ROOT / "stacks" / "inventory" / "quickstart-inventory.csv").read_text())
+    loaded = load_plan(plan)
+    write_file("quickstart-inventory.csv", bad)
     with pytest.raises(InventoryError) as caught:
-        prepare_sites(load_plan(plan), plan)
+        prepare_sites(loaded, plan)
     assert "quickstart-inventory.csv:2:" in str(caught.value)
-    assert not db_path("lab-1").exists()
+    assert site_nodes("lab-1") is None
 
 
 def test_shipped_inventories_have_spares_for_their_plans():

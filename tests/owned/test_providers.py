@@ -9,14 +9,14 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from capacity.inventory import InventoryError, db_path, open_site
+from capacity.inventory import InventoryError, open_site, shown_location
 from components.owned.providers import LeasePoolProvider, NodeAllocationProvider
 
 
 @pytest.fixture
 def lab(site):
     site({"r1": 4, "r2": 4, "r3": 4})
-    return str(db_path("lab-1"))
+    return shown_location("lab-1")
 
 
 def alloc_props(db: str, count: int = 8, model: str = "hgx-h100") -> dict:
