@@ -40,8 +40,8 @@ def test_every_kill_recovers_with_one_rerun(runner, tmp_path, engine):
         runner.run("up", plan, "--yes")
         assert runner.audit() == []
         assert holders(runner) == {"crash/train": 6, None: 6}
-        killed_at(runner, destroy_fault, tmp_path, "destroy", plan, "--yes", kill_tree=kill_tree)
-        runner.run("destroy", plan, "--yes")
+        killed_at(runner, destroy_fault, tmp_path, "destroy", plan, "--yes", "--allow-destroy", kill_tree=kill_tree)
+        runner.run("destroy", plan, "--yes", "--allow-destroy")
         assert runner.audit() == []
         assert holders(runner) == {None: 12}, f"after {up_fault} / {destroy_fault}"
 
@@ -51,7 +51,7 @@ def test_a_kill_after_the_commit_then_destroy_or_a_changed_plan_leaks_nothing(ru
     killed_at(runner, "after-commit:1", tmp_path, "up", plan, "--yes", kill_tree=kill_tree)
     assert holders(runner) == {"crash/train": 6, None: 6}  # committed; the state does not have it
     assert [p["kind"] for p in runner.audit()] == ["orphan"] * 6
-    runner.run("destroy", plan, "--yes")
+    runner.run("destroy", plan, "--yes", "--allow-destroy")
     assert holders(runner) == {None: 12}
 
     killed_at(runner, "after-commit:1", tmp_path, "up", plan, "--yes", kill_tree=kill_tree)
@@ -60,5 +60,5 @@ def test_a_kill_after_the_commit_then_destroy_or_a_changed_plan_leaks_nothing(ru
     assert "released allocation crash/train (6 nodes)" in up.stderr
     assert holders(runner) == {"crash/big": 8, None: 4}
     assert runner.audit() == []
-    runner.run("destroy", renamed, "--yes")
+    runner.run("destroy", renamed, "--yes", "--allow-destroy")
     assert holders(runner) == {None: 12}

@@ -19,7 +19,7 @@ from cli.inventory import app as inventory_app
 from .conftest import ROOT, racks_csv
 from .workdirs import Runner, holders, plan_copy
 
-SAMPLE = ROOT / "stacks" / "quickstart-inventory.csv"
+SAMPLE = ROOT / "stacks" / "inventory" / "quickstart-inventory.csv"
 
 
 def _lose(runner: Runner, how: str) -> None:
@@ -53,7 +53,7 @@ def test_a_lost_inventory_is_refused_with_the_way_back(tmp_path, pulumi_cli, how
     refused = runner.run("up", plan, "--yes", expect=1)
     assert "To fix: restore" in refused.stderr and "--force" in refused.stderr and "audit --fix" in refused.stderr
     assert "Traceback" not in refused.stderr
-    inventory_file = plan.parent / "quickstart-inventory.csv"
+    inventory_file = plan.parent / "inventory" / "quickstart-inventory.csv"
     again = runner.run("inventory", "import", inventory_file, "--site", "lab-1", expect=1)
     assert "--force" in again.stderr
 
@@ -147,10 +147,11 @@ def test_validate_checks_the_inventory_file_at_the_plan_line(tmp_path):
     missing = CliRunner().invoke(app, ["validate", str(plan)])
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "inventory:" in row)
     assert missing.exit_code == 1
-    assert f"plan.yaml:{line}:16: sites.lab-1.inventory: inventory file 'quickstart-inventory.csv' does not exist" \
+    assert f"plan.yaml:{line}:16: sites.lab-1.inventory: inventory file 'inventory/quickstart-inventory.csv' does not exist" \
         in missing.output
-    (tmp_path / "quickstart-inventory.csv").write_text("serial,rack,model\nX1,r1,hgx-h1000\n")
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "quickstart-inventory.csv").write_text("serial,rack,model\nX1,r1,hgx-h1000\n")
     bad = CliRunner().invoke(app, ["validate", str(plan)])
     assert bad.exit_code == 1 and "quickstart-inventory.csv:2:" in bad.output and "hgx-h100" in bad.output
-    (tmp_path / "quickstart-inventory.csv").write_text(SAMPLE.read_text())
+    (tmp_path / "inventory" / "quickstart-inventory.csv").write_text(SAMPLE.read_text())
     assert CliRunner().invoke(app, ["validate", str(plan)]).exit_code == 0

@@ -23,11 +23,11 @@ def test_two_runners_share_one_ledger(runners, tmp_path):
     plans = tmp_path / "plans"
     big, small, late = plan_copy(plans, "big", 6), plan_copy(plans, "small", 4), plan_copy(plans, "late", 4)
     one.run("up", big, "--yes")
-    two.run("up", small, "--yes")
+    two.run("up", small, "--yes", "--new-stack")  # its cluster is named as big's at the same site
     nodes = holders(one)
     assert nodes == {"big/train": 6, "small/train": 4, None: 2}
 
-    refused = one.run("up", late, "--yes", expect=1)
+    refused = one.run("up", late, "--yes", "--new-stack", expect=1)
     free = sorted(serial for serial, holder in _serials(one).items() if holder is None)
     assert "has 2 free hgx-h100 nodes; late/train needs 4 more" in refused.stderr
     assert all(serial in refused.stderr for serial in free)
@@ -37,7 +37,7 @@ def test_two_runners_share_one_ledger(runners, tmp_path):
 
     assert one.audit() == [] and three.audit() == []
     before = _serials(one)
-    three.run("destroy", "--stack", "small", "--yes")
+    three.run("destroy", "--stack", "small", "--yes", "--allow-destroy")
     after = _serials(one)
     assert {s for s, h in before.items() if h == "small/train"} == {s for s, h in after.items() if h is None} - \
         {s for s, h in before.items() if h is None}
@@ -50,7 +50,7 @@ def test_a_second_runner_with_its_own_sqlite_file_is_refused(runners, tmp_path):
     one, two, _ = runners
     plans = tmp_path / "plans"
     one.run("up", plan_copy(plans, "big", 6), "--yes")
-    refused = two.run("up", plan_copy(plans, "small", 4), "--yes", expect=1)
+    refused = two.run("up", plan_copy(plans, "small", 4), "--yes", "--new-stack", expect=1)
     assert "stack(s) big hold nodes of it" in refused.stderr and "CAPACITY_INVENTORY_URL" in refused.stderr
     assert not (two.work / ".capacity" / "inventory" / "lab-1.db").exists()
 

@@ -56,7 +56,8 @@ def plan_copy(folder: Path, name: str, nodes: int, cluster: str = "train") -> Pa
     import yaml
 
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "stacks" / "quickstart-inventory.csv", folder / "quickstart-inventory.csv")
+    (folder / "inventory").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "stacks" / "inventory" / "quickstart-inventory.csv", folder / "inventory" / "quickstart-inventory.csv")
     data = yaml.safe_load((ROOT / "stacks" / "quickstart.yaml").read_text())
     today = dt.date.today()
     data["metadata"]["name"] = name
@@ -85,5 +86,5 @@ def killed_at(runner: Runner, fault: str, tmp: Path, *args: str, kill_tree, time
         time.sleep(0.05)
     kill_tree(proc.pid)
     output = proc.communicate()[0]
-    assert marker.exists(), f"capacity {' '.join(args)} never reached {fault}:\n{output}"
+    assert marker.exists(), f"capacity {' '.join(map(str, args))} never reached {fault}:\n{output}"
     return marker.read_text()

@@ -107,7 +107,9 @@ def test_catalog_override_file(tmp_path):
     plan = (ROOT / "stacks/quickstart.yaml").read_text().replace("instance_type: hgx-h100", "instance_type: my-box")
     path = tmp_path / "plan.yaml"
     path.write_text(plan)
-    (tmp_path / "quickstart-inventory.csv").write_text((ROOT / "stacks/quickstart-inventory.csv").read_text())
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "quickstart-inventory.csv").write_text(
+        (ROOT / "stacks/inventory/quickstart-inventory.csv").read_text())
     assert runner.invoke(app, ["validate", str(path)]).exit_code == 1
     result = runner.invoke(app, ["validate", str(path), "--catalog", str(extra), "--format", "json"])
     assert result.exit_code == 0, result.output
