@@ -16,6 +16,7 @@ from capacity import economics
 from capacity.economics import Totals
 from capacity.model import Cluster, Lease, Reservation
 from capacity.plan import LoadedPlan
+from capacity.tenancy import QuotaChange, quota_changes
 
 LEVELS = ("high", "medium", "low")
 OBJECTS = ("site", "link", "cluster", "reservation", "lease")
@@ -107,6 +108,8 @@ class PlanDiff:
     gpu_changes: list[tuple[int, str, str]]  # (delta, accelerator, site), largest first
     changes: list[Change]
     risks: list[Risk]
+    quotas: list[QuotaChange] = field(default_factory=list)
+    """Tenants' GPU quotas in Kubernetes clusters that the change moves (capacity/tenancy.py)."""
 
     @property
     def headline(self) -> str:
@@ -141,6 +144,7 @@ class PlanDiff:
             "counts": self.counts(),
             "changes": [c.as_json() for c in self.changes],
             "risks": [r.as_json() for r in self.risks],
+            **({"quotas": [q.as_json() for q in self.quotas]} if self.quotas else {}),
         }
 
 
@@ -172,6 +176,7 @@ def diff_plans(base: LoadedPlan, head: LoadedPlan, as_of: dt.date | None = None,
         gpu_changes=_gpu_changes(base, head),
         changes=changes.sorted(),
         risks=_Risks(base, head, as_of).run(),
+        quotas=quota_changes(base, head, as_of),
     )
 
 

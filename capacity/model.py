@@ -48,6 +48,10 @@ class Cluster(StrictModel):
     accelerator: Annotated[Optional[Text], Field(description="GPU model (H100...); the catalog picks the type.")] = None
     nodes: Annotated[Count, Field(description="Number of GPU nodes (machines or racks).")]
     orchestrator: Orchestrator = "kubernetes"
+    kueue: Annotated[bool, Field(strict=True, description=(
+        "With `orchestrator: kubernetes`: declare each lease's Kueue queues (the cluster runs Kueue "
+        "v0.17 or newer). `false` where the cluster has no Kueue: namespaces, quotas, access and "
+        "network policies only."))] = True
     reservation: Optional[Reservation] = None
 
     @model_validator(mode="after")
@@ -61,8 +65,22 @@ class Cluster(StrictModel):
         return self.reservation is not None and self.reservation.kind != "none"
 
 
+# A Kubernetes RBAC group as the cluster's authenticator names it (OIDC, IAM...): printable, no spaces.
+Group = Annotated[str, Field(strict=True, min_length=1, max_length=256, pattern=r"^[!-~]+$",
+                             description="A Kubernetes RBAC group (printable ASCII, no spaces).")]
+
+
+class Tenant(StrictModel):
+    """A company leasing capacity: its people's Kubernetes groups reach its leases' namespaces."""
+
+    groups: Annotated[list[Group], Field(min_length=1, max_length=32, description=(
+        "Kubernetes RBAC groups of the tenant's people; each gets the `admin` role in the namespaces "
+        "of the tenant's leases, and nothing cluster-wide."))]
+    contact: Annotated[Optional[Text], Field(description="Who to call about this tenant, e.g. an e-mail.")] = None
+
+
 class Lease(StrictModel):
-    tenant: Name
+    tenant: Annotated[Name, Field(description="The tenant; when `tenants:` is given, one of its names.")]
     cluster: Name
     gpus: Count
     start: PlanDate
@@ -78,7 +96,10 @@ class Plan(StrictModel):
     sites: Annotated[dict[Name, Site], Field(min_length=1)]
     links: list[Link] = []
     clusters: dict[Name, Cluster] = {}
+    tenants: Annotated[Optional[dict[Name, Tenant]], Field(description=(
+        "The tenants leases name, with their Kubernetes groups. Optional; when given, every "
+        "lease's `tenant` must be one of them."))] = None
     leases: dict[Name, Lease] = {}
 
 
-__all__ = ["Plan", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]
+__all__ = ["Plan", "Tenant", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]

@@ -15,7 +15,7 @@ from capacity.errors import PlanError, Problem
 from capacity.model import Lease, Plan
 from capacity.yamlsafe import Document, parse_text, read_file
 
-SECTIONS = ("sites", "clusters", "leases")
+SECTIONS = ("sites", "clusters", "tenants", "leases")
 
 
 @dataclass(frozen=True)

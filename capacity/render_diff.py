@@ -271,6 +271,9 @@ def text(d: PlanDiff) -> str:
     out.append(f"Changes ({len(d.changes)})" if d.changes else "Changes: none.")
     for c in d.changes:
         out.append(f"  {_SIGN[c.kind]} {c.object} {c.name}: {c.detail}")
+    if d.quotas:
+        out += ["", f"Kubernetes GPU quotas per tenant, peak from {d.as_of} ({len(d.quotas)})"]
+        out += [f"  {q.text()}" for q in d.quotas]
     return "\n".join(out) + "\n"
 
 

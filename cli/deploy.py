@@ -13,6 +13,7 @@ without --yes where no one can confirm, an `up` that would take capacity from an
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import signal
 import sys
 from typing import Annotated, Iterator, Optional
@@ -29,6 +30,9 @@ BackendOption = Annotated[Optional[str], typer.Option(
                       "(default: PULUMI_BACKEND_URL, else .capacity/pulumi).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")]
 PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML).", show_default=False)]
+DayOption = Annotated[Optional[dt.datetime], typer.Option(
+    "--on", formats=["%Y-%m-%d"], show_default=False,
+    help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
 OptionalPlanArg = Annotated[Optional[str], typer.Argument(help="The capacity plan file (YAML); or give --stack.",
                                                           show_default=False)]
 
@@ -106,7 +110,8 @@ def _prepare(pstack, fmt: Format, recover: bool = True) -> None:
                 pstack.recover(on_event=progress)
 
 
-def _open(loaded, stack: Optional[str], backend: Optional[str], with_program: bool = True):
+def _open(loaded, stack: Optional[str], backend: Optional[str], with_program: bool = True,
+          on: Optional[dt.datetime] = None):
     from capacity.engine.stack import PlanStack
 
     program = None
@@ -114,7 +119,7 @@ def _open(loaded, stack: Optional[str], backend: Optional[str], with_program: bo
         from components.program import build
 
         def program() -> None:
-            build(loaded)
+            build(loaded, on.date() if on else None)
 
     return PlanStack.open(stack or loaded.name, program, backend=backend, echo=say)
 
@@ -165,7 +170,7 @@ def _has_changes(summary: dict[str, int]) -> bool:
     return any(n for op, n in summary.items() if op != "same")
 
 
-def _dangers(pstack, loaded, steps) -> list:
+def _dangers(pstack, loaded, steps, on: Optional[dt.datetime] = None) -> list:
     from capacity.engine.safety import DANGEROUS_OPS, active_leases, dangers, parent_map
 
     if not any(step.op in DANGEROUS_OPS for step in steps):
@@ -174,7 +179,7 @@ def _dangers(pstack, loaded, steps) -> list:
     deployed = pstack.outputs()
     deployed_leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}
     deployed_clusters = deployed.get("clusters") if isinstance(deployed.get("clusters"), dict) else {}
-    leases = active_leases(loaded.plan.leases, deployed_leases)
+    leases = active_leases(loaded.plan.leases, deployed_leases, on.date() if on else None)
     clusters = set(loaded.plan.clusters) | set(deployed_clusters)
     return dangers(steps, parent_map(deployment, steps), clusters, leases)
 
@@ -202,20 +207,21 @@ def preview(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    on: DayOption = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
         _preflight(loaded)
-        pstack = _open(loaded, stack, backend)
+        pstack = _open(loaded, stack, backend, on=on)
         _prepare(pstack, fmt, recover=False)
         with _progress(Format.text, "preview", show_diff=diff) as progress:
             with _shown(progress):
                 result = pstack.preview(on_event=progress)
         summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
         changes = progress.changes()
-        found = _dangers(pstack, loaded, progress.steps)
+        found = _dangers(pstack, loaded, progress.steps, on)
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -249,6 +255,7 @@ def up(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    on: DayOption = None,
 ) -> None:
     """Make the world match the plan: create, update and delete its resources."""
     _require_yes(yes, "up")
@@ -261,7 +268,7 @@ def up(
 
         _preflight(loaded)
         _prepare_inventories(loaded, plan)
-        pstack = _open(loaded, stack, backend)
+        pstack = _open(loaded, stack, backend, on=on)
         _prepare(pstack, fmt)
         check_leases = not allow_destroy and _may_take_capacity(pstack, loaded)
         if not yes or check_leases:
@@ -272,7 +279,7 @@ def up(
                 with _shown(progress):
                     result = pstack.preview(on_event=progress, refresh=refresh)
             summary = {str(getattr(k, "value", k)): int(v) for k, v in (result.change_summary or {}).items()}
-            found = _dangers(pstack, loaded, progress.steps) if check_leases else []
+            found = _dangers(pstack, loaded, progress.steps, on) if check_leases else []
             if found:
                 raise EngineError(refusal(found))
             if not _has_changes(summary):
@@ -306,13 +313,14 @@ def refresh(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    on: DayOption = None,
 ) -> None:
     """Read the real state of every resource into the stack and report drift."""
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
         _preflight(loaded)
-        pstack = _open(loaded, stack, backend)
+        pstack = _open(loaded, stack, backend, on=on)
         _prepare(pstack, fmt, recover=False)
         with _progress(fmt, "refresh") as progress:
             with _shown(progress):

@@ -163,9 +163,14 @@ def _executable(path: Path) -> bool:
 
 def engine_env(cli: PulumiCli) -> dict[str, str]:
     """Environment for every engine run: our CLI and plugin first on PATH, our Python for them."""
+    from capacity.engine.kubernetes_bins import find_plugin_dir
+
     path_dirs = [str(cli.bin_dir)]
     if cli.pulumi.parent != cli.bin_dir:
         path_dirs.append(str(cli.pulumi.parent))
+    kubernetes_plugin = find_plugin_dir()  # the Kubernetes provider, when built (capacity engine setup)
+    if kubernetes_plugin is not None:
+        path_dirs.append(str(kubernetes_plugin))
     path_dirs.append(os.environ.get("PATH", os.defpath))
     home = pulumi_home()
     home.mkdir(parents=True, exist_ok=True)
