@@ -156,7 +156,7 @@ def test_the_root_program_deploys_the_plan_named_in_stack_config():
 import json, runpy
 from components.program import package
 from components.render import mock_answers, render_program
-answers = [mock_answers(package(name)) for name in ("aws", "azure", "gcp", "oci", "owned")]
+answers = [mock_answers(package(name)) for name in ("aws", "azure", "gcp", "oci", "owned", "kubernetes")]
 program = lambda: runpy.run_path({str(ROOT / "components" / "__main__.py")!r}, run_name="__main__")
 for plan in ("stacks/example.yaml", "stacks/nosuch.yaml"):
     try:
