@@ -20,19 +20,18 @@ import argparse
 import datetime as dt
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 
 from capacity.engine.kubernetes_bins import ensure_kubernetes_bins  # noqa: E402
 from capacity.engine.pulumi_cli import engine_env, ensure_pulumi  # noqa: E402
 from tests.tenancy.apiserver import LocalApiServer  # noqa: E402
+from bench_engine import _run as timed  # noqa: E402
 
 
 def make_plan(folder: Path, leases: int) -> Path:
@@ -100,15 +99,6 @@ BARE = textwrap.dedent('''
                                               backend=auto.ProjectBackend(url=Path(".bare-state").absolute().as_uri()))))
     {"up": stack.up, "preview": stack.preview, "destroy": stack.destroy}[verb]()
 ''')
-
-
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(args)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return seconds
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ The facts behind the wrapper modules: /work/shared/kubernetes.md (and docs/tenan
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -163,25 +164,14 @@ def _kueue_ready() -> bool:
     return all((kueue_dir() / f"kueue.x-k8s.io_{name}.yaml").is_file() for name in KUEUE_CRDS)
 
 
-def _go_checked(go: str, args: list[str], cwd: Path, log: Path, env_extra: dict | None = None) -> str:
-    saved = {key: os.environ.get(key) for key in (env_extra or {})}
-    os.environ.update(env_extra or {})
-    try:
-        proc = _run_go(go, args, cwd, os.environ.get("GOSUMDB") == "off", args[0] == "build", GO_TIMEOUT, log)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _go_checked(go: str, args: list[str], cwd: Path, log: Path, extra_env: dict[str, str] | None = None) -> str:
+    proc = _run_go(go, args, cwd, os.environ.get("GOSUMDB") == "off", args[0] == "build", GO_TIMEOUT, log, extra_env)
     if proc.returncode != 0:
         raise _WayFailed(f"`go {' '.join(args[:2])}` failed: {_last_line(proc.stderr)} (full log: {log})")
     return proc.stdout
 
 
 def _module_dir(go: str, module: str, version: str, cwd: Path, log: Path) -> Path:
-    import json
-
     out = _go_checked(go, ["mod", "download", "-json", f"{module}@{version}"], cwd, log)
     info = json.loads(out or "{}")
     if not info.get("Dir"):
@@ -295,7 +285,7 @@ def _build_plugin(go: str, echo: Echo) -> None:
     _go_checked(go, ["mod", "tidy"], build, log)
     # The command embeds files generated from schema.json: make them, as the provider's Makefile does.
     echo("  generating the provider's embedded schema ...")
-    _go_checked(go, ["run", "generate.go"], cmd, log, {"VERSION": PROVIDER_VERSION})
+    _go_checked(go, ["run", "generate.go"], cmd, log, extra_env={"VERSION": PROVIDER_VERSION})
     echo(f"  building {PLUGIN} ...")
     flags = f"-s -w -X {PROVIDER_MODULE}/pkg/version.Version={PROVIDER_VERSION}"
     _install(go, ["-ldflags", flags, f"./{PROVIDER_CMD}"], build, log, plugin_dir() / PLUGIN)

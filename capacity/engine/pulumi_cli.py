@@ -389,11 +389,12 @@ def _is_sumdb_failure(stderr: str) -> bool:
 
 
 def _run_go(go: str, args: list[str], cwd: Path, sumdb_off: bool, for_build: bool, timeout: float,
-            log: Path | None = None) -> subprocess.CompletedProcess:
+            log: Path | None = None, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     with tempfile.TemporaryFile("w+") as err:
         try:
             proc = subprocess.run(
-                [go, *args], cwd=cwd, env=_go_env(go, sumdb_off, for_build), stdout=subprocess.PIPE,
+                [go, *args], cwd=cwd, env={**_go_env(go, sumdb_off, for_build), **(extra_env or {})},
+                stdout=subprocess.PIPE,
                 stderr=err, text=True, timeout=timeout,
             )
         except subprocess.TimeoutExpired:
