@@ -37,6 +37,9 @@ KUEUE_VERSION = "v0.17.0"
 """The Kueue release the objects are tested against (its CRDs, in tests/tenancy)."""
 NAME_LIMIT = 63
 TENANT_LABEL = f"{LABEL}/tenant"
+# The plan owns these objects: a field someone changed by hand (another field manager) is taken
+# back by the next `up` instead of failing it with a server-side apply conflict.
+OWNED = {"pulumi.com/patchForce": "true"}
 
 
 def namespace_name(lease: str) -> str:
@@ -94,10 +97,10 @@ class LeaseTenancy(Component):
         labels = {f"{LABEL}/plan": ctx.cluster.site.plan, f"{LABEL}/cluster": ctx.cluster.name,
                   f"{LABEL}/lease": name, TENANT_LABEL: lease.tenant}
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": self.namespace_name, "labels": labels},
+            f"{name}-namespace", metadata={"name": self.namespace_name, "labels": labels, "annotations": OWNED},
             opts=cluster.options(self))
         within = cluster.options(self, depends_on=[namespace])
-        meta = {"namespace": namespace.metadata.name, "labels": labels}
+        meta = {"namespace": namespace.metadata.name, "labels": labels, "annotations": OWNED}
         if groups:
             k8s.rbac.v1.RoleBinding(
                 f"{name}-admins", metadata={**meta, "name": "tenant-admins"},
@@ -136,7 +139,7 @@ class LeaseTenancy(Component):
         spec["resourceGroups"] = [{"coveredResources": [GPU], "flavors": [{"name": flavor, "resources": [quota]}]}]
         k8s.apiextensions.CustomResource(
             f"{name}-clusterqueue", api_version=KUEUE_API, kind="ClusterQueue",
-            metadata={"name": queue, "labels": meta["labels"]}, spec=spec, opts=cluster.options(self))
+            metadata={"name": queue, "labels": meta["labels"], "annotations": OWNED}, spec=spec, opts=cluster.options(self))
         k8s.apiextensions.CustomResource(
             f"{name}-localqueue", api_version=KUEUE_API, kind="LocalQueue",
             metadata={**meta, "name": name}, spec={"clusterQueue": queue}, opts=within)
@@ -147,7 +150,7 @@ def _flavor(resource: str, name: str, node_labels: dict[str, str], taints: list[
     """A Kueue ResourceFlavor: the nodes a queue's workloads land on, and the taints they tolerate."""
     tolerations = [{"key": key, "operator": "Equal", "value": value, "effect": "NoSchedule"} for key, value in taints]
     return k8s.apiextensions.CustomResource(
-        resource, api_version=KUEUE_API, kind="ResourceFlavor", metadata={"name": name},
+        resource, api_version=KUEUE_API, kind="ResourceFlavor", metadata={"name": name, "annotations": OWNED},
         spec={"nodeLabels": node_labels, "tolerations": tolerations}, opts=opts)
 
 

@@ -83,8 +83,8 @@ def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     assert kube_api.get("resourceflavors.kueue.x-k8s.io", "train-shared") is not None
     assert kube_api.get("resourceflavors.kueue.x-k8s.io", "lease-acme-ded")["spec"]["nodeLabels"] == {
         "capacity.dev/lease": "acme-ded"}
-    assert kube_api.get("localqueues.kueue.x-k8s.io", "acme-ded", "-n", "lease-acme-ded")["spec"] == {
-        "clusterQueue": "lease-acme-ded"}
+    local = kube_api.get("localqueues.kueue.x-k8s.io", "acme-ded", "-n", "lease-acme-ded")["spec"]
+    assert local["clusterQueue"] == "lease-acme-ded"
 
     status = json.loads(capacity("status", plan, "--format", "json"))
     shown = {lease["name"]: lease for lease in status["leases"]}
@@ -98,8 +98,11 @@ def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     capacity("up", plan, "--yes", "--on", DURING)
     assert quota(kube_api, "acme-ded")["requests.nvidia.com/gpu"] == "16"
 
-    # After acme-ded ends, its objects go; globex-shr's stay.
-    capacity("up", plan, "--yes", "--on", AFTER_ACME)
+    # After acme-ded ends its objects go, behind the guard that protects its nodes; globex-shr's stay.
+    refused = runner.invoke(app, ["up", plan, "--yes", "--on", AFTER_ACME])
+    assert refused.exit_code == 1 and "--allow-destroy" in refused.output
+    assert kube_api.get("namespace", "lease-acme-ded") is not None
+    capacity("up", plan, "--yes", "--on", AFTER_ACME, "--allow-destroy")
     assert kube_api.names("namespaces") == ["lease-globex-shr"]
     assert kube_api.get("namespace", "lease-acme-ded") is None
     assert kube_api.names("clusterqueues.kueue.x-k8s.io") == ["lease-globex-shr"]
