@@ -32,7 +32,7 @@ class Checker:
 
     def exists(self, section: str, name: str, path: tuple, what: str) -> bool:
         """Does `name` exist in `section`? Reports it (with a suggestion) when it does not."""
-        items = getattr(self.plan, section)
+        items = getattr(self.plan, section) or {}
         if name in items:
             return True
         if (section, name) not in self.broken:
@@ -271,6 +271,28 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
 
 
 
+def _tenants(c: Checker) -> None:
+    """Each lease names a tenant of `tenants:` (when given); each group belongs to one tenant only,
+    and none is one of Kubernetes' own `system:` groups (those hold every user of the cluster)."""
+    tenants = c.plan.tenants
+    if tenants is None:
+        return
+    for name, lease in c.plan.leases.items():
+        c.exists("tenants", lease.tenant, ("leases", name, "tenant"), "tenant")
+    owner: dict[str, str] = {}
+    for name, tenant in tenants.items():
+        for index, group in enumerate(tenant.groups):
+            path = ("tenants", name, "groups", index)
+            if group.startswith("system:"):
+                c.report(path, f"'{group}' is a Kubernetes system group (every user or node of the cluster "
+                               "may be in it), so it would open the tenant's namespaces to them. "
+                               "To fix: name the group of the tenant's own people.")
+            elif group in owner and owner[group] != name:
+                c.report(path, f"group '{group}' is also a group of tenant '{owner[group]}': its people would "
+                               "reach both tenants' namespaces. To fix: give each tenant its own groups.")
+            owner.setdefault(group, name)
+
+
 # In order: later rules use what earlier ones resolved (instance types before power and leases).
 def _inventories(c: Checker) -> None:
     from capacity.inventory.loader import plan_inventory_problems
@@ -278,4 +300,4 @@ def _inventories(c: Checker) -> None:
     c.problems += plan_inventory_problems(c.plan, c.doc, c.catalog)
 
 
-RULES = (_sites, _networks, _links, _clusters, _power, _leases, _inventories)
+RULES = (_sites, _networks, _links, _clusters, _power, _leases, _tenants, _inventories)

@@ -17,6 +17,7 @@ from capacity.economics import Totals, Usage, Window
 from capacity.model import Cluster, Lease, Reservation
 from capacity.plan import LoadedPlan
 from capacity.words import count
+from capacity.tenancy import QuotaChange, quota_changes
 
 LEVELS = ("high", "medium", "low")
 OBJECTS = ("plan", "site", "link", "cluster", "reservation", "lease")
@@ -121,6 +122,8 @@ class PlanDiff:
     gpu_changes: list[tuple[int, str, str]]  # (delta, accelerator, site), largest first
     changes: list[Change]
     risks: list[Risk]
+    quotas: list[QuotaChange] = field(default_factory=list)
+    """Tenants' GPU quotas in Kubernetes clusters that the change moves (capacity/tenancy.py)."""
 
     @property
     def headline(self) -> str:
@@ -162,6 +165,7 @@ class PlanDiff:
             "changes": [c.as_json() for c in self.changes],
             "risks": [r.as_json() for r in self.risks],
             "purchases": self.purchases,
+            **({"quotas": [q.as_json() for q in self.quotas]} if self.quotas else {}),
         }
 
 
@@ -187,6 +191,7 @@ def diff_plans(base: LoadedPlan, head: LoadedPlan, as_of: dt.date | None = None,
         gpu_changes=_gpu_changes(base, head),
         changes=changes.sorted(),
         risks=_Risks(base, head, as_of).run(),
+        quotas=quota_changes(base, head, as_of),
     )
 
 

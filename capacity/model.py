@@ -76,6 +76,10 @@ class Cluster(StrictModel):
     nodes: Annotated[Count, Field(description="Number of GPU nodes (machines or racks).")]
     orchestrator: Annotated[Orchestrator, Field(description="kubernetes: a managed Kubernetes node pool (EKS, AKS, "
                                                             "GKE, OKE); none: the instances themselves.")] = "kubernetes"
+    kueue: Annotated[bool, Field(strict=True, description=(
+        "With `orchestrator: kubernetes`: declare each lease's Kueue queues (the cluster runs Kueue "
+        "v0.17 or newer). `false` where the cluster has no Kueue: namespaces, quotas, access and "
+        "network policies only."))] = True
     reservation: Annotated[Optional[Reservation], Field(description="Capacity held from the cloud for these nodes.")] = None
 
     @model_validator(mode="after")
@@ -89,8 +93,23 @@ class Cluster(StrictModel):
         return self.reservation is not None and self.reservation.kind != "none"
 
 
+# A Kubernetes RBAC group as the cluster's authenticator names it (OIDC, IAM...): printable, no spaces.
+Group = Annotated[str, Field(strict=True, min_length=1, max_length=256, pattern=r"^[!-~]+$",
+                             description="A Kubernetes RBAC group (printable ASCII, no spaces).")]
+
+
+class Tenant(StrictModel):
+    """A company leasing capacity: its people's Kubernetes groups reach its leases' namespaces."""
+
+    groups: Annotated[list[Group], Field(min_length=1, max_length=32, description=(
+        "Kubernetes RBAC groups of the tenant's people; each gets the `admin` role in the namespaces "
+        "of the tenant's leases, and nothing cluster-wide."))]
+    contact: Annotated[Optional[Text], Field(description="Who to call about this tenant, e.g. an e-mail.")] = None
+
+
 class Lease(StrictModel):
-    tenant: Annotated[Name, Field(description="The business the GPUs are leased to.")]
+    tenant: Annotated[Name, Field(description="The business the GPUs are leased to (or the company's own team); "
+                                              "when `tenants:` is given, one of its names.")]
     cluster: Annotated[Name, Field(description="The cluster (a name in `clusters`) the GPUs come from.")]
     gpus: Annotated[Count, Field(description="GPUs leased; whole nodes for dedicated-nodes.")]
     start: Annotated[PlanDate, Field(description="First day of the lease.")]
@@ -124,7 +143,10 @@ class Plan(StrictModel):
     sites: Annotated[dict[Name, Site], Field(min_length=1, description="Cloud regions and owned data centers, by name.")]
     links: Annotated[list[Link], Field(description="Site-to-site VPNs between cloud sites.")] = []
     clusters: Annotated[dict[Name, Cluster], Field(description="GPU nodes at a site, by name.")] = {}
+    tenants: Annotated[Optional[dict[Name, Tenant]], Field(description=(
+        "The tenants leases name, with their Kubernetes groups. Optional; when given, every "
+        "lease's `tenant` must be one of them."))] = None
     leases: Annotated[dict[Name, Lease], Field(description="GPUs leased to other businesses, by name.")] = {}
 
 
-__all__ = ["Plan", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]
+__all__ = ["Plan", "Tenant", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]

@@ -16,7 +16,7 @@ from capacity.model import Lease, Plan
 from capacity.planfiles import OnDisk, PlanFiles, with_own_catalog
 from capacity.yamlsafe import Document, parse_text, read_file
 
-SECTIONS = ("sites", "clusters", "leases")
+SECTIONS = ("sites", "clusters", "tenants", "leases")
 
 
 @dataclass(frozen=True)

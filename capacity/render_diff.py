@@ -79,12 +79,13 @@ def markdown(d: PlanDiff, limit: int = LIMIT) -> str:
     budget.left -= size(risks)
     changes = _changes_section(d.changes, _Budget(int(budget.left * 0.7)), left_out)
     budget.left -= size(changes)
+    quotas = _quotas_section(d, budget, left_out)
     gantts = _gantt_section(d, budget, left_out)
     note = ""
     if left_out:
         note = (f"> **Summarised to fit one GitHub comment ({limit:,} characters).** Left out: "
                 f"{'; '.join(left_out)}. Run `capacity diff BASE HEAD` locally, or `--format json`, for all of it.\n\n")
-    text = top + note + table + risks + changes + gantts
+    text = top + note + table + risks + changes + quotas + gantts
     assert size(text) <= limit, "the markdown budget was overrun"
     return text
 
@@ -193,6 +194,20 @@ def _changes_section(changes: list[Change], budget: _Budget, left_out: list[str]
 
 
 # ------------------------------------------------------------------ lease charts (mermaid gantt)
+
+
+def _quotas_section(d: PlanDiff, budget: _Budget, left_out: list[str]) -> str:
+    """Tenants' GPU quotas in Kubernetes clusters that move (capacity/tenancy.py), if they fit."""
+    if not d.quotas:
+        return ""
+    rows = "".join(f"| {code(q.tenant)} | {code(q.cluster)} | {q.base:,} \u2192 {q.head:,} | {signed(q.delta)} |\n"
+                   for q in d.quotas)
+    section = (f"#### Kubernetes GPU quotas per tenant (peak from {d.as_of})\n\n"
+               "| Tenant | Cluster | GPUs | \u0394 |\n|---|---|---:|---:|\n" + rows + "\n")
+    if budget.take(section):
+        return section
+    left_out.append(f"{len(d.quotas)} quota changes")
+    return ""
 
 
 def _gantt_section(d: PlanDiff, budget: _Budget, left_out: list[str]) -> str:
@@ -312,6 +327,9 @@ def text(d: PlanDiff) -> str:
     out.append(f"Changes ({len(d.changes)})" if d.changes else "Changes: none.")
     for c in d.changes:
         out.append(f"  {_SIGN[c.kind]} {c.object} {c.name}: {c.detail}")
+    if d.quotas:
+        out += ["", f"Kubernetes GPU quotas per tenant, peak from {d.as_of} ({len(d.quotas)})"]
+        out += [f"  {q.text()}" for q in d.quotas]
     return "".join(inert(line) + "\n" for line in out)
 
 

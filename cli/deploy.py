@@ -14,6 +14,7 @@ force, an `up` that would make a second stack of a renamed plan, an unknown --st
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import signal
 import sys
 from typing import Annotated, Iterator, Optional
@@ -38,6 +39,9 @@ PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or 
                                         show_default=False)]
 OptionalPlanArg = Annotated[Optional[str], typer.Argument(
     help="The capacity plan file (YAML), or - to read it from stdin; or give --stack.", show_default=False)]
+DayOption = Annotated[Optional[dt.datetime], typer.Option(
+    "--on", formats=["%Y-%m-%d"], show_default=False,
+    help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
 
 
 # --- shared plumbing ------------------------------------------------------------------------
@@ -91,6 +95,10 @@ def _start(verb: str, loaded, fmt: Format, **options):
                           echo=say, **options)
 
 
+def _day(on: Optional[dt.datetime]) -> Optional[dt.date]:
+    return on.date() if on else None
+
+
 def _require_yes(yes: bool, verb: str) -> None:
     if not yes and not sys.stdin.isatty():
         say(f"error: `capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
@@ -125,6 +133,7 @@ def preview(
     backend: BackendOption = None,
     catalog: CatalogOption = None,
     inventory_url: InventoryUrlOption = None,
+    on: DayOption = None,
 ) -> None:
     """Show what `up` would change, without changing anything."""
     loaded = _load(plan, catalog, fmt)
@@ -133,10 +142,11 @@ def preview(
         from capacity.engine.status import dated_reservations
         from capacity.engine.workflow import change_counts, has_changes
 
-        run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend)
+        run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
+                     day=_day(on))
         result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = change_counts(result.change_summary)
-        dated = dated_reservations(loaded, run.pstack.outputs())
+        dated = dated_reservations(loaded, run.pstack.outputs(), _day(on))
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -176,6 +186,7 @@ def up(
     backend: BackendOption = None,
     catalog: CatalogOption = None,
     inventory_url: InventoryUrlOption = None,
+    on: DayOption = None,
 ) -> None:
     """Make the world match the plan: create, update and delete its resources."""
     _require_yes(yes, "up")
@@ -186,7 +197,7 @@ def up(
         from capacity.engine.workflow import change_counts, has_changes
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
-                     allow_destroy=allow_destroy, new_stack=new_stack)
+                     allow_destroy=allow_destroy, new_stack=new_stack, day=_day(on))
         if not yes:
             result, _ = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
             run.refuse_if_guarded()
@@ -220,12 +231,13 @@ def refresh(
     backend: BackendOption = None,
     catalog: CatalogOption = None,
     inventory_url: InventoryUrlOption = None,
+    on: DayOption = None,
 ) -> None:
     """Read the real state of every resource into the stack and report drift."""
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend).refresh()
+        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=_day(on)).refresh()
         drifted = shown.drifted()
         if fmt == Format.json:
             import json

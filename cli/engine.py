@@ -25,6 +25,9 @@ app = typer.Typer(
 def setup(
     check: Annotated[bool, typer.Option("--check/--no-check",
                                         help="Prove it works: up and destroy a probe resource in a scratch stack.")] = True,
+    kubernetes: Annotated[bool, typer.Option("--kubernetes", help=(
+        "Also build the Pulumi Kubernetes provider plugin (for clusters with `orchestrator: kubernetes`) "
+        "from the Go module proxy, once per user (about 10 minutes)."))] = False,
 ) -> None:
     """Find or install the Pulumi CLI pinned to the SDK (on PATH, cached, Pulumi's installer, or a Go build)."""
     from capacity.engine.errors import EngineError
@@ -34,6 +37,10 @@ def setup(
     try:
         cli = ensure_pulumi(install=True, echo=say)
         say(f"Pulumi CLI v{cli.version}: {cli.pulumi} ({_SOURCES.get(cli.source, cli.source)}).")
+        if kubernetes:
+            from capacity.engine.kubernetes_bins import PLUGIN, ensure_plugin
+
+            say(f"Pulumi Kubernetes provider: {ensure_plugin(echo=say) / PLUGIN}.")
         if check:
             from capacity.engine.probe import run_probe
 

@@ -111,13 +111,19 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
     held = schedule.state(loaded, name, day) == schedule.HELD
     reservation = site.provider.reservation(ctx, site.network) if held else None
     component = site.provider.cluster(ctx, site.network, reservation)
-    exported = {}
+    exported, pools = {}, []
     for lease_name, lease in current.items():
         lease_ctx = LeaseContext(cluster=ctx, name=lease_name, lease=lease, in_force=lease_name in in_force,
                                  tags=_tags(loaded, site.ctx, cluster=name, lease=lease_name, tenant=lease.tenant))
         pool = site.provider.lease_pool(lease_ctx, component)
+        pools.append((lease_ctx, pool))
         exported[lease_name] = {"tenant": lease.tenant, "cluster": name, "isolation": lease.isolation,
                                 "in_force": lease_ctx.in_force, "nodes": lease_ctx.nodes, "pool_id": pool.pool_id}
+    if cluster.orchestrator == "kubernetes" and pools:
+        from components.kubernetes.tenancy import enforce
+
+        for lease_name, tenancy in enforce(ctx, component, pools, loaded.plan.tenants or {}).items():
+            exported[lease_name].update(namespace=tenancy.namespace, gpu_quota=tenancy.gpu_quota)
     summary = {"site": site.ctx.name, "provider": site.ctx.provider, "instance_type": entry.instance_type,
                "nodes": cluster.nodes, "shared_nodes": ctx.shared_nodes, "cluster_id": component.cluster_id,
                "reservation_id": reservation.reservation_id if reservation else None}

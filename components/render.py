@@ -60,6 +60,8 @@ def render(loaded: LoadedPlan, on: dt.date | None = None, preview: bool = False)
         raise RenderError("\n".join(missing))
     try:
         answers = [mock_answers(package(name)) for name in sorted(loaded.providers())]
+        if any(cluster.orchestrator == "kubernetes" for cluster in loaded.plan.clusters.values()):
+            answers.append(mock_answers(package("kubernetes")))  # the clusters' credentials
         return render_program(lambda: build(loaded, on), stack=loaded.name, answers=answers, preview=preview)
     except (AddressSpaceTooSmall, MissingProvider, MissingAnswer, pulumi.RunError) as exc:
         raise RenderError(str(exc)) from None

@@ -163,9 +163,14 @@ def _executable(path: Path) -> bool:
 
 def engine_env(cli: PulumiCli) -> dict[str, str]:
     """Environment for every engine run: our CLI and plugin first on PATH, our Python for them."""
+    from capacity.engine.kubernetes_bins import find_plugin_dir
+
     path_dirs = [str(cli.bin_dir)]
     if cli.pulumi.parent != cli.bin_dir:
         path_dirs.append(str(cli.pulumi.parent))
+    kubernetes_plugin = find_plugin_dir()  # the Kubernetes provider, when built (capacity engine setup)
+    if kubernetes_plugin is not None:
+        path_dirs.append(str(kubernetes_plugin))
     path_dirs.append(os.environ.get("PATH", os.defpath))
     home = pulumi_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -384,11 +389,12 @@ def _is_sumdb_failure(stderr: str) -> bool:
 
 
 def _run_go(go: str, args: list[str], cwd: Path, sumdb_off: bool, for_build: bool, timeout: float,
-            log: Path | None = None) -> subprocess.CompletedProcess:
+            log: Path | None = None, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     with tempfile.TemporaryFile("w+") as err:
         try:
             proc = subprocess.run(
-                [go, *args], cwd=cwd, env=_go_env(go, sumdb_off, for_build), stdout=subprocess.PIPE,
+                [go, *args], cwd=cwd, env={**_go_env(go, sumdb_off, for_build), **(extra_env or {})},
+                stdout=subprocess.PIPE,
                 stderr=err, text=True, timeout=timeout,
             )
         except subprocess.TimeoutExpired:

@@ -57,6 +57,20 @@ def _pool_nodes(deployment: dict) -> dict[str, list[str]]:
     return found
 
 
+def _gpus_in_use(deployment: dict) -> dict[str, Any]:
+    """Namespace -> GPUs its ResourceQuota reported in use (`status.used`, as last read by up or refresh)."""
+    used: dict[str, Any] = {}
+    for resource in deployment.get("resources") or []:
+        if resource.get("type") != "kubernetes:core/v1:ResourceQuota":
+            continue
+        outputs = resource.get("outputs") or {}
+        namespace = (outputs.get("metadata") or {}).get("namespace")
+        reported = ((outputs.get("status") or {}).get("used") or {}).get("requests.nvidia.com/gpu")
+        if namespace and reported is not None:
+            used[namespace] = reported
+    return used
+
+
 def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
@@ -96,6 +110,7 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
             site["gpus"] += gpus
     pools = _pool_nodes(deployment)
     pool_by_name = {urn.rsplit("::", 1)[-1]: nodes for urn, nodes in pools.items()}
+    in_use = _gpus_in_use(deployment)
     leases = []
     for name, info in sorted(leases_out.items()):
         entry = {"name": name, "tenant": info.get("tenant"), "cluster": info.get("cluster"),
@@ -107,6 +122,9 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
         planned = loaded.plan.leases.get(name) if loaded is not None else None
         if planned is not None and planned.end <= dt.date.today():
             entry["ended"] = planned.end.isoformat()  # ran its term: the next `up` removes its pool
+        if info.get("namespace"):
+            entry.update(namespace=info["namespace"], gpu_quota=info.get("gpu_quota"),
+                         gpus_in_use=in_use.get(info["namespace"]))
         leases.append(entry)
     data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
                  "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases})
@@ -155,7 +173,7 @@ def render_text(data: dict[str, Any]) -> str:
             names = f" [{', '.join(lease['node_names'][:8])}{' ...' if len(lease['node_names']) > 8 else ''}]" \
                 if lease.get("node_names") else ""
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
-                         f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}")
+                         f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}{_tenancy_text(lease)}")
     return "".join(inert(line) + "\n" for line in lines)
 
 
@@ -184,3 +202,11 @@ def dated_reservations(loaded, deployed: dict[str, Any], day: dt.date | None = N
     ended = ended_as_planned(loaded, deployed, day)
     lines = [f"reservation: {p.sentence()}" for p in bought if p.state == SCHEDULED] + ended
     return {"reservations": [p.as_json() for p in bought], "ended_as_planned": ended, "lines": lines}
+
+
+def _tenancy_text(lease: dict[str, Any]) -> str:
+    if not lease.get("namespace"):
+        return ""
+    use = lease.get("gpus_in_use")
+    in_use = f", {use} in use" if use is not None else ""
+    return f"; namespace {lease['namespace']}, quota {lease.get('gpu_quota')} GPUs{in_use}"

@@ -17,6 +17,7 @@ The CLI parses flags, confirms, and shows results; `progress(verb)` is its displ
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
@@ -40,18 +41,18 @@ def preflight(loaded) -> None:
                           + "\n  - ".join(missing))
 
 
-def guarded_program(loaded, guard: LeaseGuard) -> Callable[[], None]:
-    """The plan's program (nothing for destroy), the lease guard first."""
+def guarded_program(loaded, guard: LeaseGuard, day: dt.date | None = None) -> Callable[[], None]:
+    """The plan's program as deployed on `day` (today; nothing for destroy), the lease guard first."""
 
     def program() -> None:
         import pulumi
 
-        guard.check(loaded, dry_run=pulumi.runtime.is_dry_run())
+        guard.check(loaded, dry_run=pulumi.runtime.is_dry_run(), day=day)
         if loaded is not None:
             from components.program import build
 
             pulumi.runtime.register_stack_transformation(recording_facts(loaded))
-            build(loaded)
+            build(loaded, day)
 
     return program
 
@@ -78,12 +79,12 @@ class Workflow:
     @classmethod
     def start(cls, verb: str, loaded, *, plan_path: str | None = None, stack: str | None = None,
               backend: str | None = None, progress: Callable[..., Any], echo: Echo = print_to_stderr,
-              allow_destroy: bool = False, new_stack: bool = False) -> "Workflow":
+              allow_destroy: bool = False, new_stack: bool = False, day: dt.date | None = None) -> "Workflow":
         if loaded is not None:
             preflight(loaded)
         name = stack or loaded.name
         guard = LeaseGuard(read_state=lambda: pstack.deployment(), verb=verb, allow=allow_destroy)
-        program = guarded_program(None if verb == "destroy" else loaded, guard)
+        program = guarded_program(None if verb == "destroy" else loaded, guard, day)
         pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
         run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
         if verb == "destroy" and not pstack.exists():

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.aws.network import SiteNetwork
 from components.base import ClusterContext, Component
+from components.kubernetes.access import exec_kubeconfig
 from components.naming import fit
 from components import pools
 from components.pools import PoolSpec, shared_pool
@@ -129,6 +130,8 @@ class KubernetesCluster(Component):
 
     cluster_id: pulumi.Output[str]
     shared_pool_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """For the Kubernetes provider: tokens from `aws eks get-token` (the AWS CLI), secret."""
 
     def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
         super().__init__("aws", ctx.name, ctx.opts)
@@ -152,6 +155,10 @@ class KubernetesCluster(Component):
         shared = self.pool(shared_pool(ctx), parent=self)
         self.cluster_id = self.eks.id
         self.shared_pool_id = shared.id
+        self.kubeconfig = exec_kubeconfig(
+            ctx.name, self.eks.endpoint, self.eks.certificate_authority.apply(lambda ca: ca.data if ca else ""),
+            "aws", ["eks", "get-token", "--output", "json", "--cluster-name", self.eks.name,
+                    "--region", ctx.site.site.region])
         self.register_outputs({"cluster_id": self.eks.id, "cluster_name": self.eks.name,
                                "shared_pool_id": shared.id, "shared_nodes": ctx.shared_nodes})
 

@@ -3,6 +3,7 @@ when the cluster has no orchestrator."""
 
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Optional
 
@@ -69,6 +70,8 @@ class KubernetesCluster(Component):
 
     cluster_id: pulumi.Output[str]
     shared_pool_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """For the Kubernetes provider: the cluster's user credentials, as AKS hands them out; secret."""
 
     def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
         super().__init__("azure", ctx.name, ctx.opts)
@@ -98,6 +101,11 @@ class KubernetesCluster(Component):
         shared = self.pool(shared_pool(ctx), parent=self)
         self.cluster_id = self.aks.id
         self.shared_pool_id = shared.id
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=network.resource_group_name, resource_name=self.aks.name,
+            opts=pulumi.InvokeOutputOptions(parent=self))
+        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(
+            lambda found: base64.b64decode(found[0].value).decode()))
         self.register_outputs({"cluster_id": self.aks.id, "shared_pool_id": shared.id,
                                "shared_nodes": ctx.shared_nodes})
 

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.base import ClusterContext, Component
+from components.kubernetes.access import exec_kubeconfig
 from components.gcp.network import NAME, SiteNetwork
 from components.naming import fit
 from components import pools
@@ -81,6 +82,8 @@ class KubernetesCluster(Component):
 
     cluster_id: pulumi.Output[str]
     shared_pool_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """For the Kubernetes provider: tokens from `gke-gcloud-auth-plugin`, secret."""
 
     def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
         super().__init__("gcp", ctx.name, ctx.opts)
@@ -100,6 +103,10 @@ class KubernetesCluster(Component):
         shared = self.pool(shared_pool(ctx), parent=self)
         self.cluster_id = self.gke.id
         self.shared_pool_id = shared.id
+        self.kubeconfig = exec_kubeconfig(
+            ctx.name, self.gke.endpoint.apply(lambda host: f"https://{host}"),
+            self.gke.master_auth.apply(lambda auth: auth.cluster_ca_certificate if auth else ""),
+            "gke-gcloud-auth-plugin", [])
         self.register_outputs({"cluster_id": self.gke.id, "shared_pool_id": shared.id,
                                "shared_nodes": ctx.shared_nodes})
 

@@ -93,7 +93,10 @@ class _GpuNodes(Component):
 
 
 class KubernetesCluster(_GpuNodes):
-    """OKE: an enhanced cluster, a small system node pool, and GPU node pools (shared and per lease)."""
+    """OKE: an enhanced cluster, a small system node pool, and GPU node pools (shared and per lease).
+    `kubeconfig`, for the Kubernetes provider, is OKE's own (tokens from the OCI CLI), secret."""
+
+    kubeconfig: pulumi.Output[str]
 
     def __init__(self, ctx: ClusterContext, network: SiteNetwork, reservation: Optional[Reservation]) -> None:
         super().__init__(ctx, network, reservation)
@@ -124,6 +127,8 @@ class KubernetesCluster(_GpuNodes):
         shared = self.pool(shared_pool(ctx), parent=self)
         self.cluster_id = self.oke.id
         self.shared_pool_id = shared.id
+        self.kubeconfig = pulumi.Output.secret(oci.containerengine.get_cluster_kube_config_output(
+            cluster_id=self.oke.id, token_version="2.0.0", opts=pulumi.InvokeOutputOptions(parent=self)).content)
         self.register_outputs({"cluster_id": self.oke.id, "shared_pool_id": shared.id,
                                "shared_nodes": ctx.shared_nodes, "compute_cluster_id": self.fabric.id})
 

@@ -16,9 +16,13 @@ def test_every_resource_sits_in_a_capacity_component(example: Rendered):
     for resource in example.resources:
         if resource["type"].startswith("capacity:"):
             provider = resource["type"].split(":")[1]
-            assert provider in (*CLOUDS, "oci", "owned")
-            # top level, or inside a component of its own provider (OCI's gateway is in its network)
-            assert resource["parent"] is None or resource["parent"].startswith(f"capacity:{provider}:"), resource
+            assert provider in (*CLOUDS, "oci", "owned", "kubernetes")
+            # top level, or inside a component of its own provider (OCI's gateway is in its network);
+            # a cluster's Kubernetes objects inside its cluster and lease components
+            inside = ("capacity:",) if provider == "kubernetes" else (f"capacity:{provider}:",)
+            assert resource["parent"] is None or resource["parent"].startswith(inside), resource
+        elif resource["type"] == "pulumi:providers:kubernetes":
+            assert resource["parent"].startswith("capacity:kubernetes:ClusterTenancy::")  # one per cluster
         elif resource["type"].startswith(("pulumi:providers:", "pulumi-python:dynamic/link:")):
             assert resource["parent"] is None  # one provider per site; one key per link
         else:
@@ -119,7 +123,8 @@ def test_azure_aks_on_a_capacity_reservation_group(example: Rendered):
     assert shared["nodeLabels"]["quota.capacity.dev/globex-eval"] == "64"
     access = example.inputs("azure-native:authorization:RoleAssignment", "train-z-crg-access")
     assert access["scope"] == "train-z-crg-id" and access["principalId"] == "frontier-2027-train-z-principal"
-    assert example.children("capacity:azure:LeasePool::globex-eval") == []
+    assert [r["type"] for r in example.children("capacity:azure:LeasePool::globex-eval")] == [
+        "capacity:kubernetes:LeaseTenancy"]  # no pool: only its objects inside the cluster
 
 
 def test_gcp_gke_and_instance_groups(example: Rendered):

@@ -170,7 +170,7 @@ from capacity.inventory import import_file
 from components.program import package
 from components.render import mock_answers, render_program
 import_file({str(tmp_path / "abilene.csv")!r}, "abilene-1")
-answers = [mock_answers(package(name)) for name in ("aws", "azure", "gcp", "oci", "owned")]
+answers = [mock_answers(package(name)) for name in ("aws", "azure", "gcp", "oci", "owned", "kubernetes")]
 program = lambda: runpy.run_path({str(ROOT / "__main__.py")!r}, run_name="__main__")
 for plan in ("stacks/example.yaml", "stacks/nosuch.yaml"):
     try:

@@ -118,7 +118,8 @@ def test_reservation_holds_the_cluster_shape_in_the_first_availability_domain(pl
 
 def test_kubernetes_cluster_is_oke_with_a_system_pool_and_gpu_pools_on_the_reservation(plan):
     assert plan.under("capacity:oci:GpuCluster::train-o") == {
-        OKE + "cluster:Cluster": 1, NODE_POOL: 2, OCI + "computeCluster:ComputeCluster": 1}
+        OKE + "cluster:Cluster": 1, NODE_POOL: 2, OCI + "computeCluster:ComputeCluster": 1,
+        "capacity:kubernetes:ClusterTenancy": 1}  # the leases inside the cluster (tests/tenancy)
     oke = plan.inputs(OKE + "cluster:Cluster", "train-o-oke")
     assert (oke["kubernetesVersion"], oke["type"], oke["vcnId"]) == ("v1.33.1", "ENHANCED_CLUSTER", "oci-iad-vcn-id")
     assert oke["endpointConfig"]["subnetId"] == "oci-iad-public-id"
@@ -140,8 +141,9 @@ def test_kubernetes_cluster_is_oke_with_a_system_pool_and_gpu_pools_on_the_reser
 
 
 def test_each_dedicated_lease_gets_its_own_tainted_node_pool(plan, before):
-    assert plan.under("capacity:oci:LeasePool::hooli-h1") == {NODE_POOL: 1}
-    assert plan.under("capacity:oci:LeasePool::hooli-eval") == {}  # shared-quota: no pool of its own
+    tenancy = {"capacity:kubernetes:LeaseTenancy": 1}  # its namespace, quota, queues (tests/tenancy)
+    assert plan.under("capacity:oci:LeasePool::hooli-h1") == {NODE_POOL: 1, **tenancy}
+    assert plan.under("capacity:oci:LeasePool::hooli-eval") == tenancy  # shared-quota: no pool of its own
     pool = plan.inputs(NODE_POOL, "train-o-lease-hooli-h1")
     assert pool["nodeConfigDetails"]["size"] == 36
     assert pool["nodeConfigDetails"]["placementConfigs"][0]["capacityReservationId"] == "train-o-reservation-id"
