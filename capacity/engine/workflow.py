@@ -26,6 +26,7 @@ from capacity.engine.filestate import disk_full, full_disk
 from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, inert, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
+from capacity.inventory import InventoryError, inventory_url
 
 
 def preflight(loaded) -> None:
@@ -97,7 +98,14 @@ class Workflow:
                 pstack.recover(on_event=progress_)
         if verb == "up" and not new_stack:
             run.refuse_a_second_stack()
-        run.prepare_inventories(plan_path)
+        try:
+            run.prepare_inventories(plan_path)
+        except InventoryError:
+            from capacity.inventory import inventory_dir
+
+            if inventory_url() is None and disk_full(inventory_dir()):  # SQLite says "disk I/O error"
+                raise full_disk(inventory_dir(), "the inventory") from None
+            raise
         return run
 
     # -- the operations

@@ -94,12 +94,15 @@ def open_site(site: str) -> Inventory:
 
 
 def site_nodes(site: str) -> int | None:
-    """How many nodes the site's inventory holds; None when it has none or it cannot be read."""
+    """How many nodes the site's inventory holds; None when it has none (no inventory yet, or an empty
+    file). An inventory that exists but fails (a full disk, a lost server) raises InventoryError."""
     try:
         with open_site(site) as inv:
             return inv.node_count()
-    except InventoryError:
-        return None
+    except InventoryError as exc:
+        if exc.absent:
+            return None
+        raise
 
 
 def import_file(path: str | Path, site: str, catalog: "Catalog | None" = None,

@@ -10,6 +10,8 @@ from capacity.errors import Problem
 class InventoryError(Exception):
     """A failed inventory operation. `problems` locate each bad row of an imported file."""
 
-    def __init__(self, message: str = "", problems: Iterable[Problem] = ()):
+    def __init__(self, message: str = "", problems: Iterable[Problem] = (), absent: bool = False):
         self.problems = sorted(problems)
+        self.absent = absent
+        """The site has no inventory there (none yet, or an empty file), as opposed to one that fails."""
         super().__init__(message or "\n".join(str(p) for p in self.problems))

@@ -129,13 +129,13 @@ def _check_file(path: Path, site: str) -> None:
     """A SQLite inventory must exist and hold a database: an empty file is a truncated or
     half-copied inventory, never an empty site."""
     if not path.is_file():
-        raise InventoryError(_missing(site, str(path)))
+        raise InventoryError(_missing(site, str(path)), absent=True)
     if path.stat().st_size == 0:
         raise InventoryError(
             f"the inventory of site {site} ({path}) is an empty file: it was truncated or only half copied, "
             "and what it recorded (who holds which node) is gone from it. To fix: restore it from a backup; "
             f"or re-import the site with `capacity inventory import FILE --site {site} --force` and then run "
-            "`capacity inventory audit --fix` to line it up with the stacks' states.")
+            "`capacity inventory audit --fix` to line it up with the stacks' states.", absent=True)
 
 
 def shortage(site: str, model: str, key: str, need: int, count: int, states: Counter, free: list[str]) -> str:
@@ -192,6 +192,10 @@ class Inventory:
                                   f"another run ({self.path if isinstance(self.path, Path) else shown_url(self.path)}). "
                                   "To fix: wait for it to finish, then retry.")
         where = self.path if isinstance(self.path, Path) else shown_url(self.path)
+        if "disk is full" in str(exc).lower() or "no space left" in str(exc).lower():
+            return InventoryError(f"the inventory of site {self.site} ({where}) cannot be written: no space left on "
+                                  "device. Nothing in it is lost and there is nothing to restore. To fix: free space "
+                                  "on that file system, then run the same command again.")
         return InventoryError(f"the inventory of site {self.site} ({where}) cannot be used: {exc}. "
                               "To fix: restore it from a backup, or check the database is reachable and retry.")
 
@@ -210,7 +214,7 @@ class Inventory:
         with self.write():
             version = self.version()  # again, under the write lock: another run may have done it
             if version == 0 and not create:
-                raise InventoryError(_missing(self.site, self.shown))
+                raise InventoryError(_missing(self.site, self.shown), absent=True)
             if version > SCHEMA_VERSION:
                 raise InventoryError(f"the inventory of site {self.site} ({self.shown}) was written by a newer "
                                      f"capacity (schema {version}). To fix: upgrade capacity.")
