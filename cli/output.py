@@ -47,8 +47,12 @@ def console(stream=None):
 
 
 def say(message: str) -> None:
-    """A line for the person at the terminal (stderr, so stdout stays machine-readable)."""
-    sys.stderr.write(message + "\n")
+    """Lines for the person at the terminal (stderr, so stdout stays machine-readable). Whatever
+    they quote (a plan, a state, an engine's message) cannot drive the terminal: control and bidi
+    characters inside a line are shown escaped."""
+    from capacity.words import inert
+
+    sys.stderr.write("".join(inert(line) + "\n" for line in str(message).split("\n")))
 
 
 def print_problems(problems: list, stream=None) -> None:

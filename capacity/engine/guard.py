@@ -14,7 +14,9 @@ A lease is in force on a day inside [start, end). Its capacity is taken when the
 - drops it (delete), or it ends up with no plan at all (destroy);
 - moves it to another cluster, site, instance type or isolation (its capacity is made anew);
 - gives it fewer GPUs (shrink), or a start after today (postpone: its capacity is released).
-Ending it (an end of today or before) is how a lease is meant to go, and is not refused.
+Ending it (an end of today or before) is how a lease is meant to go, and is not refused, unless
+its Kubernetes namespace still runs workloads: GPUs its ResourceQuota reported in use when the
+state last read it (`up` or `refresh`), which the end of the lease would delete with it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from capacity.words import inert
 
 FACTS = "capacityLease"
 FACTS_CLUSTER = "capacityCluster"
@@ -53,14 +57,32 @@ def plan_facts(loaded) -> dict[str, dict[str, Any]]:
 
 
 def held(deployment: Optional[dict]) -> dict[str, dict[str, Any]]:
-    """lease -> facts, for every lease pool in the state's resources."""
+    """lease -> facts, for every lease pool in the state's resources; `in_use`: the GPUs of
+    workloads its namespace ran when last read (0 without one)."""
     found = {}
-    for resource in (deployment or {}).get("resources") or []:
-        if not is_component(resource.get("type"), "LeasePool"):
-            continue
-        name = str(resource.get("urn", "")).rsplit("::", 1)[-1]
+    resources = (deployment or {}).get("resources") or []
+    pools = {r.get("urn"): r for r in resources if is_component(r.get("type"), "LeasePool")}
+    in_use = gpus_in_use(resources, pools)
+    for urn, resource in pools.items():
         facts = (resource.get("inputs") or {}).get(FACTS)
-        found[name] = facts if isinstance(facts, dict) else {}
+        found[str(urn).rsplit("::", 1)[-1]] = dict(facts if isinstance(facts, dict) else {}, in_use=in_use.get(urn, 0))
+    return found
+
+
+def gpus_in_use(resources: list[dict], pools: dict[str, dict]) -> dict[str, int]:
+    """Lease pool urn -> GPUs in use in its namespace: `status.used` of the ResourceQuota under it,
+    as the last up or refresh read it."""
+    by_urn = {r.get("urn"): r for r in resources}
+    found: dict[str, int] = {}
+    for resource in resources:
+        if resource.get("type") != "kubernetes:core/v1:ResourceQuota":
+            continue
+        used = (((resource.get("outputs") or {}).get("status") or {}).get("used") or {}).get("requests.nvidia.com/gpu")
+        parent = resource.get("parent")
+        while parent in by_urn and parent not in pools:
+            parent = by_urn[parent].get("parent")
+        if parent in pools and str(used or "0").isdigit():
+            found[parent] = found.get(parent, 0) + int(used or 0)
     return found
 
 
@@ -77,6 +99,9 @@ def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -
     lines = []
     for name, old in sorted(deployed.items()):
         if not in_force(old, day):
+            if old.get("in_use") and str(old.get("end", "")) <= day.isoformat():
+                lines.append(f"remove ended lease '{inert(name)}' whose namespace still runs workloads "
+                             f"({old['in_use']} GPUs in use when last read; `capacity refresh` reads it again)")
             continue
         new = planned.get(name)
         if new is None:
@@ -106,16 +131,6 @@ def _held(facts: dict[str, Any]) -> str:
     if not _gpus(facts):
         return ""
     return f" ({_gpus(facts)} GPUs on cluster '{inert(facts.get('cluster', '?'))}' until {inert(facts.get('end', '?'))})"
-
-
-def inert(value: Any) -> str:
-    """Text read from a state (anyone may have written it) with control and bidi characters shown
-    escaped, so that it cannot drive the terminal."""
-    import unicodedata
-
-    text = str(value)
-    return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else
-                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
 
 
 REFUSAL_MARK = "keep those leases' capacity in the plan"

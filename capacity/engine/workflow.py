@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine.errors import EngineError
 from capacity.engine.filestate import disk_full, full_disk
-from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, inert, recording_facts, refusal
+from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
 from capacity.inventory import InventoryError, inventory_url

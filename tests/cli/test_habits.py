@@ -332,3 +332,12 @@ def test_catalog_given_as_a_list_is_named_a_catalog(tmp_path):
         assert (f"{listed}:1:1: (catalog): must be a mapping (as_of, sources, regions, instance_types), found a list."
                 in result.stderr), args
         assert "(plan)" not in result.stderr
+
+
+def test_every_line_said_to_a_person_is_inert(capsys):
+    """Messages quote plans, states and the engine: none of it may drive the terminal."""
+    from cli.output import say
+
+    say("error: lease 'x\x1b[2J' on\rcluster \u202eevil\nTo fix: keep\ttabs out")
+    said = capsys.readouterr().err
+    assert said == "error: lease 'x\\x1b[2J' on\\x0dcluster \\u202eevil\nTo fix: keep\\x09tabs out\n"

@@ -135,7 +135,7 @@ def _state(**pools):
 
 
 def test_deployed_leases_come_from_the_lease_pool_components_of_the_state():
-    assert held(_state(acme=ACME, old=None)) == {"acme": ACME, "old": {}}  # not the dynamic `acme-pool`
+    assert held(_state(acme=ACME, old=None)) == {"acme": {**ACME, "in_use": 0}, "old": {"in_use": 0}}  # not `acme-pool`
     assert held(None) == {} and held({"resources": []}) == {}
 
 
@@ -159,6 +159,27 @@ def test_leases_not_in_force_may_go_and_pools_without_facts_may_not():
     text = refusal("destroy", takings(deployed, {}, DAY))
     assert text.startswith("This destroy would take capacity away from active leases:")
     assert "'acme'" in text and "'legacy'" in text and "--allow-destroy" in text and "Nothing was changed" in text
+
+
+def _with_quota(state: dict, lease: str, used: str) -> dict:
+    """The state with a Kubernetes namespace's ResourceQuota under the lease's pool, `used` GPUs in use."""
+    pool = STACK + f"capacity:owned:LeasePool::{lease}"
+    tenancy = STACK + f"capacity:owned:LeasePool$capacity:kubernetes:LeaseTenancy::{lease}-tenancy"
+    quota = {"urn": tenancy + "-gpus", "type": "kubernetes:core/v1:ResourceQuota", "parent": tenancy,
+             "outputs": {"status": {"used": {"requests.nvidia.com/gpu": used}}}}
+    return {"resources": [*state["resources"], {"urn": tenancy, "type": "capacity:kubernetes:LeaseTenancy",
+                                                "parent": pool}, quota]}
+
+
+def test_an_ended_lease_whose_namespace_still_runs_workloads_is_taking():
+    ended = dt.date(2027, 6, 1)
+    busy = held(_with_quota(_state(acme=ACME), "acme", "8"))
+    assert busy["acme"]["in_use"] == 8
+    (line,) = takings(busy, {}, ended)
+    assert line.startswith("remove ended lease 'acme' whose namespace still runs workloads (8 GPUs in use")
+    assert takings(busy, {"acme": dict(ACME)}, ended) == [line]  # kept in the plan, its objects still go
+    assert takings(held(_with_quota(_state(acme=ACME), "acme", "0")), {}, ended) == []  # idle: it just ends
+    assert takings(busy, {}, dt.date(2026, 11, 1)) == []  # not started: nothing runs on a zero quota
 
 
 def test_the_guard_refuses_a_real_run_and_records_a_dry_run():

@@ -5,6 +5,7 @@ Pulumi Kubernetes provider: an owned site whose cluster is the session's local A
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,24 @@ def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     refused = runner.invoke(app, ["up", str(shrunk), "--yes", "--on", DURING])
     assert refused.exit_code == 1 and "--allow-destroy" in refused.output
     assert kube_api.get("namespace", "lease-acme-ded") is not None
-    capacity("up", plan, "--yes", "--on", AFTER_ACME)
+
+    # A workload still in acme-ded's namespace when it ends: its objects go only with --allow-destroy.
+    kube_api.kubectl("create", "serviceaccount", "default", "-n", "lease-acme-ded")  # no SA controller here
+    kube_api.kubectl("run", "trainer", "-n", "lease-acme-ded", "--image=registry.invalid/trainer", "--restart=Never",
+                     "--overrides", json.dumps({"spec": {"containers": [{
+                         "name": "trainer", "image": "registry.invalid/trainer",
+                         "resources": {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "1"}}}]}}))
+    used = lambda: kube_api.get("resourcequota", "gpus", "-n", "lease-acme-ded")["status"].get("used", {})  # noqa: E731
+    deadline = time.monotonic() + 60
+    while used().get("requests.nvidia.com/gpu") != "1" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    capacity("refresh", plan)  # the state reads the quota's use
+    busy = runner.invoke(app, ["up", plan, "--yes", "--on", AFTER_ACME])
+    assert busy.exit_code == 1 and "remove ended lease 'acme-ded' whose namespace still runs workloads" in busy.output
+    assert kube_api.get("namespace", "lease-acme-ded") is not None
+    kube_api.kubectl("delete", "pod", "trainer", "-n", "lease-acme-ded", "--wait=true")
+    capacity("refresh", plan)
+    capacity("up", plan, "--yes", "--on", AFTER_ACME)  # idle now: it ends as planned
     assert kube_api.names("namespaces") == ["lease-globex-shr"]
     assert kube_api.get("namespace", "lease-acme-ded") is None
     assert kube_api.names("clusterqueues.kueue.x-k8s.io") == ["lease-globex-shr"]
