@@ -74,7 +74,8 @@ class LocalApiServer:
             self._wait_ready()
             self._spawn("kube-controller-manager", [
                 f"--kubeconfig={self.kubeconfig}", "--leader-elect=false", "--secure-port=0",
-                "--controllers=namespace-controller,resourcequota-controller,garbage-collector-controller"])
+                "--controllers=namespace-controller,resourcequota-controller,garbage-collector-controller,"
+                "clusterrole-aggregation-controller"])
             self.kubectl("apply", "--server-side", *[arg for crd in self.bins.kueue_crds for arg in ("-f", str(crd))])
             self.kubectl("wait", "--for=condition=established", "--timeout=60s",
                          *[f"crd/{crd.name.split('_', 1)[1].removesuffix('.yaml')}.kueue.x-k8s.io"

@@ -5,6 +5,7 @@ Pulumi Kubernetes provider: an owned site whose cluster is the session's local A
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -64,6 +65,20 @@ def quota(kube_api, lease: str) -> dict:
     return kube_api.get("resourcequota", "gpus", "-n", f"lease-{lease}")["spec"]["hard"]
 
 
+def gpu_pod(name: str, gpus: int) -> str:
+    """`kubectl run --overrides`: one container asking `gpus` GPUs (requests equal limits)."""
+    return json.dumps({"spec": {"containers": [{"name": name, "image": "registry.invalid/x", "resources": {
+        "requests": {"nvidia.com/gpu": str(gpus)}, "limits": {"nvidia.com/gpu": str(gpus)}}}]}})
+
+
+def can(kube_api, verb_resource: str, namespace: str, group: str) -> str:
+    """`kubectl auth can-i` as a person of `group` (the API server's own RBAC answers)."""
+    scope = ["-n", namespace] if namespace else []
+    done = subprocess.run(["kubectl", f"--kubeconfig={kube_api.kubeconfig}", "auth", "can-i", *verb_resource.split(),
+                           *scope, "--as=someone", f"--as-group={group}"], capture_output=True, text=True, timeout=60)
+    return done.stdout.strip()
+
+
 def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     capacity("up", plan, "--yes", "--on", DURING)
 
@@ -93,6 +108,19 @@ def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     shown = {lease["name"]: lease for lease in status["leases"]}
     assert shown["acme-ded"]["namespace"] == "lease-acme-ded" and shown["acme-ded"]["gpu_quota"] == 16
     assert shown["globex-shr"]["gpus_in_use"] == "0"  # reported by the cluster's quota controller
+
+    # The tenant can run its 12 GPUs in its namespace and not one more; only its groups get in.
+    kube_api.kubectl("create", "serviceaccount", "default", "-n", "lease-globex-shr")  # no SA controller here
+    kube_api.kubectl("run", "big", "-n", "lease-globex-shr", "--image=registry.invalid/x", "--restart=Never",
+                     "--overrides", gpu_pod("big", 12))
+    with pytest.raises(RuntimeError, match="exceeded quota"):
+        kube_api.kubectl("run", "one-more", "-n", "lease-globex-shr", "--image=registry.invalid/x", "--restart=Never",
+                         "--overrides", gpu_pod("one-more", 1))
+    kube_api.kubectl("delete", "pod", "big", "-n", "lease-globex-shr", "--wait=true")
+    assert can(kube_api, "create pods", "lease-globex-shr", "oidc:globex-ops") == "yes"
+    assert can(kube_api, "create pods", "lease-globex-shr", "oidc:acme") == "no"
+    assert can(kube_api, "get pods", "lease-acme-ded", "oidc:globex") == "no"
+    assert can(kube_api, "create namespaces", "", "oidc:globex") == "no"
 
     # A quota raised by hand is drift: refresh records it, up puts the plan's back.
     kube_api.kubectl("patch", "resourcequota", "gpus", "-n", "lease-acme-ded", "--type", "merge",
