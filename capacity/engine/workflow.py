@@ -27,6 +27,7 @@ from capacity.engine.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recor
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
 from capacity.inventory import InventoryError, inventory_url
+from capacity.words import inert
 
 
 def preflight(loaded) -> None:
