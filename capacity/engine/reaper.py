@@ -11,7 +11,6 @@ kill of `capacity`'s process group does not take it down first.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading

@@ -521,11 +521,6 @@ class PlanStack:
         """The stack's resources, the stack itself left out."""
         return [r for r in (self.deployment() or {}).get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
 
-    def other(self, name: str) -> "PlanStack":
-        """Another stack of the same backend, to read."""
-        return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir, cli=self.cli,
-                         echo=self.echo)
-
     def repair_debris(self) -> None:
         """Half-written files a killed run left beside the state: removed under the stack's lock
         (after `check_locks`, which clears a killed run's lock and refuses a live one)."""

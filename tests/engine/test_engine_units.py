@@ -15,7 +15,6 @@ import pytest
 
 from capacity.engine import pulumi_cli
 from capacity.engine.errors import EngineError
-from capacity.engine.events import Step
 from capacity.engine.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, held, refusal, takings
 
 PKG_GO_MOD = textwrap.dedent("""\
