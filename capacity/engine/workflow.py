@@ -148,10 +148,16 @@ class Workflow:
         """After recovery, before the first create: `up` imports inventories on first use, releases
         what killed runs left and checks every owned cluster can get its nodes; `preview` checks
         that last. An owned-only state is saved once at the end (capacity/inventory/ledger.py)."""
-        from capacity.inventory import ledger
+        from capacity.inventory import ledger, sites
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
+        if (owned and self.verb == "up") or self.verb == "destroy":
+            keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
+            where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
+            taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
+            if taken and not self.guard.allow:
+                raise EngineError(refusal(self.verb, taken))
         if owned and plan_path and self.verb == "up":
             for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
                                          ledger.holders_in(self.pstack)):

@@ -82,6 +82,26 @@ def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], k
     return done
 
 
+def orphan_pools(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+    """Lease pools of `stack` that the inventory holds but neither its state nor `keep` has (a run
+    killed before it saved its state made them): letting them go takes a lease's capacity, which
+    only --allow-destroy may. One line per pool, for the guard's refusal."""
+    from capacity.inventory import open_site
+
+    held = {c.key for c in claims(stack, deployment)} | set(keep)
+    found = []
+    for site in sites:
+        try:
+            inv = open_site(site)
+        except InventoryError:
+            continue
+        with inv:
+            found += [f"release the pool of lease '{key.split('/', 1)[-1]}' at site {site}, which a run killed "
+                      "before it saved its state made (no state has it)"
+                      for kind, key in inv.owned_by(stack) if kind == "pool" and key not in held]
+    return found
+
+
 # --- shortages -------------------------------------------------------------------------------
 
 

@@ -62,3 +62,37 @@ def test_a_kill_after_the_commit_then_destroy_or_a_changed_plan_leaks_nothing(ru
     assert runner.audit() == []
     runner.run("destroy", renamed, "--yes", "--allow-destroy")
     assert holders(runner) == {None: 12}
+
+
+def test_a_lease_pool_a_killed_run_made_goes_only_with_allow_destroy(runner, tmp_path):
+    """A run killed after its lease pool's commit saved no state (owned-only runs save it at their
+    end): the pool is in the inventory only. A plan that then drops the lease, or a destroy, would
+    take its capacity: refused like any in-force lease, allowed with --allow-destroy."""
+    import yaml
+
+    plan = plan_copy(tmp_path / "plans", "crash", 6)
+    killed_at(runner, "after-commit:2", tmp_path, "up", plan, "--yes", kill_tree=kill_tree)  # 1 the cluster, 2 the pool
+    lease = next(iter(yaml.safe_load(plan.read_text())["leases"]))
+    data = yaml.safe_load(plan.read_text())
+    del data["leases"][lease]
+    plan.write_text(yaml.safe_dump(data))
+    refused = runner.run("up", plan, "--yes", expect=1)
+    assert f"release the pool of lease '{lease}'" in refused.stderr and "--allow-destroy" in refused.stderr
+    refused = runner.run("destroy", plan, "--yes", expect=1)
+    assert f"release the pool of lease '{lease}'" in refused.stderr
+    assert ("pool", f"crash/{lease}") in _owned(runner)  # nothing was taken
+    runner.run("up", plan, "--yes", "--allow-destroy")
+    assert ("pool", f"crash/{lease}") not in _owned(runner) and runner.audit() == []
+    runner.run("destroy", plan, "--yes", "--allow-destroy")
+    assert holders(runner) == {None: 12}
+
+
+def _owned(runner: Runner) -> list[tuple[str, str]]:
+    """(kind, key) of every pool and allocation stack `crash` holds in the runner's inventory."""
+    import os
+
+    from capacity.inventory import Inventory
+
+    where = os.environ.get("CAPACITY_INVENTORY_URL") or runner.work / ".capacity" / "inventory" / "lab-1.db"
+    with Inventory(where, "lab-1") as inv:
+        return inv.owned_by("crash")
