@@ -148,16 +148,12 @@ class Workflow:
         """After recovery, before the first create: `up` imports inventories on first use, releases
         what killed runs left and checks every owned cluster can get its nodes; `preview` checks
         that last. An owned-only state is saved once at the end (capacity/inventory/ledger.py)."""
-        from capacity.inventory import ledger, sites
+        from capacity.inventory import ledger
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
         if (owned and self.verb == "up") or self.verb == "destroy":
-            keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
-            where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
-            taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
-            if taken and not self.guard.allow:
-                raise EngineError(refusal(self.verb, taken))
+            self.refuse_releasing_unsaved_pools(deployment)
         if owned and plan_path and self.verb == "up":
             for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
                                          ledger.holders_in(self.pstack)):
@@ -166,6 +162,18 @@ class Workflow:
             ledger.check_shortages(self.loaded, plan_path, self.pstack.name, deployment)
         if self.verb in ("up", "destroy"):
             self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
+
+    def refuse_releasing_unsaved_pools(self, deployment: dict | None) -> None:
+        """Lease pools a killed run made but no state has (owned runs save their state at the end):
+        an `up` whose plan drops them, or a `destroy`, would release them. That takes a lease's
+        capacity, so it needs --allow-destroy like any other taking."""
+        from capacity.inventory import ledger, sites
+
+        keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
+        where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
+        taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
+        if taken and not self.guard.allow:
+            raise EngineError(refusal(self.verb, taken))
 
     # -- the steps around them
 
