@@ -60,13 +60,12 @@ def owned_sites(loaded) -> list[str]:
 # --- orphans ---------------------------------------------------------------------------------
 
 
-def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
-    """Let go of the allocations and pools of `stack` that its state does not have and that are
-    not in `keep` (what the plan will create, and so adopt). Returns one line per release."""
+def _unclaimed(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str]):
+    """(site, open inventory, kind, key) of each allocation and pool of `stack` that its state does
+    not have and that is not in `keep` (what the plan will create, and so adopt)."""
     from capacity.inventory import open_site
 
     held = {c.key for c in claims(stack, deployment)} | set(keep)
-    done = []
     for site in sites:
         try:
             inv = open_site(site)
@@ -74,32 +73,27 @@ def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], k
             continue  # no inventory here: nothing it could hold
         with inv:
             for kind, key in inv.owned_by(stack):
-                if key in held:
-                    continue
-                freed = inv.drop_pool(key) if kind == "pool" else inv.release(key)
-                done.append(f"site {site}: released {kind} {key} ({len(freed)} nodes), which no state of "
-                            f"stack {stack} has (left by an interrupted run)")
+                if key not in held:
+                    yield site, inv, kind, key
+
+
+def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+    """Let go of the orphans of `stack` (see `_unclaimed`). Returns one line per release."""
+    done = []
+    for site, inv, kind, key in _unclaimed(stack, deployment, sites, keep):
+        freed = inv.drop_pool(key) if kind == "pool" else inv.release(key)
+        done.append(f"site {site}: released {kind} {key} ({len(freed)} nodes), which no state of "
+                    f"stack {stack} has (left by an interrupted run)")
     return done
 
 
 def orphan_pools(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
-    """Lease pools of `stack` that the inventory holds but neither its state nor `keep` has (a run
-    killed before it saved its state made them): letting them go takes a lease's capacity, which
-    only --allow-destroy may. One line per pool, for the guard's refusal."""
-    from capacity.inventory import open_site
-
-    held = {c.key for c in claims(stack, deployment)} | set(keep)
-    found = []
-    for site in sites:
-        try:
-            inv = open_site(site)
-        except InventoryError:
-            continue
-        with inv:
-            found += [f"release the pool of lease '{key.split('/', 1)[-1]}' at site {site}, which a run killed "
-                      "before it saved its state made (no state has it)"
-                      for kind, key in inv.owned_by(stack) if kind == "pool" and key not in held]
-    return found
+    """Lease pools among the orphans of `stack` (a run killed before it saved its state made them):
+    letting them go takes a lease's capacity, which only --allow-destroy may. One line per pool,
+    for the guard's refusal."""
+    return [f"release the pool of lease '{key.split('/', 1)[-1]}' at site {site}, which a run killed "
+            "before it saved its state made (no state has it)"
+            for site, _inv, kind, key in _unclaimed(stack, deployment, sites, keep) if kind == "pool"]
 
 
 # --- shortages -------------------------------------------------------------------------------
