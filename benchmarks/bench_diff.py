@@ -26,7 +26,7 @@ from genplan import generate  # noqa: E402
 from timing import best  # noqa: E402
 
 # Runs one command of the review CLI (validate from cli.plan, diff from cli.review) in a fresh process.
-CLI = ("import sys, typer\nfrom cli import plan, review\n"
+CLI = ("import sys, typer\nfrom capacity.cli import plan, review\n"
        "app = typer.Typer(add_completion=False)\n"
        "app.command()(plan.validate)\napp.command()(review.diff)\napp(sys.argv[1:])\n")
 
@@ -67,9 +67,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from capacity import render_diff
-    from capacity.diff import diff_plans
-    from capacity.plan import load_plan
+    from capacity.review import markdown as render_diff
+    from capacity.review.diff import diff_plans
+    from capacity.plan.loading import load_plan
 
     base_text = generate(args.sites, args.clusters, args.leases, seed=1)
     head_text, changed = edit_leases(base_text)

@@ -78,8 +78,8 @@ BARE = textwrap.dedent('''
     import pulumi
     from pulumi import automation as auto
     from capacity.inventory import import_file, shown_location, site_nodes
-    from capacity.plan import load_plan
-    from components.owned.providers import LeasePool, LeasePoolArgs, NodeAllocation, NodeAllocationArgs
+    from capacity.plan.loading import load_plan
+    from capacity.components.owned.providers import LeasePool, LeasePoolArgs, NodeAllocation, NodeAllocationArgs
 
     plan_path, verb, root, shape = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     loaded = load_plan(plan_path)
@@ -103,7 +103,7 @@ BARE = textwrap.dedent('''
     program = dynamic_resources
     if shape == "components":  # capacity's program as its CLI runs it, without the CLI and its engine layer
         from capacity.engine.stack import lean
-        from components.program import build
+        from capacity.components.program import build
         program = lean(lambda: build(loaded))
 
     cmd = auto.PulumiCommand(root=root)
@@ -132,11 +132,11 @@ def _capacity_cmd() -> list[str]:
     """`capacity` as installed, else the entry point run by this Python."""
     runner = textwrap.dedent("""
         import sys
-        from cli.main import app
+        from capacity.cli.main import app
         names = {c.name or c.callback.__name__ for c in app.registered_commands}
         if "up" not in names:  # until the engine commands are wired into cli/main.py
             import typer
-            from cli import deploy, engine
+            from capacity.cli import deploy, engine
             app = typer.Typer(); app.add_typer(engine.app)
             for fn in deploy.COMMANDS:
                 app.command()(fn)

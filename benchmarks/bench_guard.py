@@ -32,9 +32,9 @@ from benchmarks.bench_engine import make_owned_plan  # noqa: E402
 
 RUNNER = textwrap.dedent("""
     import sys
-    from capacity.engine.guard import LeaseGuard
-    from capacity.engine.workflow import Workflow
-    from cli import deploy
+    from capacity.deploy.guard import LeaseGuard
+    from capacity.deploy.workflow import Workflow
+    from capacity.cli import deploy
     import typer
 
     way = sys.argv.pop(1)
@@ -99,8 +99,8 @@ def _check_alone(plan: Path, state_dir: Path) -> float:
     that the noise of whole commands hides."""
     from benchmarks.timing import best
     from capacity.engine.filestate import read_checkpoint
-    from capacity.engine.guard import LeaseGuard
-    from capacity.plan import load_plan
+    from capacity.deploy.guard import LeaseGuard
+    from capacity.plan.loading import load_plan
 
     loaded = load_plan(plan)
     checkpoint = state_dir / "pulumi" / ".pulumi" / "stacks" / "capacity" / f"{loaded.name}.json"

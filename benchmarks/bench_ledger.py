@@ -89,7 +89,7 @@ def _churn(location: str, key: str, start, stop_at: float, results) -> None:
 
 def alloc_bench(args) -> None:
     from capacity.inventory import Inventory
-    from capacity.inventory.loader import NodeRow
+    from capacity.plan.inventory_file import NodeRow
 
     rows = [NodeRow(f"N{i:05d}", f"r{i // 10:03d}", "hgx-h100", 8, 10.2, "free", i + 2) for i in range(args.nodes)]
     print(f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {os.cpu_count()} CPUs; "

@@ -28,10 +28,10 @@ import pulumi.dynamic
 sys.path.insert(0, str(Path(__file__).parent))
 from genplan import generate  # noqa: E402
 
-from capacity.plan import load_text  # noqa: E402
-from components.linkkey import PresharedKeyProvider  # noqa: E402 (importable, so dill pickles it by reference)
-from components.program import package, without_type_aliases  # noqa: E402
-from components.render import mock_answers, render, render_program  # noqa: E402
+from capacity.plan.loading import load_text  # noqa: E402
+from capacity.components.linkkey import PresharedKeyProvider  # noqa: E402 (importable, so dill pickles it by reference)
+from capacity.components.program import package, without_type_aliases  # noqa: E402
+from capacity.components.render import mock_answers, render, render_program  # noqa: E402
 
 DAY = dt.date(2027, 6, 1)
 

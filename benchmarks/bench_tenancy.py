@@ -2,7 +2,7 @@
 Kubernetes provider, and a no-change `capacity preview`, against a bare program, in one run.
 
 - capacity: the CLI as a user runs it (a new process) on an owned plan whose cluster is a local
-  API server (tests/tenancy/apiserver.py on 127.0.0.1): the owned nodes, and per lease a
+  API server (tests/integration/tenancy/apiserver.py on 127.0.0.1): the owned nodes, and per lease a
   namespace, RoleBinding, ResourceQuota, NetworkPolicy and Kueue objects (about 800 resources);
 - bare (baseline): a new process running a minimal Automation API program that registers the
   same Kubernetes objects (same kinds and specs, other names) with one provider, on the same
@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 
 from capacity.engine.kubernetes_bins import ensure_kubernetes_bins  # noqa: E402
 from capacity.engine.pulumi_cli import engine_env, ensure_pulumi  # noqa: E402
-from tests.tenancy.apiserver import LocalApiServer  # noqa: E402
+from tests.integration.tenancy.apiserver import LocalApiServer  # noqa: E402
 from bench_engine import _run as timed  # noqa: E402
 
 
@@ -114,7 +114,7 @@ def main() -> None:
             plan = make_plan(work, args.leases)
             env = {**os.environ, **engine_env(cli), "CAPACITY_STATE_DIR": str(work / "state"),
                    "PULUMI_CONFIG_PASSPHRASE": "bench", "CAPACITY_KUBECONFIG_TRAIN": str(server.kubeconfig)}
-            capacity = [sys.executable, "-m", "cli.main"] if not (Path(sys.executable).parent / "capacity").exists() \
+            capacity = [sys.executable, "-m", "capacity.cli.main"] if not (Path(sys.executable).parent / "capacity").exists() \
                 else [str(Path(sys.executable).parent / "capacity")]
             bare = [sys.executable, "-c", BARE]
             rows = []

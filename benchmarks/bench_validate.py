@@ -24,7 +24,7 @@ CLOUD_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_oci", "
 
 
 def run_cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "cli.main", *args], check=False, capture_output=True)
+    subprocess.run([sys.executable, "-m", "capacity.cli.main", *args], check=False, capture_output=True)
 
 
 def imported_sdks(*args: str) -> list[str]:
@@ -47,7 +47,7 @@ def main() -> None:
 
     import yaml
 
-    from capacity.plan import load_plan
+    from capacity.plan.loading import load_plan
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.yaml"

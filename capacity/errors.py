@@ -1,4 +1,8 @@
-"""Problems found in a plan, each pointing at its line."""
+"""The errors capacity raises for things a user can act on, under one root, and the problems in a plan.
+
+Every error a user can act on is a `CapacityError`: the CLI prints its message (never a traceback)
+and exits with its `exit_code`. Messages end with what to do.
+"""
 
 from __future__ import annotations
 
@@ -30,12 +34,36 @@ class Problem:
         return {"path": data["path"], "line": data["line"], "column": data["column"], "message": data["message"]}
 
 
-class PlanError(Exception):
+class CapacityError(Exception):
+    """The root of every error meant for the user: a message, the problems found, an exit code."""
+
+    def __init__(self, message: str = "", problems: Iterable[Problem] = (), *, exit_code: int = 1):
+        self.problems = sorted(problems)
+        self.exit_code = exit_code
+        super().__init__(message or "\n".join(str(p) for p in self.problems))
+
+
+class PlanError(CapacityError):
     """A plan that cannot be used; carries every problem found."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(problems=problems)
+
+
+class EngineError(CapacityError):
+    """A failed engine step, with a message meant for the user."""
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        super().__init__(message, exit_code=exit_code)
+
+
+class InventoryError(CapacityError):
+    """A failed inventory operation. `problems` locate each bad row of an imported file."""
+
+    def __init__(self, message: str = "", problems: Iterable[Problem] = (), absent: bool = False):
+        super().__init__(message, problems)
+        self.absent = absent
+        """The site has no inventory there (none yet, or an empty file), as opposed to one that fails."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

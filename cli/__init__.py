@@ -1,1 +1,1 @@
-"""The `capacity` command line. `main.py` composes one module per noun."""
+"""The `capacity` command line (installed as capacity.cli). `main.py` composes one module per noun."""

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import CatalogOption, Format, FormatOption, color, emit_json, print_problems, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, color, emit_json, print_problems, say
 
 WIDTH = 80
 HEADER = ("provider", "instance type", "gpus", "mem/gpu", "$/h or kW", "regions")
@@ -26,7 +26,7 @@ def catalog(
 ) -> None:
     """List the GPU instance types: GPUs per node, memory per GPU, price per node-hour (power per
     node for owned hardware) and regions, in the order `accelerator:` picks from."""
-    from capacity.catalog import load_catalog
+    from capacity.plan.catalog import load_catalog
     from capacity.errors import PlanError
 
     try:

@@ -22,8 +22,8 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from capacity.words import count
-from cli.inventory import InventoryUrlOption
-from cli.output import CatalogOption, Format, FormatOption, emit_json, say
+from capacity.cli.inventory import InventoryUrlOption
+from capacity.cli.output import CatalogOption, Format, FormatOption, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
@@ -50,7 +50,7 @@ DayOption = Annotated[Optional[dt.datetime], typer.Option(
 @contextlib.contextmanager
 def _engine_errors(verb: str, stack_name: str = "") -> Iterator[None]:
     """EngineError -> its message and exit code; Ctrl-C (or SIGTERM) -> a clean cancel, exit 130."""
-    from capacity.engine.errors import EngineError
+    from capacity.errors import EngineError
 
     previous = None
     try:
@@ -82,14 +82,14 @@ def _sigterm_as_interrupt(_signum, _frame) -> None:
 
 
 def _load(plan: str, catalog: Optional[str], fmt: Format = Format.text):
-    from cli.output import load_or_exit
+    from capacity.cli.output import load_or_exit
 
     return load_or_exit(plan, catalog, fmt)
 
 
 def _start(verb: str, loaded, fmt: Format, **options):
     """The engine workflow of one command, its events shown in the format asked for."""
-    from capacity.engine.workflow import Workflow
+    from capacity.deploy.workflow import Workflow
 
     return Workflow.start(verb, loaded, progress=lambda shown_verb, **kw: _progress(fmt, shown_verb, **kw),
                           echo=say, **options)
@@ -140,7 +140,7 @@ def preview(
     name = stack or loaded.name
     with _engine_errors("preview", name):
         from capacity.engine.status import dated_reservations
-        from capacity.engine.workflow import change_counts, has_changes
+        from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      day=_day(on))
@@ -194,7 +194,7 @@ def up(
     name = stack or loaded.name
     with _engine_errors("up", name):
         from capacity.engine.events import summary_line
-        from capacity.engine.workflow import change_counts, has_changes
+        from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      allow_destroy=allow_destroy, new_stack=new_stack, day=_day(on))
@@ -272,12 +272,12 @@ def destroy(
     name = stack or loaded.name
     with _engine_errors("destroy", name):
         from capacity.engine.events import summary_line
-        from capacity.engine.workflow import change_counts
+        from capacity.deploy.workflow import change_counts
 
         run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
         if not run.pstack.exists():
             if stack and not plan:  # a name typed by hand: say which there are
-                from capacity.engine.workflow import unknown_stack
+                from capacity.deploy.workflow import unknown_stack
 
                 raise unknown_stack(run.pstack)
             say(f"{name}: nothing to destroy (no such stack in {run.pstack.backend.shown}).")
@@ -311,7 +311,7 @@ def status(
     name = stack or loaded.name
     with _engine_errors("status", name):
         from capacity.engine.status import render_text, stack_status
-        from capacity.engine.workflow import open_stack
+        from capacity.deploy.workflow import open_stack
 
         data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded)
     if fmt == Format.json:
@@ -335,7 +335,7 @@ def stacks(
     if context.invoked_subcommand is not None:
         return
     with _engine_errors("stacks"):
-        from capacity.engine.workflow import open_stack
+        from capacity.deploy.workflow import open_stack
 
         pstack = open_stack("list", backend, echo=say)
         rows = pstack.list_stacks()

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.output import Format, FormatOption, emit_json, say
+from capacity.cli.output import Format, FormatOption, emit_json, say
 
 app = typer.Typer(
     name="engine",
@@ -30,7 +30,7 @@ def setup(
         "from the Go module proxy, once per user (about 10 minutes)."))] = False,
 ) -> None:
     """Find or install the Pulumi CLI pinned to the SDK (on PATH, cached, Pulumi's installer, or a Go build)."""
-    from capacity.engine.errors import EngineError
+    from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import ensure_pulumi
 
     started = time.monotonic()
@@ -60,7 +60,7 @@ _SOURCES = {"path": "found on PATH", "cache": "from the per-user cache", "instal
 @app.command()
 def info(fmt: FormatOption = Format.text) -> None:
     """Show the SDK and CLI versions, where the CLI is, and where state and secrets are kept."""
-    from capacity.engine.errors import EngineError
+    from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import find_pulumi, pulumi_home, sdk_version, version_dir
     from capacity.engine.stack import default_state_dir, resolve_backend
 

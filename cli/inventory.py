@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from capacity.words import count
-from cli.output import CatalogOption, Format, FormatOption, emit_json, is_tty, print_problems, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, emit_json, is_tty, print_problems, say
 
 app = typer.Typer(
     name="inventory",
@@ -86,9 +86,9 @@ def import_(
 ) -> None:
     """Add the nodes of FILE to the site's inventory (every row checked first; all or nothing)."""
     from capacity import inventory
-    from capacity.catalog import load_catalog
+    from capacity.plan.catalog import load_catalog
     from capacity.errors import PlanError, did_you_mean
-    from cli.output import load_or_exit
+    from capacity.cli.output import load_or_exit
 
     try:
         if plan:
@@ -130,7 +130,7 @@ def _refuse_lost_inventory(site: str, file: str, backend: Optional[str]) -> None
 
 def _stacks(backend: Optional[str], required: bool = True):
     """The backend's stacks (through the Pulumi CLI); None if there is no CLI and they are optional."""
-    from capacity.engine.errors import EngineError
+    from capacity.errors import EngineError
     from capacity.engine.stack import PlanStack
 
     try:
@@ -218,7 +218,7 @@ def _print_site(entry: dict) -> None:
     if is_tty():
         from rich.table import Table
 
-        from cli.output import console
+        from capacity.cli.output import console
 
         table = Table(*header, title=f"site {entry['site']}", caption=summary)
         for row in rows:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import catalog, deploy, engine, inventory, plan, resources, review
+from capacity.cli import catalog, deploy, engine, inventory, plan, resources, review
 
 # NO_COLOR: Click's own messages (--install-completion's) have no colour either
 NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}

@@ -78,7 +78,7 @@ def one_stdin(**sources: Optional[str]) -> None:
 def load_or_exit(path: str, catalog: str | None, fmt: Format = Format.text, json_extra: dict | None = None):
     """Load a plan, or exit 1 with its problems: on stderr, or as JSON on stdout with --format json."""
     from capacity.errors import PlanError
-    from capacity.plan import load_plan
+    from capacity.plan.loading import load_plan
 
     one_stdin(PLAN=path, **{"--catalog": catalog})
     try:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from capacity.words import count
-from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit
+from capacity.cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit
 
 # An invalid plan has no trustworthy totals.
 _NO_SUMMARY = {"summary": {"sites": None, "clusters": None, "leases": None, "gpus": None}}
@@ -38,6 +38,6 @@ def schema(
     = SchemaFormat.json,
 ) -> None:
     """Print the plan's JSON Schema (for editors: yaml-language-server, VS Code)."""
-    from capacity.schema import plan_schema
+    from capacity.plan.schema import plan_schema
 
     emit_json(plan_schema())

@@ -1,6 +1,6 @@
 """The command reference, docs/cli.md, generated from the CLI itself:
 
-    python -m cli.reference > docs/cli.md
+    python -m capacity.cli.reference > docs/cli.md
 
 Every command and group the entry point composes is walked, so a new command or flag appears
 here without any change to this file; a test fails while docs/cli.md is behind.
@@ -14,8 +14,8 @@ import sys
 INTRO = """\
 # Command reference
 
-<!-- Generated from the CLI by `python -m cli.reference > docs/cli.md`; do not edit by hand.
-     tests/cli/test_reference.py fails when this page is behind the CLI. -->
+<!-- Generated from the CLI by `python -m capacity.cli.reference > docs/cli.md`; do not edit by hand.
+     tests/unit/cli/test_reference.py fails when this page is behind the CLI. -->
 
 `capacity -h` (or `--help`) after any command shows the same text in the terminal.
 
@@ -58,10 +58,10 @@ Stacks, backends, state and the inventory: [docs/state.md](state.md). Plan files
 
 
 def render() -> str:
-    """The whole page, as `python -m cli.reference` prints it."""
+    """The whole page, as `python -m capacity.cli.reference` prints it."""
     import typer.main
 
-    from cli.main import app
+    from capacity.cli.main import app
 
     root = typer.main.get_command(app)
     ctx = root.context_class(root, info_name="capacity", **root.context_settings)

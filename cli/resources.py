@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from capacity.words import count
-from cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit, say
 
 
 def _day(text: str) -> dt.date:
@@ -36,9 +36,9 @@ def resources(plan: PlanArgument, fmt: FormatOption = Format.text, catalog: Cata
     """List every resource the plan would register: type, name, parent and inputs. Offline: no
     credentials, no engine."""
     loaded = load_or_exit(plan, catalog, fmt)
-    from components.render import RenderError, render
+    from capacity.components.render import RenderError, render
 
-    from capacity.schedule import purchases
+    from capacity.plan.schedule import purchases
 
     day = on or dt.date.today()
     bought = purchases(loaded, day)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
+from capacity.cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
 
 
 class DiffFormat(str, enum.Enum):
@@ -39,10 +39,10 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 
 def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     """Each side's plan; or every side's problems, printed, and exit 1."""
-    from capacity.catalog import load_catalog
+    from capacity.plan.catalog import load_catalog
     from capacity.errors import PlanError
-    from capacity.gitref import SourceError, load_source
-    from capacity.yamlsafe import shown_name
+    from capacity.plan.gitref import SourceError, load_source
+    from capacity.plan.reader import shown_name
 
     one_stdin(**sources, **{"--catalog": catalog})
     try:
@@ -94,9 +94,9 @@ def diff(
         help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
 ) -> None:
     """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
-    from capacity import render_diff
-    from capacity.diff import diff_plans
-    from capacity.yamlsafe import shown_name
+    from capacity.review import markdown as render_diff
+    from capacity.review.diff import diff_plans
+    from capacity.plan.reader import shown_name
 
     plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
     result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=shown_name(base),
@@ -124,9 +124,9 @@ def report(
     catalog: CatalogOption = None,
 ) -> None:
     """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
-    from capacity import report as layout
-    from capacity.economics import Window, book, default_window
-    from capacity.yamlsafe import shown_name
+    from capacity.review import report as layout
+    from capacity.review.economics import Window, book, default_window
+    from capacity.plan.reader import shown_name
 
     loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
     default = default_window(loaded)

@@ -1,1 +1,2 @@
-"""Pulumi components of a capacity plan: one package per provider behind components/base.py."""
+"""Pulumi components of a capacity plan (installed as capacity.components): one package per provider
+behind components/base.py. They know nothing of the engine that runs them."""

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 import pulumi
 
 if TYPE_CHECKING:
-    from capacity.catalog import InstanceType
-    from capacity.model import Cluster, Lease
+    from capacity.plan.catalog import InstanceType
+    from capacity.plan.model import Cluster, Lease
 
 
 class Component(pulumi.ComponentResource):

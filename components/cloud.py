@@ -11,8 +11,8 @@ from typing import Callable, Optional
 
 import pulumi
 
-from components.base import ClusterContext, Component, LeaseContext, LinkContext, SiteContext
-from components.pools import LeasePool
+from capacity.components.base import ClusterContext, Component, LeaseContext, LinkContext, SiteContext
+from capacity.components.pools import LeasePool
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pulumi
 
-from components.base import ClusterContext, Component, LeaseContext
+from capacity.components.base import ClusterContext, Component, LeaseContext
 
 GPU_TAINT = ("nvidia.com/gpu", "present")
 LABEL = "capacity.dev"

@@ -1,6 +1,6 @@
 """The Pulumi program: a validated plan in, its components out.
 
-Used as the root Pulumi.yaml program (components/__main__.py), as the CLI's inline Automation API
+Used as the root Pulumi.yaml program (capacity/deploy/program.py), as the CLI's inline Automation API
 program and, under mocks, by `capacity resources`. Each provider's package (and so its cloud SDK)
 is imported only when the plan has a site of that provider.
 """
@@ -14,12 +14,12 @@ from types import ModuleType
 
 import pulumi
 
-from capacity import schedule
-from capacity.plan import LoadedPlan
+from capacity.plan import schedule
+from capacity.plan.loading import LoadedPlan
 from capacity.providers import spec
-from components import naming
-from components.base import ClusterContext, Component, LeaseContext, LinkContext, Provider, SiteContext
-from components.linkkey import PresharedKey
+from capacity.components import naming
+from capacity.components.base import ClusterContext, Component, LeaseContext, LinkContext, Provider, SiteContext
+from capacity.components.linkkey import PresharedKey
 
 
 class MissingProvider(Exception):
@@ -29,9 +29,9 @@ class MissingProvider(Exception):
 def package(name: str) -> ModuleType:
     """The package `components/<name>/`, imported on first use."""
     try:
-        return importlib.import_module(f"components.{name}")
+        return importlib.import_module(f"{__package__}.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name not in (f"components.{name}", "components"):
+        if exc.name != f"{__package__}.{name}":
             raise
         raise MissingProvider(f"no Pulumi components for provider '{name}' (components/{name}/ is missing)") from None
 
@@ -120,7 +120,7 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
         exported[lease_name] = {"tenant": lease.tenant, "cluster": name, "isolation": lease.isolation,
                                 "in_force": lease_ctx.in_force, "nodes": lease_ctx.nodes, "pool_id": pool.pool_id}
     if cluster.orchestrator == "kubernetes" and pools:
-        from components.kubernetes.tenancy import enforce
+        from capacity.components.kubernetes.tenancy import enforce
 
         for lease_name, tenancy in enforce(ctx, component, pools, loaded.plan.tenants or {}).items():
             exported[lease_name].update(namespace=tenancy.namespace, gpu_quota=tenancy.gpu_quota)

@@ -23,8 +23,9 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from capacity.plan import LoadedPlan
-from components.base import MockAnswers
+from capacity.errors import CapacityError
+from capacity.plan.loading import LoadedPlan
+from capacity.components.base import MockAnswers
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -33,7 +34,7 @@ PROJECT = "capacity"
 CONFIG = {"capacity:sshPublicKey": "ssh-ed25519 <the key set with: pulumi config set capacity:sshPublicKey>"}
 
 
-class RenderError(Exception):
+class RenderError(CapacityError):
     """The plan cannot be rendered (a provider's limit or setting the plan does not meet)."""
 
 
@@ -51,9 +52,9 @@ def render(loaded: LoadedPlan, on: dt.date | None = None, preview: bool = False)
 
     With `preview`, an output the mocks do not answer stays unknown, as in a preview, and the
     inputs made from it show as UNKNOWN; otherwise it is None and they are left out."""
-    from components.addressing import AddressSpaceTooSmall
+    from capacity.components.addressing import AddressSpaceTooSmall
     from capacity.providers import missing_sdks
-    from components.program import MissingProvider, build, package
+    from capacity.components.program import MissingProvider, build, package
 
     missing = missing_sdks(loaded.providers())
     if missing:

@@ -27,7 +27,7 @@ def pulumi_cli():
     """The pinned Pulumi CLI, found or installed once per session (PATH, cache, installer or Go
     build). Without one, tests that need the engine skip, unless CAPACITY_REQUIRE_ENGINE=1 (set by
     .ci/run), which makes that a failure."""
-    from capacity.engine.errors import EngineError
+    from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import ensure_pulumi
 
     try:

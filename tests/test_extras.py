@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from capacity.providers import missing_sdks, specs
-from cli.main import app
+from capacity.cli.main import app
 
 ROOT = Path(__file__).parents[1]
 runner = CliRunner()

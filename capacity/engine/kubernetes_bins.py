@@ -3,7 +3,7 @@
 - `pulumi-resource-kubernetes`: the Pulumi Kubernetes provider plugin that `capacity up` uses
   against a cluster with `orchestrator: kubernetes`. The engine finds it on PATH (engine_env).
 - `etcd`, `kube-apiserver`, `kube-controller-manager`: a real, local API server for the tests and
-  the benchmark (tests/tenancy), started on 127.0.0.1 only.
+  the benchmark (tests/integration/tenancy), started on 127.0.0.1 only.
 - Kueue's CRDs (ResourceFlavor, ClusterQueue, LocalQueue), from the `sigs.k8s.io/kueue` module.
 
 Everything comes from the Go module proxy and is built into the per-user cache
@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from capacity.engine.errors import EngineError
+from capacity.errors import EngineError
 from capacity.engine.pulumi_cli import (
     Echo,
     _file_lock,

@@ -81,7 +81,7 @@ def run_probe(cli=None, echo=None, count: int = 1) -> float:
                                echo=echo or (lambda _m: None))
         result = stack.up()
         if result.outputs.get("value") is None or result.outputs["value"].value != "ok":
-            from capacity.engine.errors import EngineError
+            from capacity.errors import EngineError
 
             raise EngineError(f"the probe went up but its output is wrong: {result.outputs!r}")
         stack.destroy()

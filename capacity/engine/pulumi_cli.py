@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator
 
-from capacity.engine.errors import EngineError
+from capacity.errors import EngineError
 
 # The one place that names the Pulumi CLI we run: the newest whose Go module builds here, never
 # older than the Python SDK in constraints.txt (moving both forward: docs/development.md).

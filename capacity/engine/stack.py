@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
 from capacity.engine import reaper
-from capacity.engine.errors import EngineError
+from capacity.errors import EngineError
 from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
 from capacity.engine.status import managed_resources

@@ -29,7 +29,7 @@ def _gpus_per_node(loaded, cluster: str, info: dict) -> int | None:
     if loaded is not None and cluster in loaded.types and loaded.types[cluster].instance_type == info.get("instance_type"):
         return loaded.types[cluster].gpus
     try:
-        from capacity.catalog import load_catalog
+        from capacity.plan.catalog import load_catalog
 
         entry = load_catalog(None).lookup(str(info.get("provider")), str(info.get("instance_type")))
     except Exception:  # noqa: BLE001 - a status without GPU counts beats no status
@@ -75,7 +75,7 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
     if loaded is not None:
-        from capacity.schedule import purchases
+        from capacity.plan.schedule import purchases
 
         data["plan"] = loaded.name
         data["reservations"] = [p.as_json() for p in purchases(loaded, dt.date.today())]
@@ -180,7 +180,7 @@ def render_text(data: dict[str, Any]) -> str:
 def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str]:
     """Deployed leases and reservations of the plan that have run out by `day`: their removal by the
     next `up` is the plan followed, not drift."""
-    from capacity.schedule import ENDED, purchases
+    from capacity.plan.schedule import ENDED, purchases
 
     leases = deployed.get("leases") if isinstance(deployed.get("leases"), dict) else {}
     clusters = deployed.get("clusters") if isinstance(deployed.get("clusters"), dict) else {}
@@ -195,7 +195,7 @@ def ended_as_planned(loaded, deployed: dict[str, Any], day: dt.date) -> list[str
 def dated_reservations(loaded, deployed: dict[str, Any], day: dt.date | None = None) -> dict[str, Any]:
     """The plan's dates as of `day` (today): reservations by buy day, and what ran out as planned.
     `lines` are the sentences for people: scheduled reservations, then what ended."""
-    from capacity.schedule import SCHEDULED, purchases
+    from capacity.plan.schedule import SCHEDULED, purchases
 
     day = day or dt.date.today()
     bought = purchases(loaded, day)

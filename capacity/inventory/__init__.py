@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from capacity.inventory.engines import EngineFailure, is_postgres, pg_sites, shown_url
-from capacity.inventory.errors import InventoryError
+from capacity.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
 from capacity.state import state_dir
 from capacity.words import count
 
 if TYPE_CHECKING:
-    from capacity.catalog import Catalog
+    from capacity.plan.catalog import Catalog
 
 __all__ = ["InventoryError", "Inventory", "Node", "Holding", "STATES", "db_path", "location", "shown_location",
            "open_site", "import_file", "prepare_sites", "sites", "inventory_url"]
@@ -110,8 +110,8 @@ def import_file(path: str | Path, site: str, catalog: "Catalog | None" = None,
     """Check every row of an inventory file, then add its nodes to the site's inventory in one
     transaction. A new SQLite inventory appears whole or not at all. Returns (added, already present).
     `force` replaces an empty (0-byte) SQLite file: the caller has been told what that means."""
-    from capacity.catalog import load_catalog
-    from capacity.inventory.loader import read_inventory
+    from capacity.plan.catalog import load_catalog
+    from capacity.plan.inventory_file import read_inventory
 
     rows = read_inventory(path, catalog or load_catalog(), shown_as)
     shown = shown_as or str(path)

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from capacity.inventory.errors import InventoryError
+from capacity.errors import InventoryError
 from capacity.inventory.store import Node, shortage
 
 
@@ -123,7 +123,7 @@ def shortages(loaded, plan_path, stack: str, deployment: dict | None) -> list[st
 def _file_nodes(loaded, plan_path, site: str) -> list[Node]:
     from pathlib import Path
 
-    from capacity.inventory.loader import read_inventory
+    from capacity.plan.inventory_file import read_inventory
 
     file = Path(plan_path).parent / loaded.plan.sites[site].inventory
     rows = read_inventory(file, loaded.catalog, str(file))

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from capacity import words
 from capacity.errors import Problem, did_you_mean
 from capacity.inventory.engines import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
-from capacity.inventory.errors import InventoryError
+from capacity.errors import InventoryError
 from capacity.inventory.faults import stop_here
 from capacity.inventory.locality import give_back, pick
 
 if TYPE_CHECKING:
-    from capacity.inventory.loader import NodeRow
+    from capacity.plan.inventory_file import NodeRow
 
 STATES = ("free", "allocated", "failed", "maintenance")
 UNHEALTHY = ("failed", "maintenance")

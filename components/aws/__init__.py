@@ -4,10 +4,10 @@ reservations and capacity blocks, and VPN connections."""
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.compute import InstanceCluster, KubernetesCluster, Reservation
-from components.aws.network import SiteNetwork
-from components.aws.vpn import LinkEnd, VpnGateway
-from components.cloud import CloudProvider
+from capacity.components.aws.compute import InstanceCluster, KubernetesCluster, Reservation
+from capacity.components.aws.network import SiteNetwork
+from capacity.components.aws.vpn import LinkEnd, VpnGateway
+from capacity.components.cloud import CloudProvider
 
 
 def site_options(ctx) -> pulumi.ResourceOptions:

@@ -9,12 +9,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.network import SiteNetwork
-from components.base import ClusterContext, Component
-from components.kubernetes.access import exec_kubeconfig
-from components.naming import fit
-from components import pools
-from components.pools import PoolSpec, shared_pool
+from capacity.components.aws.network import SiteNetwork
+from capacity.components.base import ClusterContext, Component
+from capacity.components.kubernetes.access import exec_kubeconfig
+from capacity.components.naming import fit
+from capacity.components import pools
+from capacity.components.pools import PoolSpec, shared_pool
 
 KUBERNETES_VERSION = "1.33"
 SYSTEM_INSTANCE_TYPE = "m6i.xlarge"

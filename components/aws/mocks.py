@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from components.base import MockAnswers, documentation_ip
+from capacity.components.base import MockAnswers, documentation_ip
 
 
 def capacity_block_offering(args: dict) -> dict:

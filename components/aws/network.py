@@ -6,9 +6,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.addressing import carve
-from components.base import Component, SiteContext
-from components.naming import fit
+from capacity.components.addressing import carve
+from capacity.components.base import Component, SiteContext
+from capacity.components.naming import fit
 
 SMALLEST_SUBNET = 28  # AWS subnets are /16 to /28
 

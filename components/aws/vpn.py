@@ -6,8 +6,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.network import SiteNetwork
-from components.base import Component, LinkContext, SiteContext
+from capacity.components.aws.network import SiteNetwork
+from capacity.components.base import Component, LinkContext, SiteContext
 
 
 class VpnGateway(Component):

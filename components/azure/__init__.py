@@ -2,9 +2,9 @@
 reservation groups, and route-based VPN gateways. Every resource names its location; the
 subscription comes from the login."""
 
-from components.azure.compute import InstanceCluster, KubernetesCluster, Reservation
-from components.azure.network import SiteNetwork
-from components.azure.vpn import LinkEnd, VpnGateway
-from components.cloud import CloudProvider
+from capacity.components.azure.compute import InstanceCluster, KubernetesCluster, Reservation
+from capacity.components.azure.network import SiteNetwork
+from capacity.components.azure.vpn import LinkEnd, VpnGateway
+from capacity.components.cloud import CloudProvider
 
 PROVIDER = CloudProvider("azure", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd)

@@ -10,11 +10,11 @@ from typing import Optional
 import pulumi
 from pulumi_azure_native import authorization, compute, containerservice
 
-from components.azure.network import SiteNetwork
-from components.base import ClusterContext, Component
-from components.naming import compact, fit
-from components import pools
-from components.pools import PoolSpec, shared_pool
+from capacity.components.azure.network import SiteNetwork
+from capacity.components.base import ClusterContext, Component
+from capacity.components.naming import compact, fit
+from capacity.components import pools
+from capacity.components.pools import PoolSpec, shared_pool
 
 KUBERNETES_VERSION = "1.33"
 SYSTEM_VM_SIZE = "Standard_D4s_v5"

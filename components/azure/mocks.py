@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.base import MockAnswers, documentation_ip
+from capacity.components.base import MockAnswers, documentation_ip
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 

@@ -7,9 +7,9 @@ import pulumi
 from pulumi_azure_native import network as net
 from pulumi_azure_native import resources
 
-from components.addressing import carve
-from components.base import Component, SiteContext
-from components.naming import fit
+from capacity.components.addressing import carve
+from capacity.components.base import Component, SiteContext
+from capacity.components.naming import fit
 
 RESOURCE_GROUP_NAME = 90
 VNET_NAME = 64

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import network as net
 
-from components.azure.network import SiteNetwork
-from components.base import Component, LinkContext, SiteContext
-from components.naming import fit
+from capacity.components.azure.network import SiteNetwork
+from capacity.components.base import Component, LinkContext, SiteContext
+from capacity.components.naming import fit
 
 NAME = 80
 GATEWAY_SKU = "VpnGw2AZ"

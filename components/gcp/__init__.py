@@ -4,10 +4,10 @@ reservations, and Classic VPN tunnels."""
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cloud import CloudProvider
-from components.gcp.compute import InstanceCluster, KubernetesCluster, Reservation
-from components.gcp.network import SiteNetwork
-from components.gcp.vpn import LinkEnd, VpnGateway
+from capacity.components.cloud import CloudProvider
+from capacity.components.gcp.compute import InstanceCluster, KubernetesCluster, Reservation
+from capacity.components.gcp.network import SiteNetwork
+from capacity.components.gcp.vpn import LinkEnd, VpnGateway
 
 
 def site_options(ctx) -> pulumi.ResourceOptions:

@@ -8,12 +8,12 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from components.base import ClusterContext, Component
-from components.kubernetes.access import exec_kubeconfig
-from components.gcp.network import NAME, SiteNetwork
-from components.naming import fit
-from components import pools
-from components.pools import PoolSpec, shared_pool
+from capacity.components.base import ClusterContext, Component
+from capacity.components.kubernetes.access import exec_kubeconfig
+from capacity.components.gcp.network import NAME, SiteNetwork
+from capacity.components.naming import fit
+from capacity.components import pools
+from capacity.components.pools import PoolSpec, shared_pool
 
 GKE_NAME = 40
 NODE_POOL_NAME = 40

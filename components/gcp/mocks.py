@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.base import MockAnswers, documentation_ip
+from capacity.components.base import MockAnswers, documentation_ip
 
 MOCKS = MockAnswers(outputs={
     "gcp": lambda name, inputs: {"selfLink": f"mock/{name}", "selfLinkUnique": f"mock/{name}?uniqueId=1"},

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.addressing import carve
-from components.base import Component, SiteContext
-from components.naming import fit
+from capacity.components.addressing import carve
+from capacity.components.base import Component, SiteContext
+from capacity.components.naming import fit
 
 NAME = 63
 SMALLEST_RANGE = 29

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.base import Component, LinkContext, SiteContext
-from components.gcp.network import NAME, SiteNetwork
-from components.naming import fit
+from capacity.components.base import Component, LinkContext, SiteContext
+from capacity.components.gcp.network import NAME, SiteNetwork
+from capacity.components.naming import fit
 
 # IPsec needs ESP and IKE (UDP 500, and 4500 for NAT traversal) forwarded to the gateway.
 FORWARDED = (("esp", "ESP", None), ("udp500", "UDP", "500"), ("udp4500", "UDP", "4500"))

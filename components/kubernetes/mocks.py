@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
-from components.base import MockAnswers
+from capacity.components.base import MockAnswers
 
 
 def _kubeconfig(cluster: str) -> str:

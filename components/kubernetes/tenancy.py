@@ -24,17 +24,17 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import ClusterContext, Component, LeaseContext
-from components.kubernetes.access import env_var, given_kubeconfig
-from components.naming import fit
-from components.pools import GPU_TAINT, LABEL
+from capacity.components.base import ClusterContext, Component, LeaseContext
+from capacity.components.kubernetes.access import env_var, given_kubeconfig
+from capacity.components.naming import fit
+from capacity.components.pools import GPU_TAINT, LABEL
 
 GPU = "nvidia.com/gpu"
 QUOTA_KEYS = (f"requests.{GPU}", f"limits.{GPU}")
 ADMIN_ROLE = "admin"
 KUEUE_API = "kueue.x-k8s.io/v1beta2"
 KUEUE_VERSION = "v0.17.0"
-"""The Kueue release the objects are tested against (its CRDs, in tests/tenancy)."""
+"""The Kueue release the objects are tested against (its CRDs, in tests/integration/tenancy)."""
 NAME_LIMIT = 63
 TENANT_LABEL = f"{LABEL}/tenant"
 # The plan owns these objects: a field someone changed by hand (another field manager) is taken

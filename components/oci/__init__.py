@@ -6,10 +6,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_oci as oci
 
-from components.oci.compute import InstanceCluster, KubernetesCluster, Reservation
-from components.oci.network import SiteNetwork
-from components.oci.vpn import LinkEnd
-from components.pools import LeasePool
+from capacity.components.oci.compute import InstanceCluster, KubernetesCluster, Reservation
+from capacity.components.oci.network import SiteNetwork
+from capacity.components.oci.vpn import LinkEnd
+from capacity.components.pools import LeasePool
 
 
 class Oci:

@@ -10,10 +10,10 @@ from typing import Optional
 import pulumi
 import pulumi_oci as oci
 
-from components.base import ClusterContext, Component
-from components.naming import fit
-from components.oci.network import DISPLAY_NAME, SiteNetwork
-from components.pools import PoolSpec, shared_pool
+from capacity.components.base import ClusterContext, Component
+from capacity.components.naming import fit
+from capacity.components.oci.network import DISPLAY_NAME, SiteNetwork
+from capacity.components.pools import PoolSpec, shared_pool
 
 KUBERNETES_VERSION = "v1.33.1"
 SYSTEM_SHAPE = "VM.Standard.E5.Flex"

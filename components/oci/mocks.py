@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from components.base import MockAnswers
+from capacity.components.base import MockAnswers
 
 
 def _digest(seed: str, size: int = 8) -> str:

@@ -9,9 +9,9 @@ import ipaddress
 import pulumi
 import pulumi_oci as oci
 
-from components.addressing import carve
-from components.base import Component, SiteContext
-from components.naming import compact, fit
+from capacity.components.addressing import carve
+from capacity.components.base import Component, SiteContext
+from capacity.components.naming import compact, fit
 
 SMALLEST_SUBNET = 30  # OCI subnets are /16 to /30
 DNS_LABEL = 15

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_oci as oci
 
-from components.base import Component, LinkContext
-from components.naming import fit
-from components.oci.network import ALL, DISPLAY_NAME, SiteNetwork, VpnGateway, nsg_rule
+from capacity.components.base import Component, LinkContext
+from capacity.components.naming import fit
+from capacity.components.oci.network import ALL, DISPLAY_NAME, SiteNetwork, VpnGateway, nsg_rule
 
 
 class LinkEnd(Component):

@@ -3,7 +3,7 @@ lease pools carved out of them. No cloud SDK and no plugin download: only dynami
 
 from __future__ import annotations
 
-from components.owned.components import GpuCluster, LeasePool, SiteNetwork
+from capacity.components.owned.components import GpuCluster, LeasePool, SiteNetwork
 
 
 class Owned:

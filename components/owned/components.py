@@ -16,9 +16,9 @@ from __future__ import annotations
 import pulumi
 
 from capacity.inventory import shown_location
-from components.base import ClusterContext, Component, LeaseContext, SiteContext
-from components.owned.providers import LeasePool as PoolResource
-from components.owned.providers import LeasePoolArgs, NodeAllocation, NodeAllocationArgs
+from capacity.components.base import ClusterContext, Component, LeaseContext, SiteContext
+from capacity.components.owned.providers import LeasePool as PoolResource
+from capacity.components.owned.providers import LeasePoolArgs, NodeAllocation, NodeAllocationArgs
 
 
 class SiteNetwork(Component):

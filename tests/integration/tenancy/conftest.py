@@ -1,0 +1,45 @@
+"""Fixtures for the tenancy tests: a real Kubernetes API server on 127.0.0.1 for the session.
+
+Its binaries and the Pulumi Kubernetes provider come from the per-user cache, built once from the
+Go module proxy when missing (capacity/engine/kubernetes_bins.py). Without them the engine tests
+skip, unless CI=true or CAPACITY_REQUIRE_ENGINE=1, which make that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def _required() -> bool:
+    return os.environ.get("CAPACITY_REQUIRE_ENGINE") == "1" or os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def kubernetes_bins():
+    from capacity.errors import EngineError
+    from capacity.engine.kubernetes_bins import ensure_kubernetes_bins
+
+    try:
+        return ensure_kubernetes_bins(echo=print)
+    except EngineError as exc:
+        if _required():
+            pytest.fail(f"the Kubernetes binaries cannot be had:\n{exc}")
+        pytest.skip(f"no Kubernetes binaries here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def kube_api(kubernetes_bins, tmp_path_factory):
+    """A running etcd + kube-apiserver + kube-controller-manager with Kueue's CRDs; stopped after."""
+    from tests.integration.tenancy.apiserver import LocalApiServer, kubectl_available
+
+    if not kubectl_available():
+        if _required():
+            pytest.fail("kubectl is not on PATH (the tests apply Kueue's CRDs and read objects back with it)")
+        pytest.skip("kubectl is not on PATH")
+    server = LocalApiServer(kubernetes_bins, tmp_path_factory.mktemp("kube-api")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
