@@ -41,12 +41,12 @@ def test_a_stack_left_empty_by_a_preview_is_listed_and_removed(capacity, quickst
 
 
 def test_a_stack_left_by_a_failed_first_up_is_removed(capacity, quickstart, monkeypatch):
-    import capacity.components.program
+    from capacity.components import program
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("the program failed before registering anything")
 
-    monkeypatch.setattr(components.program, "build", broken)
+    monkeypatch.setattr(program, "build", broken)
     capacity("up", quickstart, "--yes", expect=1)
     assert _listed(capacity) == {"quickstart": 0}
     capacity("stacks", "rm", "quickstart")
