@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from capacity.engine import pulumi_cli
+from capacity.engine.gobuild import BuildFailed
 from capacity.errors import EngineError
 from capacity.deploy.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, held, refusal, takings
 
@@ -75,7 +76,7 @@ def test_when_every_way_fails_the_error_names_each(monkeypatch, tmp_path):
 
     def fails(reason):
         def way(*_args):
-            raise pulumi_cli._WayFailed(reason)
+            raise BuildFailed(reason)
         return way
 
     monkeypatch.setattr(pulumi_cli, "_via_installer", fails("cannot reach https://get.pulumi.com/install.sh"))
