@@ -44,7 +44,7 @@ RUNNER = textwrap.dedent("""
         original = Workflow.up
 
         def preview_then_up(self, refresh=False):
-            from capacity.engine.events import Progress
+            from capacity.cli.progress import Progress
             self.preview(progress=Progress(mode="plain", verb="preview", show_steps=False))
             return original(self, refresh=refresh)
 

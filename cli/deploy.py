@@ -114,7 +114,7 @@ def _confirm(question: str) -> bool:
 
 
 def _progress(fmt: Format, verb: str, show_diff: bool = False):
-    from capacity.engine.events import Progress, choose_mode
+    from capacity.cli.progress import Progress, choose_mode
 
     return Progress(mode=choose_mode(fmt.value), verb=verb, show_diff=show_diff)
 
@@ -139,7 +139,7 @@ def preview(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
-        from capacity.engine.status import dated_reservations
+        from capacity.deploy.status import dated_reservations
         from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
@@ -159,7 +159,7 @@ def preview(
                 "ended_as_planned": dated["ended_as_planned"],
             })
         else:
-            from capacity.engine.events import summary_line
+            from capacity.cli.progress import summary_line
 
             if has_changes(summary):
                 say(f"{name}: {summary_line(summary, preview=True)}.")
@@ -193,7 +193,7 @@ def up(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("up", name):
-        from capacity.engine.events import summary_line
+        from capacity.cli.progress import summary_line
         from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
@@ -271,7 +271,7 @@ def destroy(
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("destroy", name):
-        from capacity.engine.events import summary_line
+        from capacity.cli.progress import summary_line
         from capacity.deploy.workflow import change_counts
 
         run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
@@ -283,7 +283,7 @@ def destroy(
             say(f"{name}: nothing to destroy (no such stack in {run.pstack.backend.shown}).")
             return
         if not yes:
-            from capacity.engine.status import managed_resources
+            from capacity.engine.deployment import managed_resources
 
             held = managed_resources(run.pstack.deployment())
             if not _confirm(f"Destroy all {count(len(held), 'resource')} of stack '{name}'?"):
@@ -310,13 +310,15 @@ def status(
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("status", name):
-        from capacity.engine.status import render_text, stack_status
+        from capacity.deploy.status import stack_status
         from capacity.deploy.workflow import open_stack
 
-        data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded)
+        data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded).as_json()
     if fmt == Format.json:
         emit_json(data)
     else:
+        from capacity.cli.status_text import render_text
+
         sys.stdout.write(render_text(data))
 
 

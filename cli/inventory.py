@@ -123,9 +123,10 @@ def _refuse_lost_inventory(site: str, file: str, backend: Optional[str]) -> None
         inventory.open_site(site)  # an empty file: refused, with the recovery steps
     pstack = _stacks(backend, required=False)
     if pstack is not None:
+        from capacity.deploy.workflow import stack_states
         from capacity.inventory.ledger import holders_in
 
-        inventory.refuse_reimport(site, holders_in(pstack)(site), file)
+        inventory.refuse_reimport(site, holders_in(stack_states(pstack))(site), file)
 
 
 def _stacks(backend: Optional[str], required: bool = True):
@@ -272,15 +273,16 @@ def audit(
     no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
     as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
     from capacity import inventory
+    from capacity.deploy.workflow import stack_states
     from capacity.inventory.ledger import FIXED
     from capacity.inventory.ledger import audit as run_audit
     from capacity.inventory.ledger import fix as fix_orphans
 
     try:
         chosen = [site] if site else inventory.sites()
-        pstack = _stacks(backend)
-        found, busy = run_audit(pstack, chosen)
-        fixed = fix_orphans(found, pstack) if fix and found else []
+        states = stack_states(_stacks(backend))
+        found, busy = run_audit(states, chosen)
+        fixed = fix_orphans(found, states) if fix and found else []
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
     left = [f for f in found if f.kind not in FIXED] if fix else found

@@ -25,6 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from capacity.engine import deployment as state
 from capacity.words import inert
 
 FACTS = "capacityLease"
@@ -60,29 +61,27 @@ def held(deployment: Optional[dict]) -> dict[str, dict[str, Any]]:
     """lease -> facts, for every lease pool in the state's resources; `in_use`: the GPUs of
     workloads its namespace ran when last read (0 without one)."""
     found = {}
-    resources = (deployment or {}).get("resources") or []
-    pools = {r.get("urn"): r for r in resources if is_component(r.get("type"), "LeasePool")}
+    resources = state.resources(deployment)
+    pools = state.by_urn(state.of_type(deployment, lambda token: is_component(token, "LeasePool")))
     in_use = gpus_in_use(resources, pools)
     for urn, resource in pools.items():
         facts = (resource.get("inputs") or {}).get(FACTS)
-        found[str(urn).rsplit("::", 1)[-1]] = dict(facts if isinstance(facts, dict) else {}, in_use=in_use.get(urn, 0))
+        found[state.urn_name(urn)] = dict(facts if isinstance(facts, dict) else {}, in_use=in_use.get(urn, 0))
     return found
 
 
 def gpus_in_use(resources: list[dict], pools: dict[str, dict]) -> dict[str, int]:
     """Lease pool urn -> GPUs in use in its namespace: `status.used` of the ResourceQuota under it,
     as the last up or refresh read it."""
-    by_urn = {r.get("urn"): r for r in resources}
+    by_urn = state.by_urn(resources)
     found: dict[str, int] = {}
     for resource in resources:
         if resource.get("type") != "kubernetes:core/v1:ResourceQuota":
             continue
         used = (((resource.get("outputs") or {}).get("status") or {}).get("used") or {}).get("requests.nvidia.com/gpu")
-        parent = resource.get("parent")
-        while parent in by_urn and parent not in pools:
-            parent = by_urn[parent].get("parent")
-        if parent in pools and str(used or "0").isdigit():
-            found[parent] = found.get(parent, 0) + int(used or 0)
+        pool = state.ancestor(by_urn, resource, lambda urn: urn in pools)
+        if pool is not None and str(used or "0").isdigit():
+            found[pool] = found.get(pool, 0) + int(used or 0)
     return found
 
 
@@ -165,11 +164,10 @@ class LeaseGuard:
 def cluster_sites(deployment: Optional[dict]) -> set[tuple[str, str]]:
     """(site, cluster) of every cluster component in the state's resources (site '' if unrecorded)."""
     found = set()
-    for resource in (deployment or {}).get("resources") or []:
-        if is_component(resource.get("type"), "GpuCluster"):
-            facts = (resource.get("inputs") or {}).get(FACTS_CLUSTER)
-            site = str(facts.get("site", "")) if isinstance(facts, dict) else ""
-            found.add((site, str(resource.get("urn", "")).rsplit("::", 1)[-1]))
+    for resource in state.of_type(deployment, lambda token: is_component(token, "GpuCluster")):
+        facts = (resource.get("inputs") or {}).get(FACTS_CLUSTER)
+        site = str(facts.get("site", "")) if isinstance(facts, dict) else ""
+        found.add((site, state.urn_name(str(resource.get("urn", "")))))
     return found
 
 

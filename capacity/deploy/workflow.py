@@ -21,12 +21,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
+from capacity.engine import deployment as state
 from capacity.errors import EngineError
 from capacity.engine.filestate import disk_full, full_disk
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
 from capacity.inventory import InventoryError, inventory_url
+from capacity.inventory.ledger import StackState, StackStates
 from capacity.words import inert
 
 
@@ -138,7 +140,7 @@ class Workflow:
 
         with self.guarded(), self.shown("destroy") as shown:
             result = self.pstack.up(on_event=shown)
-        for line in after_destroy(self.pstack.name, self.pstack.deployment()):
+        for line in after_destroy(self.pstack.name, state.resources(self.pstack.deployment())):
             self.echo(line)
         return result, shown
 
@@ -147,23 +149,24 @@ class Workflow:
     def prepare_inventories(self, plan_path: str | None) -> None:
         """After recovery, before the first create: `up` imports inventories on first use, releases
         what killed runs left and checks every owned cluster can get its nodes; `preview` checks
-        that last. An owned-only state is saved once at the end (capacity/inventory/ledger.py)."""
+        that last. An owned-only state is saved once at the end (`checkpoint_env`)."""
         from capacity.inventory import ledger
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
+        resources = state.resources(deployment)
         if (owned and self.verb == "up") or self.verb == "destroy":
-            self.refuse_releasing_unsaved_pools(deployment)
+            self.refuse_releasing_unsaved_pools(resources)
         if owned and plan_path and self.verb == "up":
-            for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
-                                         ledger.holders_in(self.pstack)):
+            for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, resources,
+                                         ledger.holders_in(stack_states(self.pstack))):
                 self.echo(line)
         elif owned and plan_path and self.verb == "preview":
-            ledger.check_shortages(self.loaded, plan_path, self.pstack.name, deployment)
+            ledger.check_shortages(self.loaded, plan_path, self.pstack.name, resources)
         if self.verb in ("up", "destroy"):
-            self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
+            self.pstack.add_env(checkpoint_env(self.loaded, deployment))
 
-    def refuse_releasing_unsaved_pools(self, deployment: dict | None) -> None:
+    def refuse_releasing_unsaved_pools(self, resources: list[dict]) -> None:
         """Lease pools a killed run made but no state has (owned runs save their state at the end):
         an `up` whose plan drops them, or a `destroy`, would release them. That takes a lease's
         capacity, so it needs --allow-destroy like any other taking."""
@@ -171,7 +174,7 @@ class Workflow:
 
         keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
         where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
-        taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
+        taken = ledger.orphan_pools(self.pstack.name, resources, where, keep)
         if taken and not self.guard.allow:
             raise EngineError(refusal(self.verb, taken))
 
@@ -228,6 +231,43 @@ def _second_stack(name: str, other: str, clusters: list[str], backend: str) -> s
             f"that capacity twice, and '{other}' would keep running and billing.\n"
             f"To fix: put metadata.name back to '{other}' (or pass --stack {other}); or, if both stacks are "
             f"meant to exist, run again with --new-stack.")
+
+
+def stack_states(pstack: PlanStack) -> StackStates:
+    """The ledger's handle on the backend of `pstack`: each stack's resources, and whether a run is
+    changing it now (a live lock of the local backend says so; elsewhere, the backend's own flag)."""
+
+    def read() -> list[StackState]:
+        found = []
+        for row in pstack.list_stacks():
+            other = pstack.other(row["name"])
+            busy = other.has_live_lock() if other.backend.local_dir is not None else row["update_in_progress"]
+            found.append(StackState(row["name"], state.resources(other.deployment()), busy))
+        return found
+
+    return read
+
+
+OWNED_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:pulumi-python")
+OWNED_PREFIXES = ("capacity:owned:", "pulumi-python:dynamic/owned:")
+
+
+def checkpoint_env(loaded, deployment: dict | None) -> dict[str, str]:
+    """The engine's environment for a run that touches owned resources only.
+
+    The file backend rewrites the whole state twice per step (and copies it to a `.bak` first), so
+    a run's time grows with the square of its resources. An owned resource needs none of those
+    intermediate states to survive a crash: the ledger keys every allocation and pool by its
+    resource, so a create the state lost adopts the same nodes, an update or delete run again
+    changes nothing more, and what a changed plan no longer has is released before the next `up`.
+    So for a plan (and a state) of owned resources only, the engine saves the state once, at the
+    end (`PULUMI_SKIP_CHECKPOINTS`). Any cloud resource keeps every checkpoint: a cloud create the
+    state lost would leak."""
+    if loaded is not None and loaded.providers() != {"owned"}:
+        return {}
+    if any(t not in OWNED_TYPES and not t.startswith(OWNED_PREFIXES) for t in state.types(deployment)):
+        return {}
+    return {"PULUMI_SKIP_CHECKPOINTS": "true"}
 
 
 def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stderr, known: bool = False) -> PlanStack:

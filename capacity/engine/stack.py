@@ -26,22 +26,18 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import threading
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
-from capacity.engine import reaper
+from capacity.engine import sdk_patches
 from capacity.errors import EngineError
 from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
-from capacity.engine.status import managed_resources
+from capacity.engine import deployment as state
+from capacity.state import state_dir
 from capacity.words import count
 
 PROJECT = "capacity"
@@ -49,10 +45,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def default_state_dir() -> Path:
-    try:
-        from capacity.state import state_dir
-    except ImportError:  # pragma: no cover - the shared helper is always there in the package
-        return Path(os.environ.get("CAPACITY_STATE_DIR") or Path.cwd() / ".capacity").absolute()
     return state_dir()
 
 
@@ -156,96 +148,13 @@ def workspace_dir(backend: Backend, state_dir: Path) -> Path:
     return state_dir / "workspaces" / slug
 
 
-# --- the CLI, run so that Ctrl-C cancels cleanly ------------------------------------------
-
-
-def _make_command(cli: PulumiCli, echo: Echo):
-    """A PulumiCommand that knows its version (no extra `pulumi version`) and forwards Ctrl-C."""
-    from pulumi.automation import PulumiCommand
-    from pulumi.automation._cmd import CommandResult, _fixup_path
-    from pulumi.automation.errors import create_command_error
-    from semver import VersionInfo
-
-    class Command(PulumiCommand):
-        def __init__(self) -> None:  # noqa: D401 - no probe: ensure_pulumi checked the version
-            self.command = str(cli.pulumi)
-            self.version = VersionInfo.parse(cli.version)
-            self.interrupted = 0
-
-        def run(self, args, cwd, additional_env, on_output=None, on_error=None):
-            args = list(args)
-            sep = args.index("--") if "--" in args else len(args)
-            if "--non-interactive" not in args[:sep]:
-                args.insert(0, "--non-interactive")
-            env = _fixup_path({**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"},
-                              os.path.dirname(self.command))
-            chunks: dict[str, list[str]] = {"out": [], "err": []}
-
-            def consume(stream, callback, sink):
-                for line in iter(stream.readline, ""):
-                    line = line.rstrip()
-                    if callback:
-                        callback(line)
-                    sink.append(line)
-                stream.close()
-
-            process = subprocess.Popen(
-                [self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                encoding="utf-8", errors="replace", start_new_session=True,
-            )
-            reaper.guard_session(process.pid)
-            readers = [
-                threading.Thread(target=consume, args=(process.stdout, on_output, chunks["out"]), daemon=True),
-                threading.Thread(target=consume, args=(process.stderr, on_error, chunks["err"]), daemon=True),
-            ]
-            for reader in readers:
-                reader.start()
-            interrupted_here = False
-            while True:
-                try:
-                    for reader in readers:
-                        while reader.is_alive():
-                            reader.join(0.2)
-                    process.wait()
-                    break
-                except KeyboardInterrupt:
-                    interrupted_here = True
-                    self.interrupted += 1
-                    if self.interrupted == 1:
-                        echo("Cancelling: letting the operations in flight finish and saving the state "
-                             "(Ctrl-C again to stop sooner) ...")
-                    else:
-                        echo("Stopping sooner; an operation cut short is recovered by the next run.")
-                    try:
-                        process.send_signal(signal.SIGINT)
-                    except ProcessLookupError:
-                        pass
-            reaper.release_session(process.pid)
-            if interrupted_here:
-                raise KeyboardInterrupt
-            result = CommandResult(stdout="\n".join(chunks["out"]), stderr="\n".join(chunks["err"]),
-                                   code=process.returncode)
-            if process.returncode != 0:
-                raise create_command_error(result)
-            return result
-
-    return Command()
-
-
 # --- the program ----------------------------------------------------------------------------
 
 
 def lean(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
     """The inline program, without the SDK's per-resource overhead that nobody reads.
 
-    - Stack traces: the SDK sends the whole Python stack of every resource registration, and the
-      file backend rewrites the full state after every step: on a 1,000-node plan those stacks
-      would be over half of the state. Only the source position (the line that declared the
-      resource) is sent, found without formatting the stack. CAPACITY_FULL_STACK_TRACES=1 sends
-      the stacks.
-    - Debug messages: the SDK logs about five per resource to the engine, which streams each one
-      back to our progress display as an event, only to be dropped there. They are not sent unless
-      CAPACITY_DEBUG=1.
+    - Stack traces and debug messages: not sent (capacity/engine/sdk_patches.py).
     - The end of the program: the SDK then awaits the registrations' RPCs one by one, but only
       those already started; if none has, it falls back to waiting on every pending output again
       after each step (quadratic: ~1 s of CPU on a 1,000-node plan). Yielding once starts them."""
@@ -254,59 +163,8 @@ def lean(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
         program()
         await asyncio.sleep(0)
 
-    _trim_stack_traces()  # before the run: the stack resource is registered before the program
-    _mute_debug_messages()
+    sdk_patches.apply()  # before the run: the stack resource is registered before the program
     return run
-
-
-def _trim_stack_traces() -> None:
-    if os.environ.get("CAPACITY_FULL_STACK_TRACES"):
-        return
-    try:
-        from pulumi.runtime import resource as sdk_resource
-        from pulumi.runtime.proto import source_pb2
-    except ImportError:  # pragma: no cover - an SDK without source positions: nothing to trim
-        return
-    used = ("_get_stack_trace", "_get_source_position", "_get_source_position_for_frame")
-    if not all(hasattr(sdk_resource, name) for name in used):
-        return  # an SDK that works otherwise: leave it alone
-    if getattr(sdk_resource._get_stack_trace, "_capacity_trimmed", False):
-        return
-    position = sdk_resource._get_source_position_for_frame
-
-    def no_stack_trace():
-        return source_pb2.StackTrace()
-
-    def declaring_position(_trace):
-        # As the SDK does: above the third `__init__` (Resource, Custom/ComponentResource, the
-        # resource's own class) is the code that declared the resource.
-        frame, inits = sys._getframe(1), 0
-        while frame is not None and inits < 3:
-            inits += frame.f_code.co_name == "__init__"
-            frame = frame.f_back
-        if frame is None:
-            return None
-        return position(traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name,
-                                               lookup_line=False))
-
-    no_stack_trace._capacity_trimmed = True  # type: ignore[attr-defined]
-    sdk_resource._get_stack_trace = no_stack_trace
-    sdk_resource._get_source_position = declaring_position
-
-
-def _mute_debug_messages() -> None:
-    if os.environ.get("CAPACITY_DEBUG"):
-        return
-    from pulumi import log
-
-    if getattr(log.debug, "_capacity_muted", False):
-        return
-
-    def not_sent(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    not_sent._capacity_muted = True  # type: ignore[attr-defined]
-    log.debug = not_sent
 
 
 # --- the stack ------------------------------------------------------------------------------
@@ -399,7 +257,7 @@ class PlanStack:
             )
             self._workspace = auto.LocalWorkspace(
                 work_dir=str(work_dir), pulumi_home=env.get("PULUMI_HOME"), program=self.program,
-                env_vars=env, project_settings=settings, pulumi_command=_make_command(self.cli, self.echo),
+                env_vars=env, project_settings=settings, pulumi_command=sdk_patches.command(self.cli, self.echo),
             )
         return self._workspace
 
@@ -449,13 +307,17 @@ class PlanStack:
             raise engine_failure(exc, "listing stacks") from None
         return [{"name": s.name.split("/")[-1], "last_update": s.last_update or None,
                  "update_in_progress": bool(s.update_in_progress),
-                 "resources": len(managed_resources(self.other(s.name.split("/")[-1])._state())),
+                 "resources": len(state.managed_resources(self.other(s.name.split("/")[-1])._state())),
                  "url": s.url or None} for s in summaries]
 
     def other(self, name: str) -> "PlanStack":
-        """Another stack of the same backend."""
+        """Another stack of the same backend (sharing this one's workspace, if made)."""
         return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir,
-                         cli=self.cli, echo=self.echo)
+                         cli=self.cli, echo=self.echo, _workspace=self._workspace)
+
+    def add_env(self, env: dict[str, str]) -> None:
+        """Engine settings for the runs still to come (the workspace's environment)."""
+        self.workspace.env_vars.update(env)
 
     def remove(self, force: bool = False) -> None:
         """Forget the stack: its state, configuration and history. One that holds resources is
@@ -463,7 +325,7 @@ class PlanStack:
         if not self.exists():
             raise EngineError(f"Stack '{self.name}' does not exist in {self.backend.shown}.")
         self.check_locks()
-        held = managed_resources(self.deployment())
+        held = state.managed_resources(self.deployment())
         if held and not force:
             raise EngineError(
                 f"Stack '{self.name}' holds {count(len(held), 'resource')}; removing it would leave them running "
@@ -511,15 +373,7 @@ class PlanStack:
 
     def outputs(self) -> dict[str, Any]:
         """The stack's outputs as plain values (secret ones left out)."""
-        deployment = self.deployment() or {}
-        for resource in deployment.get("resources") or []:
-            if resource.get("type") == "pulumi:pulumi:Stack":
-                return {k: v for k, v in (resource.get("outputs") or {}).items() if not _is_secret(v)}
-        return {}
-
-    def resources(self) -> list[dict]:
-        """The stack's resources, the stack itself left out."""
-        return [r for r in (self.deployment() or {}).get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]
+        return state.stack_outputs(self.deployment())
 
     def repair_debris(self) -> None:
         """Half-written files a killed run left beside the state: removed under the stack's lock
@@ -543,6 +397,10 @@ class PlanStack:
                                   hostname=str(data.get("hostname", "?")), timestamp=str(data.get("timestamp", "?"))))
         return found
 
+    def has_live_lock(self) -> bool:
+        """A run holds this stack's lock now (the local backend; a killed run's lock does not count)."""
+        return any(not lock.stale for lock in self.locks())
+
     def check_locks(self) -> None:
         """Remove locks of killed runs on this machine; fail at once on a live one."""
         live = []
@@ -557,14 +415,14 @@ class PlanStack:
             raise EngineError(locked_message(self.name, [lk.describe() + f" (lock file {lk.path})" for lk in live]))
 
     def pending_operations(self) -> list[dict]:
-        return list((self.deployment() or {}).get("pending_operations") or [])
+        return state.pending_operations(self.deployment())
 
     def recover(self, on_event=None) -> bool:
         """After a killed run: refresh the stack, clearing pending creates. True if it did."""
         pending = self.pending_operations()
         if not pending:
             return False
-        ops = ", ".join(f"{op.get('type', '?')} {_urn_name(op.get('resource', {}).get('urn', ''))}" for op in pending)
+        ops = ", ".join(f"{op.get('type', '?')} {state.urn_name(op.get('resource', {}).get('urn', '')) or '?'}" for op in pending)
         self.echo(f"The last run on stack '{self.name}' was interrupted in the middle of: {ops}. "
                   "Recovering: refreshing the stack from the providers and clearing the unfinished "
                   "operations (creates are retried by this run) ...")
@@ -617,14 +475,6 @@ def _check_stack_name(name: str) -> None:
     if not _STACK_NAME.match(name or ""):
         raise EngineError(f"'{name}' is not a usable stack name: use letters, digits, '-', '_' or '.' "
                           "(at most 100).", exit_code=2)
-
-
-def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270"
-
-
-def _urn_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1] if urn else "?"
 
 
 def locked_message(stack: str, holders: list[str]) -> str:

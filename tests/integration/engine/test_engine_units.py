@@ -222,7 +222,7 @@ def _meta(op, urn, **extra):
 
 def test_progress_plain_lines_and_json_events():
     plain = StringIO()
-    from capacity.engine.events import Progress
+    from capacity.cli.progress import Progress
 
     progress = Progress(mode="plain", verb="up", stream=plain)
     progress(_event("resourcePreEvent", **_meta("create", NODES)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capacity.engine.status import render_text
+from capacity.cli.status_text import render_text
 
 
 def status(**lease) -> dict:

@@ -261,7 +261,7 @@ def test_no_color_means_no_escape_codes_on_a_terminal(args, shown, tmp_path):
 
 
 def test_no_color_makes_engine_progress_plain(monkeypatch):
-    from capacity.engine.events import choose_mode
+    from capacity.cli.progress import choose_mode
 
     class Terminal:
         def isatty(self) -> bool:
