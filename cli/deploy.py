@@ -22,13 +22,15 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from capacity.words import count
+from capacity.cli.complete import stack_names
 from capacity.cli.inventory import InventoryUrlOption
-from capacity.cli.output import CatalogOption, Format, FormatOption, emit_json, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, Handled, emit_json, say
 
-app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
+app = typer.Typer(cls=Handled, name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
 StackOption = Annotated[Optional[str], typer.Option(
-    "--stack", "-s", help="Stack name (default: the plan's metadata.name; docs/state.md).")]
+    "--stack", "-s", help="Stack name (default: the plan's metadata.name; docs/state.md).",
+    autocompletion=stack_names)]
 BackendOption = Annotated[Optional[str], typer.Option(
     "--backend", help="State backend URL: file://DIR, s3://, azblob://, gs:// or Pulumi Cloud "
                       "(default: PULUMI_BACKEND_URL, else .capacity/pulumi; docs/state.md).")]
@@ -49,9 +51,7 @@ DayOption = Annotated[Optional[dt.datetime], typer.Option(
 
 @contextlib.contextmanager
 def _engine_errors(verb: str, stack_name: str = "") -> Iterator[None]:
-    """EngineError -> its message and exit code; Ctrl-C (or SIGTERM) -> a clean cancel, exit 130."""
-    from capacity.errors import EngineError
-
+    """Ctrl-C (or SIGTERM) -> a clean cancel, exit 130. (Errors for the user: cli/output.py's `report`.)"""
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -59,14 +59,6 @@ def _engine_errors(verb: str, stack_name: str = "") -> Iterator[None]:
         previous = None
     try:
         yield
-    except EngineError as exc:
-        say(f"error: {exc}")
-        raise typer.Exit(exc.exit_code) from None
-    except Exception as exc:  # an owned site's inventory problem is the user's to fix, not a bug
-        if type(exc).__name__ != "InventoryError":
-            raise
-        say(f"error: {exc}")
-        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         where = f" on stack '{stack_name}'" if stack_name else ""
         say(f"Cancelled: {verb}{where} stopped; what was done is saved in the state. "
@@ -100,10 +92,18 @@ def _day(on: Optional[dt.datetime]) -> Optional[dt.date]:
 
 
 def _require_yes(yes: bool, verb: str) -> None:
+    from capacity.errors import CapacityError
+
     if not yes and not sys.stdin.isatty():
-        say(f"error: `capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
-            f"To fix: run it again with --yes (e.g. in CI).")
-        raise typer.Exit(1)
+        raise CapacityError(f"`capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
+                            f"To fix: run it again with --yes (e.g. in CI).")
+
+
+def _plan_or_stack(plan: Optional[str], stack: Optional[str]) -> None:
+    from capacity.errors import CapacityError
+
+    if not plan and not stack:
+        raise CapacityError("give the plan file or --stack.", exit_code=2)
 
 
 def _confirm(question: str) -> bool:
@@ -264,9 +264,7 @@ def destroy(
     inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Delete every resource of the plan's stack (owned nodes go back to the free pool)."""
-    if not plan and not stack:
-        say("error: give the plan file or --stack.")
-        raise typer.Exit(2)
+    _plan_or_stack(plan, stack)
     _require_yes(yes, "destroy")
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
@@ -304,9 +302,7 @@ def status(
     catalog: CatalogOption = None,
 ) -> None:
     """What is deployed: GPUs by provider, site and cluster; leases with their nodes or pools; reservations."""
-    if not plan and not stack:
-        say("error: give the plan file or --stack.")
-        raise typer.Exit(2)
+    _plan_or_stack(plan, stack)
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("status", name):
@@ -322,7 +318,7 @@ def status(
         sys.stdout.write(render_text(data))
 
 
-stacks_app = typer.Typer(name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",
+stacks_app = typer.Typer(cls=Handled, name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",
                          invoke_without_command=True)
 
 
@@ -356,11 +352,12 @@ def stacks(
 
 @stacks_app.command("rm")
 def remove_stack(
-    name: Annotated[str, typer.Argument(help="The stack to remove.", show_default=False)],
+    name: Annotated[str, typer.Argument(help="The stack to remove.", show_default=False, autocompletion=stack_names)],
     force: Annotated[bool, typer.Option("--force", help="Remove it even if it holds resources (they are left "
                                                          "running, no longer managed).")] = False,
     yes: YesOption = False,
     backend: BackendOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Remove a stack: its state, configuration and history. Refused while it holds resources
     (run `capacity destroy --stack NAME` first) unless --force, which asks first (or takes --yes)."""
@@ -374,6 +371,9 @@ def remove_stack(
             say("Nothing changed.")
             raise typer.Exit(1)
         pstack.remove(force=force)
+    if fmt == Format.json:
+        emit_json({"ok": True, "removed": name, "backend": pstack.backend.shown})
+        return
     say(f"Removed stack '{name}' from {pstack.backend.shown}.")
 
 

@@ -13,11 +13,13 @@ from typing import Annotated
 import typer
 
 from capacity.cli import catalog, deploy, engine, inventory, plan, resources, review
+from capacity.cli.output import Handled
 
 # NO_COLOR: Click's own messages (--install-completion's) have no colour either
 NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}
 
 app = typer.Typer(
+    cls=Handled,
     name="capacity",
     help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.\n\n"
          "A plan argument of - reads the plan from stdin. The asked-for output goes to stdout; errors and "

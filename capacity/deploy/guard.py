@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from capacity.engine import deployment as state
+from capacity.errors import LeaseGuardRefusal
 from capacity.words import inert
 
 FACTS = "capacityLease"
@@ -37,10 +38,6 @@ def is_component(type_token: Any, kind: str) -> bool:
     """`capacity:<provider>:<kind>` (not a resource of another package with the same last name)."""
     token = str(type_token or "")
     return token.startswith("capacity:") and token.endswith(f":{kind}")
-
-
-class LeaseGuardRefusal(Exception):
-    """Raised inside the program: the run would take capacity from in-force leases."""
 
 
 def plan_facts(loaded) -> dict[str, dict[str, Any]]:

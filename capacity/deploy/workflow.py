@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine import deployment as state
-from capacity.errors import EngineError
+from capacity.errors import EngineError, LeaseGuardRefusal, StackNotFound
 from capacity.engine.filestate import disk_full, full_disk
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
@@ -121,7 +121,7 @@ class Workflow:
     def refuse_if_guarded(self) -> None:
         """After a preview: refuse now what the update would refuse (before asking anyone)."""
         if self.guard.found and not self.guard.allow:
-            raise EngineError(refusal(self.verb, self.guard.found))
+            raise LeaseGuardRefusal(refusal(self.verb, self.guard.found))
 
     def up(self, refresh: bool = False):
         with self.guarded(), self.shown("up") as shown:
@@ -176,7 +176,7 @@ class Workflow:
         where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
         taken = ledger.orphan_pools(self.pstack.name, resources, where, keep)
         if taken and not self.guard.allow:
-            raise EngineError(refusal(self.verb, taken))
+            raise LeaseGuardRefusal(refusal(self.verb, taken))
 
     # -- the steps around them
 
@@ -187,7 +187,7 @@ class Workflow:
             yield
         except EngineError:
             if self.guard.found and not self.guard.allow:
-                raise EngineError(refusal(self.verb, self.guard.found)) from None
+                raise LeaseGuardRefusal(refusal(self.verb, self.guard.found)) from None
             raise
 
     @contextlib.contextmanager
@@ -278,9 +278,9 @@ def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stde
     return pstack
 
 
-def unknown_stack(pstack: PlanStack) -> EngineError:
+def unknown_stack(pstack: PlanStack) -> StackNotFound:
     """A stack named with --stack that the backend does not have: the ones it has."""
     names = [inert(row["name"]) for row in pstack.list_stacks()]
     there = f"the stacks there are: {', '.join(names)}" if names else "there are no stacks there yet"
-    return EngineError(f"No stack '{pstack.name}' in {pstack.backend.shown}; {there}.\n"
+    return StackNotFound(f"No stack '{pstack.name}' in {pstack.backend.shown}; {there}.\n"
                        "To fix: name one of those with --stack, or give the plan file instead.")

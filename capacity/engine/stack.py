@@ -33,7 +33,7 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
 from capacity.engine import sdk_patches
-from capacity.errors import EngineError
+from capacity.errors import EngineError, StackLocked, StackNotFound
 from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
 from capacity.engine import deployment as state
@@ -123,13 +123,18 @@ def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr)
     return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
 
 
+def local_stacks(backend: Backend) -> list[str]:
+    """The stacks a local backend holds, from its state files (no Pulumi run); [] for any other."""
+    if backend.local_dir is None:
+        return []
+    return sorted({p.name.split(".json")[0] for p in (backend.local_dir / ".pulumi" / "stacks" / PROJECT).glob("*.json*")
+                   if p.name.endswith((".json", ".json.gz"))})
+
+
 def encrypted_stacks(backend: Backend, state_dir: Path) -> list[str]:
     """Stacks this backend holds, as far as this machine can tell: the state files of a local
     backend, and the stack settings (with their encryption salt) our workspace keeps for any other."""
-    names = set()
-    if backend.local_dir is not None:
-        names |= {p.name.split(".json")[0] for p in (backend.local_dir / ".pulumi" / "stacks" / PROJECT).glob("*.json*")
-                  if p.name.endswith((".json", ".json.gz"))}
+    names = set(local_stacks(backend))
     for settings in workspace_dir(backend, state_dir).glob("Pulumi.*.yaml"):
         try:
             if "encryptionsalt:" in settings.read_text():
@@ -274,7 +279,7 @@ class PlanStack:
                 else:
                     self._stack = auto.Stack.select(self.name, self.workspace)
             except auto.errors.StackNotFoundError:
-                raise EngineError(
+                raise StackNotFound(
                     f"Stack '{self.name}' does not exist in {self.backend.shown}.\n"
                     f"To fix: run `capacity up` on the plan first, or name the stack with --stack."
                 ) from None
@@ -323,7 +328,7 @@ class PlanStack:
         """Forget the stack: its state, configuration and history. One that holds resources is
         refused unless `force` (its resources would be left running, no longer managed)."""
         if not self.exists():
-            raise EngineError(f"Stack '{self.name}' does not exist in {self.backend.shown}.")
+            raise StackNotFound(f"Stack '{self.name}' does not exist in {self.backend.shown}.")
         self.check_locks()
         held = state.managed_resources(self.deployment())
         if held and not force:
@@ -412,7 +417,7 @@ class PlanStack:
             else:
                 live.append(lock)
         if live:
-            raise EngineError(locked_message(self.name, [lk.describe() + f" (lock file {lk.path})" for lk in live]))
+            raise StackLocked(locked_message(self.name, [lk.describe() + f" (lock file {lk.path})" for lk in live]))
 
     def pending_operations(self) -> list[dict]:
         return state.pending_operations(self.deployment())
@@ -499,7 +504,7 @@ def engine_failure(exc: Exception, verb: str, stack: str | None = None) -> Engin
     text = _ANSI.sub("", str(exc))  # CommandError keeps only "code: N stdout: ... stderr: ..."
     if "currently locked" in text or "Another update is currently in progress" in text:
         holders = re.findall(r"created by (\S+ \(pid \d+\) at \S+)", text)
-        return EngineError(locked_message(stack or "?", holders or ["another update"]))
+        return StackLocked(locked_message(stack or "?", holders or ["another update"]))
     if "incorrect passphrase" in text or "passphrase must be set" in text:
         return EngineError(
             f"{verb} failed: the secrets passphrase does not open this stack's state.\n"

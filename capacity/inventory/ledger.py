@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from capacity.errors import InventoryError
+from capacity.errors import InventoryError, InventoryShortage
 from capacity.inventory.store import Node, shortage
 
 
@@ -199,7 +199,7 @@ def before_up(loaded, plan_path, stack: str, resources: list[dict], holders) -> 
 def check_shortages(loaded, plan_path, stack: str, resources: list[dict]) -> None:
     found = shortages(loaded, plan_path, stack, resources)
     if found:
-        raise InventoryError("\n".join(found))
+        raise InventoryShortage("\n".join(found))
 
 
 def after_destroy(stack: str, resources: list[dict]) -> list[str]:
