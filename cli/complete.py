@@ -13,7 +13,7 @@ import typer
 def stack_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Stacks of the backend the command line names (--backend), else the default one."""
     try:
-        from capacity.engine.stack import default_state_dir, local_stacks, resolve_backend
+        from capacity.engine.backend import default_state_dir, local_stacks, resolve_backend
 
         backend = resolve_backend((ctx.params or {}).get("backend"), default_state_dir())
         return [name for name in local_stacks(backend) if name.startswith(incomplete)]

@@ -333,15 +333,15 @@ def stacks(
     if context.invoked_subcommand is not None:
         return
     with _engine_errors("stacks"):
-        from capacity.deploy.workflow import open_stack
+        from capacity.deploy.workflow import open_stacks
 
-        pstack = open_stack("list", backend, echo=say)
-        rows = pstack.list_stacks()
+        stacks = open_stacks(backend, echo=say)
+        rows = stacks.list_stacks()
     if fmt == Format.json:
-        emit_json({"backend": pstack.backend.shown, "stacks": rows})
+        emit_json({"backend": stacks.backend.shown, "stacks": rows})
         return
     if not rows:
-        say(f"No stacks in {pstack.backend.shown}.")
+        say(f"No stacks in {stacks.backend.shown}.")
         return
     width = max(len(r["name"]) for r in rows)
     for row in rows:

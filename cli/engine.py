@@ -64,7 +64,7 @@ def info(fmt: FormatOption = Format.text) -> None:
     """Show the SDK and CLI versions, where the CLI is, and where state and secrets are kept."""
     from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import find_pulumi, pulumi_home, sdk_version, version_dir
-    from capacity.engine.stack import default_state_dir, resolve_backend
+    from capacity.engine.backend import default_state_dir, resolve_backend
 
     try:
         cli = find_pulumi(echo=lambda _m: None)

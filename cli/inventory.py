@@ -45,7 +45,7 @@ def _any_site(value: Optional[str]) -> Optional[str]:
 def _use_inventory_url(value: Optional[str]) -> Optional[str]:
     """--inventory-url sets CAPACITY_INVENTORY_URL for this run and what it starts (the providers)."""
     if value:
-        from capacity.inventory.engines import is_postgres
+        from capacity.inventory.db import is_postgres
 
         if not is_postgres(value):
             raise typer.BadParameter("give a PostgreSQL URL: postgresql://USER@HOST:PORT/DATABASE")
@@ -114,21 +114,21 @@ def _refuse_lost_inventory(site: str, file: str, backend: Optional[str]) -> None
         return
     if inventory.inventory_url() is None and inventory.db_path(site).is_file():
         inventory.open_site(site)  # an empty file: refused, with the recovery steps
-    pstack = _stacks(backend, required=False)
-    if pstack is not None:
+    stacks = _stacks(backend, required=False)
+    if stacks is not None:
         from capacity.deploy.workflow import stack_states
         from capacity.inventory.ledger import holders_in
 
-        inventory.refuse_reimport(site, holders_in(stack_states(pstack))(site), file)
+        inventory.refuse_reimport(site, holders_in(stack_states(stacks))(site), file)
 
 
 def _stacks(backend: Optional[str], required: bool = True):
     """The backend's stacks (through the Pulumi CLI); None if there is no CLI and they are optional."""
     from capacity.errors import EngineError
-    from capacity.engine.stack import PlanStack
+    from capacity.engine.stack import Stacks
 
     try:
-        return PlanStack.open("audit", None, backend=backend, echo=say, install=required)
+        return Stacks.open(backend, echo=say, install=required)
     except EngineError:
         if required:
             raise
@@ -298,7 +298,7 @@ def migrate(
     """Copy the SQLite inventories of this state dir (racks, nodes, allocations, pools) into
     PostgreSQL, and check the counts. The SQLite files are left as they are."""
     from capacity import inventory
-    from capacity.inventory.engines import shown_url
+    from capacity.inventory.db import shown_url
 
     copied = inventory.migrate_to(to, [site] if site else None)
     if fmt == Format.json:

@@ -26,7 +26,7 @@ from capacity.errors import EngineError, LeaseGuardRefusal, StackNotFound
 from capacity.engine.filestate import disk_full, full_disk
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
-from capacity.engine.stack import PlanStack
+from capacity.engine.stack import PlanStack, Stacks
 from capacity.inventory import InventoryError, inventory_url
 from capacity.inventory.ledger import StackState, StackStates
 from capacity.words import inert
@@ -159,7 +159,7 @@ class Workflow:
             self.refuse_releasing_unsaved_pools(resources)
         if owned and plan_path and self.verb == "up":
             for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, resources,
-                                         ledger.holders_in(stack_states(self.pstack))):
+                                         ledger.holders_in(stack_states(self.pstack.stacks()))):
                 self.echo(line)
         elif owned and plan_path and self.verb == "preview":
             ledger.check_shortages(self.loaded, plan_path, self.pstack.name, resources)
@@ -233,14 +233,14 @@ def _second_stack(name: str, other: str, clusters: list[str], backend: str) -> s
             f"meant to exist, run again with --new-stack.")
 
 
-def stack_states(pstack: PlanStack) -> StackStates:
-    """The ledger's handle on the backend of `pstack`: each stack's resources, and whether a run is
-    changing it now (a live lock of the local backend says so; elsewhere, the backend's own flag)."""
+def stack_states(stacks: Stacks) -> StackStates:
+    """The ledger's handle on a backend: each stack's resources, and whether a run is changing it
+    now (a live lock of the local backend says so; elsewhere, the backend's own flag)."""
 
     def read() -> list[StackState]:
         found = []
-        for row in pstack.list_stacks():
-            other = pstack.other(row["name"])
+        for row in stacks.list_stacks():
+            other = stacks.stack(row["name"])
             busy = other.has_live_lock() if other.backend.local_dir is not None else row["update_in_progress"]
             found.append(StackState(row["name"], state.resources(other.deployment()), busy))
         return found
@@ -271,11 +271,16 @@ def checkpoint_env(loaded, deployment: dict | None) -> dict[str, str]:
 
 
 def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stderr, known: bool = False) -> PlanStack:
-    """A stack to read (status, stacks); `known`: it must exist (a name given with --stack)."""
-    pstack = PlanStack.open(name, None, backend=backend, echo=echo, writes=False)
+    """A stack to read (status); `known`: it must exist (a name given with --stack)."""
+    pstack = open_stacks(backend, echo).stack(name)
     if known and not pstack.exists():
         raise unknown_stack(pstack)
     return pstack
+
+
+def open_stacks(backend: str | None = None, echo: Echo = print_to_stderr) -> Stacks:
+    """The stacks of a backend, to read (stacks, status)."""
+    return Stacks.open(backend, echo=echo, writes=False)
 
 
 def unknown_stack(pstack: PlanStack) -> StackNotFound:

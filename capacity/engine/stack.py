@@ -1,14 +1,7 @@
 """One Pulumi stack per plan, through the Automation API with an inline program.
 
-- Project `capacity`; stack `metadata.name` of the plan (or `--stack`).
-- Backend: `--backend URL`, else `PULUMI_BACKEND_URL`, else the local file backend in
-  `<state dir>/pulumi` (the state dir is `capacity.state.state_dir()`: `$CAPACITY_STATE_DIR`, else
-  `.capacity/` in the current directory). s3://, azblob://, gs:// and Pulumi Cloud work the same.
-- Secrets: `PULUMI_CONFIG_PASSPHRASE` or `PULUMI_CONFIG_PASSPHRASE_FILE` if set; Pulumi Cloud uses
-  its own; otherwise a passphrase generated once into `<state dir>/passphrase` (mode 0600), said
-  once, and handed to Pulumi as a file (never on a command line, never printed).
-- Pulumi's own workspace files (Pulumi.yaml, Pulumi.<stack>.yaml with the encryption salt) live in
-  `<state dir>/workspaces/<backend>/`, never in the user's repository.
+- Project `capacity`; stack `metadata.name` of the plan (or `--stack`). `Stacks` is a backend's
+  stacks (listed, opened by name); the backend, its secrets and our workspace: backend.py.
 - The CLI runs in its own session: a Ctrl-C reaches only us, and we forward it to Pulumi, which
   cancels cleanly (operations in flight finish and are saved). A second Ctrl-C is forwarded too.
 - Before an operation: a lock left by a killed run on this machine is removed (said so), a live
@@ -21,136 +14,30 @@ pulumi is imported inside functions only.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import re
-import secrets
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
-from urllib.parse import urlparse
 
 from capacity.engine import sdk_patches
 from capacity.errors import EngineError, StackLocked, StackNotFound
 from capacity.engine.filestate import check_usable, read_checkpoint, repair
-from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
+from capacity.engine.backend import (
+    PROJECT,
+    Backend,
+    default_state_dir,
+    make_workspace,
+    resolve_backend,
+    run_env,
+)
+from capacity.engine.pulumi_cli import Echo, PulumiCli, ensure_pulumi, print_to_stderr
 from capacity.engine import deployment as state
-from capacity.state import state_dir
 from capacity.words import count
 
-PROJECT = "capacity"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def default_state_dir() -> Path:
-    return state_dir()
-
-
-# --- backend and secrets ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backend:
-    url: str
-    kind: str
-    """local (a file:// directory), diy (s3://, azblob://, gs://, ...) or cloud (Pulumi Cloud)."""
-    local_dir: Path | None = None
-
-    @property
-    def shown(self) -> str:
-        """The URL without any credentials in it."""
-        parsed = urlparse(self.url)
-        if parsed.password or parsed.username:
-            netloc = parsed.hostname or ""
-            if parsed.port:
-                netloc += f":{parsed.port}"
-            return parsed._replace(netloc=f"****@{netloc}").geturl()
-        return self.url
-
-
-def resolve_backend(flag: str | None = None, state_dir: Path | None = None) -> Backend:
-    url = flag or os.environ.get("PULUMI_BACKEND_URL") or ""
-    if not url:
-        local = (state_dir or default_state_dir()) / "pulumi"
-        return Backend(url=local.as_uri(), kind="local", local_dir=local)
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        raw = url[len("file://"):]
-        local = Path(os.path.expanduser(raw.split("?", 1)[0])).absolute()
-        return Backend(url=local.as_uri(), kind="local", local_dir=local)
-    if parsed.scheme in ("http", "https"):
-        return Backend(url=url, kind="cloud")
-    if parsed.scheme:
-        return Backend(url=url, kind="diy")
-    # A bare path: treat it as a local directory.
-    local = Path(url).expanduser().absolute()
-    return Backend(url=local.as_uri(), kind="local", local_dir=local)
-
-
-def secrets_env(backend: Backend, state_dir: Path, echo: Echo = print_to_stderr) -> dict[str, str]:
-    """What Pulumi needs to encrypt this stack's secrets; generates a passphrase once if needed."""
-    if "PULUMI_CONFIG_PASSPHRASE" in os.environ or "PULUMI_CONFIG_PASSPHRASE_FILE" in os.environ:
-        return {}
-    if backend.kind == "cloud":
-        return {}
-    path = state_dir / "passphrase"
-    if not path.exists():
-        encrypted = encrypted_stacks(backend, state_dir)
-        if encrypted:
-            raise EngineError(
-                f"The secrets passphrase file {path} is missing, but stack{'s' if len(encrypted) > 1 else ''} "
-                f"{', '.join(encrypted)} in {backend.shown} {'were' if len(encrypted) > 1 else 'was'} made with a "
-                f"passphrase: a new one would not open {'them' if len(encrypted) > 1 else 'it'}.\n"
-                f"To fix: put the file back (from your backup), or set PULUMI_CONFIG_PASSPHRASE or "
-                f"PULUMI_CONFIG_PASSPHRASE_FILE to the passphrase those stacks were made with.")
-        state_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it a moment ago
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32) + "\n")
-            shared = "" if backend.kind == "local" else f" Everyone using {backend.shown} needs the same one."
-            echo(f"Generated the secrets passphrase of this state in {path} (mode 0600). Keep it: "
-                 f"without it the stacks' secrets cannot be decrypted. Set PULUMI_CONFIG_PASSPHRASE "
-                 f"or PULUMI_CONFIG_PASSPHRASE_FILE to use your own.{shared}")
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        os.chmod(path, 0o600)
-    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
-
-
-def local_stacks(backend: Backend) -> list[str]:
-    """The stacks a local backend holds, from its state files (no Pulumi run); [] for any other."""
-    if backend.local_dir is None:
-        return []
-    return sorted({p.name.split(".json")[0] for p in (backend.local_dir / ".pulumi" / "stacks" / PROJECT).glob("*.json*")
-                   if p.name.endswith((".json", ".json.gz"))})
-
-
-def encrypted_stacks(backend: Backend, state_dir: Path) -> list[str]:
-    """Stacks this backend holds, as far as this machine can tell: the state files of a local
-    backend, and the stack settings (with their encryption salt) our workspace keeps for any other."""
-    names = set(local_stacks(backend))
-    for settings in workspace_dir(backend, state_dir).glob("Pulumi.*.yaml"):
-        try:
-            if "encryptionsalt:" in settings.read_text():
-                names.add(settings.name[len("Pulumi."):-len(".yaml")])
-        except OSError:
-            continue
-    return sorted(names)
-
-
-def workspace_dir(backend: Backend, state_dir: Path) -> Path:
-    if backend.kind == "local" and backend.local_dir == state_dir / "pulumi":
-        slug = "local"
-    else:
-        slug = re.sub(r"[^a-z0-9]+", "-", urlparse(backend.url).scheme + "-" + (urlparse(backend.url).netloc or "x"))
-        slug = f"{slug.strip('-')}-{hashlib.sha256(backend.url.encode()).hexdigest()[:8]}"
-    return state_dir / "workspaces" / slug
 
 
 # --- the program ----------------------------------------------------------------------------
@@ -226,44 +113,19 @@ class PlanStack:
              state_dir: Path | None = None, echo: Echo = print_to_stderr, install: bool = True,
              writes: bool = True) -> "PlanStack":
         _check_stack_name(name)
-        state = (state_dir or default_state_dir()).absolute()
-        where = resolve_backend(backend, state)
-        check_usable(state, "the state directory", write=writes)
-        if where.local_dir is not None:
-            check_usable(where.local_dir, "the state backend directory", write=writes)
-        cli = ensure_pulumi(install=install, echo=echo)
-        program = lean(program) if program is not None else None
-        return cls(name=name, program=program, backend=where, state_dir=state, cli=cli, echo=echo)
+        stacks = Stacks.open(backend, state_dir=state_dir, echo=echo, install=install, writes=writes)
+        return cls(name=name, program=lean(program) if program is not None else None, backend=stacks.backend,
+                   state_dir=stacks.state_dir, cli=stacks.cli, echo=echo)
 
     # -- workspace
 
     def env(self) -> dict[str, str]:
-        env = engine_env(self.cli)
-        if self.backend.kind == "cloud" and "PULUMI_HOME" not in os.environ:
-            env.pop("PULUMI_HOME", None)  # keep the user's `pulumi login`
-        env["PULUMI_BACKEND_URL"] = self.backend.url
-        env["CAPACITY_STATE_DIR"] = str(self.state_dir)  # providers run elsewhere; same inventories
-        env.update(secrets_env(self.backend, self.state_dir, self.echo))
-        return env
+        return run_env(self.backend, self.state_dir, self.cli, self.echo)
 
     @property
     def workspace(self):
         if self._workspace is None:
-            from pulumi import automation as auto
-
-            if self.backend.local_dir is not None:
-                self.backend.local_dir.mkdir(parents=True, exist_ok=True)
-            work_dir = workspace_dir(self.backend, self.state_dir)
-            work_dir.mkdir(parents=True, exist_ok=True)
-            env = self.env()
-            settings = auto.ProjectSettings(
-                name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=self.backend.url),
-                description="GPU capacity plans (written by capacity; do not edit)",
-            )
-            self._workspace = auto.LocalWorkspace(
-                work_dir=str(work_dir), pulumi_home=env.get("PULUMI_HOME"), program=self.program,
-                env_vars=env, project_settings=settings, pulumi_command=sdk_patches.command(self.cli, self.echo),
-            )
+            self._workspace = make_workspace(self.backend, self.state_dir, self.cli, self.echo, self.program)
         return self._workspace
 
     def stack(self, create: bool = True):
@@ -302,18 +164,12 @@ class PlanStack:
 
     def list_stacks(self) -> list[dict[str, Any]]:
         """Every stack of the project in this backend."""
-        if self.backend.local_dir is not None and not (self.backend.local_dir / ".pulumi").exists():
-            return []
-        from pulumi.automation.errors import CommandError
+        return self.stacks().list_stacks()
 
-        try:
-            summaries = self.workspace.list_stacks()
-        except CommandError as exc:
-            raise engine_failure(exc, "listing stacks") from None
-        return [{"name": s.name.split("/")[-1], "last_update": s.last_update or None,
-                 "update_in_progress": bool(s.update_in_progress),
-                 "resources": len(state.managed_resources(self.other(s.name.split("/")[-1])._state())),
-                 "url": s.url or None} for s in summaries]
+    def stacks(self) -> "Stacks":
+        """The backend's stacks, reached through this stack's workspace."""
+        return Stacks(backend=self.backend, state_dir=self.state_dir, cli=self.cli, echo=self.echo,
+                      _workspace=self.workspace)
 
     def other(self, name: str) -> "PlanStack":
         """Another stack of the same backend (sharing this one's workspace, if made)."""
@@ -468,6 +324,61 @@ class PlanStack:
             return call(stack)
         except CommandError as exc:
             raise engine_failure(exc, verb, self.name) from None
+
+
+@dataclass
+class Stacks:
+    """The stacks of one backend, as this machine reaches them: list them, open one by name."""
+
+    backend: Backend
+    state_dir: Path
+    cli: PulumiCli
+    echo: Echo = print_to_stderr
+    _workspace: Any = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, backend: str | None = None, *, state_dir: Path | None = None, echo: Echo = print_to_stderr,
+             install: bool = True, writes: bool = True) -> "Stacks":
+        """The backend `backend` names (default: PULUMI_BACKEND_URL, else the state dir's own), its
+        directories checked usable, and the Pulumi CLI found (or installed)."""
+        state = (state_dir or default_state_dir()).absolute()
+        where = resolve_backend(backend, state)
+        check_usable(state, "the state directory", write=writes)
+        if where.local_dir is not None:
+            check_usable(where.local_dir, "the state backend directory", write=writes)
+        return cls(backend=where, state_dir=state, cli=ensure_pulumi(install=install, echo=echo), echo=echo)
+
+    @property
+    def workspace(self):
+        if self._workspace is None:
+            self._workspace = make_workspace(self.backend, self.state_dir, self.cli, self.echo, None)
+        return self._workspace
+
+    def stack(self, name: str) -> PlanStack:
+        """The stack `name` of this backend, to read or remove (no program)."""
+        _check_stack_name(name)
+        return PlanStack(name=name, program=None, backend=self.backend, state_dir=self.state_dir, cli=self.cli,
+                         echo=self.echo, _workspace=self._workspace)
+
+    def list_stacks(self) -> list[dict[str, Any]]:
+        """Every stack of the project in this backend: name, last update, whether an update is in
+        progress, resources held, and its URL (Pulumi Cloud)."""
+        if self.backend.local_dir is not None and not (self.backend.local_dir / ".pulumi").exists():
+            return []
+        from pulumi.automation.errors import CommandError
+
+        try:
+            summaries = self.workspace.list_stacks()
+        except CommandError as exc:
+            raise engine_failure(exc, "listing stacks") from None
+        rows = []
+        for summary in summaries:
+            name = summary.name.split("/")[-1]
+            rows.append({"name": name, "last_update": summary.last_update or None,
+                         "update_in_progress": bool(summary.update_in_progress),
+                         "resources": len(state.managed_resources(self.stack(name)._state())),
+                         "url": summary.url or None})
+        return rows
 
 
 # --- helpers ----------------------------------------------------------------------------------
