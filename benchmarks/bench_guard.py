@@ -49,7 +49,9 @@ RUNNER = textwrap.dedent("""
             return original(self, refresh=refresh)
 
         Workflow.up = preview_then_up
-    app = typer.Typer()
+    from capacity.cli.output import Handled
+
+    app = typer.Typer(cls=Handled)
     for fn in deploy.COMMANDS:
         app.command()(fn)
     app()

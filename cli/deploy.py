@@ -140,36 +140,35 @@ def preview(
     name = stack or loaded.name
     with _engine_errors("preview", name):
         from capacity.deploy.status import dated_reservations
-        from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      day=_day(on))
-        result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
-        summary = change_counts(result.change_summary)
+        outcome = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
+        summary = outcome.changes
         dated = dated_reservations(loaded, run.pstack.outputs(), _day(on))
         if fmt == Format.json:
             emit_json({
                 "stack": name,
                 "backend": run.pstack.backend.shown,
-                "has_changes": has_changes(summary),
+                "has_changes": outcome.has_changes,
                 "changes": summary,
-                "steps": [s.as_json() for s in shown.changes()],
-                "refused_without_allow_destroy": run.guard.found,
+                "steps": [s.as_json() for s in outcome.steps],
+                "refused_without_allow_destroy": outcome.takings,
                 "reservations": dated["reservations"],
                 "ended_as_planned": dated["ended_as_planned"],
             })
         else:
             from capacity.cli.progress import summary_line
 
-            if has_changes(summary):
+            if outcome.has_changes:
                 say(f"{name}: {summary_line(summary, preview=True)}.")
             else:
                 say(f"{name}: no changes.")
-            for taking in run.guard.found:
+            for taking in outcome.takings:
                 say(f"warning: up would {taking}; it will refuse without --allow-destroy.")
             for line in dated["lines"]:
                 say(f"{line}.")
-    if detailed_exitcode and has_changes(summary):
+    if detailed_exitcode and outcome.has_changes:
         raise typer.Exit(2)
 
 
@@ -194,24 +193,21 @@ def up(
     name = stack or loaded.name
     with _engine_errors("up", name):
         from capacity.cli.progress import summary_line
-        from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      allow_destroy=allow_destroy, new_stack=new_stack, day=_day(on))
         if not yes:
-            result, _ = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
+            planned = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
             run.refuse_if_guarded()
-            summary = change_counts(result.change_summary)
-            if not has_changes(summary):
+            if not planned.has_changes:
                 _done(fmt, name, {}, "no changes")
                 return
-            say(f"{name}: {summary_line(summary, preview=True)}.")
+            say(f"{name}: {summary_line(planned.changes, preview=True)}.")
             if not _confirm(f"Apply these changes to stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
-        result, shown = run.up(refresh=refresh)
-        changes = change_counts(result.summary.resource_changes)
-        _done(fmt, name, changes, summary_line(changes, shown.duration))
+        outcome = run.up(refresh=refresh)
+        _done(fmt, name, outcome.changes, summary_line(outcome.changes, outcome.seconds))
 
 
 def _done(fmt: Format, name: str, changes: dict[str, int], text: str) -> None:
@@ -237,8 +233,8 @@ def refresh(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=_day(on)).refresh()
-        drifted = shown.drifted()
+        outcome = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=_day(on)).refresh()
+        drifted = outcome.drift
         if fmt == Format.json:
             import json
 
@@ -248,7 +244,7 @@ def refresh(
             say(f"{name}: drift in {len(drifted)} resource(s): {', '.join(s.name for s in drifted)}. "
                 "The state now records it; run `capacity up` to put it right.")
         else:
-            read = sum((result.summary.resource_changes or {}).values())
+            read = sum(outcome.changes.values())
             say(f"{name}: no drift ({count(read, 'resource')} read).")
 
 
@@ -270,7 +266,6 @@ def destroy(
     name = stack or loaded.name
     with _engine_errors("destroy", name):
         from capacity.cli.progress import summary_line
-        from capacity.deploy.workflow import change_counts
 
         run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
         if not run.pstack.exists():
@@ -287,10 +282,8 @@ def destroy(
             if not _confirm(f"Destroy all {count(len(held), 'resource')} of stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
-        result, shown = run.destroy()
-        changes = change_counts(result.summary.resource_changes)
-        changes.pop("same", None)
-        _done(fmt, name, changes, summary_line(changes, shown.duration))
+        outcome = run.destroy()
+        _done(fmt, name, outcome.changes, summary_line(outcome.changes, outcome.seconds))
 
 
 @app.command()

@@ -10,15 +10,15 @@ inventories (imported on first use, shortages found before any change). Every ru
 checked inside the update; `destroy` is an update to an empty program, so the same guard, under
 the same lock, decides it.
 
-The CLI parses flags, confirms, and shows results; `progress(verb)` is its display of engine events
-(a `Progress`). pulumi is imported inside functions only.
+Each operation returns an `Outcome`. The CLI parses flags, confirms, and shows outcomes;
+`progress(verb)` is its display of engine events (a `Recorder` that shows them: cli/progress.py). pulumi is imported inside functions only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from capacity.engine import deployment as state
@@ -26,6 +26,7 @@ from capacity.errors import EngineError, LeaseGuardRefusal, StackNotFound
 from capacity.engine.filestate import disk_full, full_disk
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
+from capacity.engine.events import Recorder, Step
 from capacity.engine.stack import PlanStack, Stacks
 from capacity.inventory import InventoryError, inventory_url
 from capacity.inventory.ledger import StackState, StackStates
@@ -67,6 +68,27 @@ def change_counts(changes: Optional[dict]) -> dict[str, int]:
 
 def has_changes(counts: dict[str, int]) -> bool:
     return any(n for op, n in counts.items() if op != "same")
+
+
+@dataclass
+class Outcome:
+    """What one operation did (or, for a preview, would do): for the CLI to show."""
+
+    verb: str
+    stack: str
+    changes: dict[str, int]
+    """op -> resources (create, update, delete, replace, same)."""
+    steps: list[Step] = field(default_factory=list)
+    """The planned or performed steps that change something."""
+    drift: list[Step] = field(default_factory=list)
+    """refresh: the resources whose real state differed from the state's."""
+    seconds: float | None = None
+    takings: list[str] = field(default_factory=list)
+    """What the lease guard found the run would take (refused without --allow-destroy)."""
+
+    @property
+    def has_changes(self) -> bool:
+        return has_changes(self.changes)
 
 
 @dataclass
@@ -113,25 +135,29 @@ class Workflow:
 
     # -- the operations
 
-    def preview(self, diff: bool = False, refresh: bool = False, progress=None):
+    def preview(self, diff: bool = False, refresh: bool = False, progress=None) -> Outcome:
         with self.shown("preview", progress, show_diff=diff) as shown:
             result = self.pstack.preview(on_event=shown, diff=diff, refresh=refresh)
-        return result, shown
+        return self._outcome("preview", change_counts(result.change_summary), shown)
+
+    def _outcome(self, verb: str, changes: dict[str, int], shown: Recorder) -> Outcome:
+        return Outcome(verb=verb, stack=self.pstack.name, changes=changes, steps=shown.changes(),
+                       drift=shown.drifted(), seconds=shown.duration, takings=list(self.guard.found))
 
     def refuse_if_guarded(self) -> None:
         """After a preview: refuse now what the update would refuse (before asking anyone)."""
         if self.guard.found and not self.guard.allow:
             raise LeaseGuardRefusal(refusal(self.verb, self.guard.found))
 
-    def up(self, refresh: bool = False):
+    def up(self, refresh: bool = False) -> Outcome:
         with self.guarded(), self.shown("up") as shown:
             result = self.pstack.up(on_event=shown, refresh=refresh)
-        return result, shown
+        return self._outcome("up", change_counts(result.summary.resource_changes), shown)
 
-    def refresh(self):
+    def refresh(self) -> Outcome:
         with self.shown("refresh") as shown:
             result = self.pstack.refresh(on_event=shown)
-        return result, shown
+        return self._outcome("refresh", change_counts(result.summary.resource_changes), shown)
 
     def destroy(self):
         """Every resource deleted, as an update to an empty program (so under the guard); then the
@@ -142,7 +168,9 @@ class Workflow:
             result = self.pstack.up(on_event=shown)
         for line in after_destroy(self.pstack.name, state.resources(self.pstack.deployment())):
             self.echo(line)
-        return result, shown
+        changes = change_counts(result.summary.resource_changes)
+        changes.pop("same", None)
+        return self._outcome("destroy", changes, shown)
 
     # -- the owned sites' inventory
 

@@ -348,7 +348,9 @@ def test_preflight_names_missing_cloud_credentials_before_any_engine(monkeypatch
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("CAPACITY_CACHE", str(tmp_path / "no-cache"))  # no CLI here: must not be needed
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    app = typer.Typer()
+    from capacity.cli.output import Handled
+
+    app = typer.Typer(cls=Handled)  # the CLI's one handler says errors for the user
     for fn in deploy.COMMANDS:
         app.command()(fn)
     result = CliRunner().invoke(app, ["preview", str(root / "stacks" / "example.yaml")])
