@@ -1,17 +1,18 @@
 """The deploy workflow: what preview, up, refresh and destroy share, below the CLI.
 
     run = Workflow.start("up", loaded, plan_path=..., stack=..., progress=...)
-    result = run.up()
+    outcome = run.up()
 
 `start` checks credentials (preflight), opens the stack, repairs a killed run's debris, clears its
 lock and recovers its pending operations (up, destroy), refuses an `up` that would create a second
 stack for capacity another stack already holds (a renamed plan), then readies owned sites'
-inventories (imported on first use, shortages found before any change). Every run carries the lease guard (capacity/deploy/guard.py),
-checked inside the update; `destroy` is an update to an empty program, so the same guard, under
-the same lock, decides it.
+inventories (imported on first use, shortages found before any change). Every run carries the
+lease guard (capacity/deploy/guard.py), checked inside the update; `destroy` is an update to an
+empty program, so the same guard, under the same lock, decides it.
 
 Each operation returns an `Outcome`. The CLI parses flags, confirms, and shows outcomes;
-`progress(verb)` is its display of engine events (a `Recorder` that shows them: cli/progress.py). pulumi is imported inside functions only.
+`progress(verb)` is its display of engine events (a `Recorder` that shows them:
+capacity/cli/progress.py). pulumi is imported inside functions only.
 """
 
 from __future__ import annotations
