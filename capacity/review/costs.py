@@ -112,3 +112,15 @@ def available_gpu_hours(loaded: LoadedPlan, cluster: str, start: dt.date, end: d
 def monthly_cost(loaded: LoadedPlan, cluster: str) -> float:
     """The run-rate: the cluster at full size for 730 hours at its committed price (0 if unpriced)."""
     return (committed(loaded, cluster).per_gpu_hour or 0.0) * loaded.gpus(cluster) * HOURS_PER_MONTH
+
+
+def spent_before_start(loaded: LoadedPlan, cluster: str) -> float:
+    """Dollars paid for a reservation before its planned start: a capacity reservation is billed
+    from the day it is bought; a capacity block is paid whole when bought."""
+    spec = loaded.plan.clusters[cluster]
+    r = spec.reservation
+    if not spec.reserved or r is None or r.start is None or not r.lead:
+        return 0.0
+    per_gpu = committed(loaded, cluster).per_gpu_hour or 0.0
+    days = (r.end - r.start).days if r.kind == "capacity-block" and r.end else r.lead
+    return loaded.gpus(cluster) * days * HOURS_PER_DAY * per_gpu

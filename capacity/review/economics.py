@@ -39,7 +39,19 @@ def lease_hours(lease: Lease) -> int:
 
 def lease_value(lease: Lease, since: dt.date = dt.date.min) -> float:
     """Revenue of the lease's terms from `since` on (its whole term by default)."""
-    return sum(t.gpus * _days(t.start, t.end, since, dt.date.max) * HOURS_PER_DAY * t.price for t in lease.terms())
+    return lease_value_between(lease, since, dt.date.max)
+
+
+def lease_value_between(lease: Lease, start: dt.date, end: dt.date) -> float:
+    """Revenue of the lease's days in [start, end)."""
+    return sum(t.gpus * _days(t.start, t.end, start, end) * HOURS_PER_DAY * t.price for t in lease.terms())
+
+
+def below_cost(lease: Lease, cost_per_gpu_hour: float | None) -> float:
+    """Dollars a sold lease loses over its term where its price is under `cost_per_gpu_hour` (0: none)."""
+    if lease.internal or cost_per_gpu_hour is None:
+        return 0.0
+    return sum((cost_per_gpu_hour - t.price) * t.gpus * t.hours for t in lease.terms() if t.price < cost_per_gpu_hour)
 
 
 def _days(start: dt.date, end: dt.date, window_start: dt.date, window_end: dt.date) -> int:

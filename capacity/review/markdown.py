@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from capacity.review.diff import LEVELS, Change, Figures, PlanDiff, Risk, compact_money, signed
+from capacity.review.diff import LEVELS, Change, Figures, PlanDiff, Risk, signed
+from capacity.review.money import compact, dollars
 from capacity.words import count, inert
 
 LIMIT = 65_536
@@ -41,15 +42,6 @@ def code(text: str, limit: int = 160) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return "`" + text.replace("|", "\\|") + "`"
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}"
-
-
-def _signed_money(value: float) -> str:
-    rounded = round(value)
-    return f"{'+' if rounded > 0 else '-' if rounded < 0 else ''}${abs(rounded):,.0f}"
 
 
 # ------------------------------------------------------------------ markdown
@@ -91,7 +83,7 @@ def markdown(d: PlanDiff, limit: int = LIMIT) -> str:
 
 
 def _figure_cells(f: Figures) -> str:
-    money = [f"{_money(d.base)} \u2192 {_money(d.head)} | {_signed_money(d.delta)}"
+    money = [f"{dollars(d.base)} \u2192 {dollars(d.head)} | {dollars(d.delta, signed=True)}"
              for d in (f.monthly_cost, f.lease_value)]
     return f"{int(f.gpus.base):,} \u2192 {int(f.gpus.head):,} | {signed(int(f.gpus.delta))} | " + " | ".join(money)
 
@@ -119,7 +111,7 @@ def _table(d: PlanDiff) -> str:
 
 
 def _hours(value: float) -> str:
-    return f"{compact_money(value).lstrip('$')} GPU-h"
+    return f"{compact(value).lstrip('$')} GPU-h"
 
 
 def _use_parts(f: Figures) -> list[str]:
@@ -335,6 +327,6 @@ def text(d: PlanDiff) -> str:
 
 def _text_row(label: str, f: Figures, width: int) -> str:
     gpus = f"{int(f.gpus.base):,} -> {int(f.gpus.head):,} ({signed(int(f.gpus.delta))})"
-    cost, value = (f"{compact_money(d.base)} -> {compact_money(d.head)} ({_signed_money(d.delta)})"
+    cost, value = (f"{compact(d.base)} -> {compact(d.head)} ({dollars(d.delta, signed=True)})"
                    for d in (f.monthly_cost, f.lease_value))
     return f"{label:{width}}  {gpus:>22}  {cost:>34}  {value:>38}"

@@ -11,8 +11,8 @@ import html
 from dataclasses import dataclass
 from typing import Iterable
 
-from capacity.review.diff import compact_money
 from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Window, leased_steps
+from capacity.review.money import compact, dollars
 from capacity.words import count, inert
 
 # ------------------------------------------------------------------ rows shared by the layouts
@@ -36,19 +36,15 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _money(value: float) -> str:
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
-
-
 def _hours(value: float) -> str:
     return f"{value:,.0f}"
 
 
 def _cells(row: GroupBook | ClusterBook) -> list[str]:
     t, u = row.totals, row.usage
-    return [f"{t.gpus:,}", _money(t.monthly_cost), _money(t.lease_value), _hours(u.internal_gpu_hours),
+    return [f"{t.gpus:,}", dollars(t.monthly_cost), dollars(t.lease_value), _hours(u.internal_gpu_hours),
             _hours(u.leased_gpu_hours), _hours(u.idle_gpu_hours), _pct(u.utilisation),
-            _money(u.revenue), _money(u.cost), _money(u.margin)]
+            dollars(u.revenue), dollars(u.cost), dollars(u.margin)]
 
 
 HEADERS = ["GPUs", "Run-rate / month", "Lease value (whole terms)", "Internal GPU-h", "Leased GPU-h", "Idle GPU-h",
@@ -71,12 +67,12 @@ def _summary(b: Book) -> str:
     t, u = b.total.totals, b.total.usage
     loss = " (a loss)" if u.margin < 0 else ""
     return (f"{count(t.gpus, 'GPU')} in {count(len(b.sites), 'site')} and {count(len(b.clusters), 'cluster')}; run-rate "
-            f"{compact_money(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
-            f"{compact_money(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
+            f"{compact(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
+            f"{compact(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
             f"of {_hours(u.available_gpu_hours)} GPU-hours, {_hours(u.internal_gpu_hours)} in internal use, "
             f"{_hours(u.leased_gpu_hours)} leased and {_hours(u.idle_gpu_hours)} idle; "
-            f"utilisation {_pct(u.utilisation)}, revenue {compact_money(u.revenue)}, cost {compact_money(u.cost)}, "
-            f"margin {compact_money(u.margin)}{loss}.")
+            f"utilisation {_pct(u.utilisation)}, revenue {compact(u.revenue)}, cost {compact(u.cost)}, "
+            f"margin {compact(u.margin)}{loss}.")
 
 
 # ------------------------------------------------------------------ JSON
@@ -290,7 +286,7 @@ def _keys(layers: list[Layer]) -> str:
 
 
 def _figure(title: str, margin: float, svg: str, layers: list[Layer]) -> str:
-    marked = f' <span class="neg">margin {_e(compact_money(margin))} \u25bc</span>' if margin < 0 else ""
+    marked = f' <span class="neg">margin {_e(compact(margin))} \u25bc</span>' if margin < 0 else ""
     return f"<figure><figcaption>{_e(title)}{marked}</figcaption>{svg}{_keys(layers)}</figure>"
 
 
