@@ -19,6 +19,11 @@ class DiffFormat(str, enum.Enum):
     json = "json"
 
 
+class Basis(str, enum.Enum):
+    accrual = "accrual"
+    cash = "cash"
+
+
 class ReportFormat(str, enum.Enum):
     text = "text"
     markdown = "markdown"
@@ -122,9 +127,15 @@ def report(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
                                                    dir_okay=False)] = None,
     catalog: CatalogOption = None,
+    basis: Annotated[Basis, typer.Option(
+        "--basis", help="accrual: money when GPU-hours are used; cash: when it is paid (a capacity block on its "
+                        "buy day, bills and lease invoices monthly in arrears). Sets the table by provider and "
+                        "month.")] = Basis.accrual,
 ) -> None:
-    """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
+    """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster,
+    and money by provider and month."""
     from capacity.review import report as layout
+    from capacity.review.cash import by_month
     from capacity.review.economics import Window, book, default_window
     from capacity.plan.reader import shown_name
 
@@ -135,13 +146,14 @@ def report(
         raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
                                  param_hint="'--from' / '--to'")
     figures = book(loaded, window)
+    table = by_month(loaded, window, basis.value)
     if fmt == ReportFormat.json:
         import json
 
-        content = json.dumps(layout.as_json(figures, shown_name(plan)), indent=2) + "\n"
+        content = json.dumps(layout.as_json(figures, shown_name(plan), table), indent=2) + "\n"
     else:
         content = {ReportFormat.text: layout.text, ReportFormat.markdown: layout.markdown,
-                   ReportFormat.html: layout.to_html}[fmt](figures)
+                   ReportFormat.html: layout.to_html}[fmt](figures, table)
     if output is None:
         sys.stdout.write(content)
         return
