@@ -53,6 +53,7 @@ def main(
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
+                review.calendar,
                 *deploy.COMMANDS):
     app.command()(command)
 app.add_typer(deploy.stacks_app)
