@@ -114,7 +114,8 @@ def _escape(value: str) -> str:
 
 def _fold(line: str) -> str:
     """Lines of at most 75 octets, continued with CRLF and a space (RFC 5545 3.1), never inside a character."""
-    out, current = [], ""
+    out: list[str] = []
+    current = ""
     for char in line:
         limit = 75 if not out else 74
         if len((current + char).encode("utf-8")) > limit:

@@ -121,11 +121,13 @@ class Steps:
 
 def _steps(spans: Iterable[tuple[dt.date, dt.date | None, int]]) -> Steps:
     change: dict[dt.date, int] = defaultdict(int)
-    for start, end, gpus in spans:
-        change[start] += gpus
+    for start, end, count in spans:
+        change[start] += count
         if end is not None:
-            change[end] -= gpus
-    days, gpus, held = [], [], 0
+            change[end] -= count
+    days: list[dt.date] = []
+    gpus: list[int] = []
+    held = 0
     for day in sorted(change):
         held += change[day]
         days.append(day)

@@ -28,7 +28,7 @@ class QuotaChange:
     def delta(self) -> int:
         return self.head - self.base
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"tenant": self.tenant, "cluster": self.cluster, "base": self.base, "head": self.head,
                 "delta": self.delta}
 
