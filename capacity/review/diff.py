@@ -53,6 +53,8 @@ class Figures:
     internal_gpu_hours: Delta
     idle_gpu_hours: Delta
     utilisation: Delta
+    cost: Delta  # dollars over the diff's window, following dates (capacity/review/costs.py)
+    revenue: Delta  # lease revenue over the window
 
     @classmethod
     def of(cls, base: tuple[Totals, Usage] | None, head: tuple[Totals, Usage] | None) -> "Figures":
@@ -60,12 +62,13 @@ class Figures:
         return cls(Delta(bt.gpus, ht.gpus), Delta(bt.monthly_cost, ht.monthly_cost),
                    Delta(bt.lease_value, ht.lease_value), Delta(bu.leased_gpu_hours, hu.leased_gpu_hours),
                    Delta(bu.internal_gpu_hours, hu.internal_gpu_hours), Delta(bu.idle_gpu_hours, hu.idle_gpu_hours),
-                   Delta(round(bu.utilisation, 6), round(hu.utilisation, 6)))
+                   Delta(round(bu.utilisation, 6), round(hu.utilisation, 6)), Delta(bu.cost, hu.cost),
+                   Delta(bu.revenue, hu.revenue))
 
     @property
     def changed(self) -> bool:
         return any(abs(d.delta) > 0.005 for d in (self.gpus, self.monthly_cost, self.lease_value,
-                                                   self.leased_gpu_hours, self.internal_gpu_hours))
+                                                   self.leased_gpu_hours, self.internal_gpu_hours, self.cost))
 
     def as_json(self) -> dict:
         utilisation = self.utilisation.as_json()
@@ -73,6 +76,7 @@ class Figures:
         return {"gpus": self.gpus.as_json(), "monthly_cost": self.monthly_cost.as_json(True),
                 "lease_value": self.lease_value.as_json(True), "leased_gpu_hours": self.leased_gpu_hours.as_json(),
                 "internal_gpu_hours": self.internal_gpu_hours.as_json(), "idle_gpu_hours": self.idle_gpu_hours.as_json(),
+                "cost": self.cost.as_json(True), "revenue": self.revenue.as_json(True),
                 "utilisation": utilisation}
 
 
@@ -220,6 +224,9 @@ def headline(d: PlanDiff) -> str:
         parts.append("no GPU change")
     cost = d.total.monthly_cost.delta
     parts.append(f"{compact(cost, True)}/month" if round(cost) else "no run-rate change")
+    spent = d.total.cost.delta
+    if round(spent):
+        parts.append(f"cost to {d.window.end} {compact(spent, True)}")
     value = d.total.lease_value.delta
     if round(value):
         parts.append(f"lease value {compact(value, True)}")
