@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from capacity.plan.loading import LoadedPlan
 from capacity.plan.model import Cluster, Lease, Reservation
@@ -32,6 +32,16 @@ class Change:
                 "fields": {k: {"base": b, "head": h} for k, (b, h) in self.fields.items()}}
 
 
+T = TypeVar("T")
+
+
+def either(a: T | None, b: T | None) -> T:
+    """The one of two that is there (a first)."""
+    found = a if a is not None else b
+    assert found is not None, "neither side has it"
+    return found
+
+
 def span(r: Reservation) -> str:
     return f"{r.start or 'now'} to {r.end or 'open-ended'}"
 
@@ -46,7 +56,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _flat(data: dict, prefix: str = "") -> dict[str, Any]:
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):
@@ -84,7 +94,8 @@ class Changes:
         self.base, self.head = base, head
         self.out: list[Change] = []
 
-    def add(self, kind: str, obj: str, name: str, detail: str, fields=None, site: str | None = None) -> None:
+    def add(self, kind: str, obj: str, name: str, detail: str,
+            fields: dict[str, tuple[Any, Any]] | None = None, site: str | None = None) -> None:
         self.out.append(Change(kind, obj, name, detail, fields or {}, site))
 
     def run(self) -> None:
@@ -108,7 +119,7 @@ class Changes:
         for name in before.keys() | after.keys():
             a, b = before.get(name), after.get(name)
             if a is None or b is None:
-                site = a or b
+                site: Any = either(a, b)  # a provider's site model (the plan's union)
                 owned = (f", {site.power_mw:g} MW, {price_text(site.cost_per_gpu_hour)}/GPU-h"
                          if site.provider == "owned" else "")
                 self.add("removed" if b is None else "added", "site", name,
@@ -125,7 +136,7 @@ class Changes:
             ends = sorted(pair)
             name = "--".join(ends)
             if a is None or b is None:
-                link = a or b
+                link = either(a, b)
                 self.add("removed" if b is None else "added", "link", name, f"{ends[0]} <-> {ends[1]} ({link.kind})")
             elif a.kind != b.kind:
                 self.add("changed", "link", name, f"kind: {a.kind} -> {b.kind}", {"kind": (a.kind, b.kind)})
@@ -136,7 +147,7 @@ class Changes:
             a, b = before.get(name), after.get(name)
             if a is None or b is None:
                 side = self.base if b is None else self.head
-                cluster = a or b
+                cluster = either(a, b)
                 entry = side.types[name]
                 cost = costs.monthly_cost(side, name)
                 self.add("removed" if b is None else "added", "cluster", name,
@@ -152,15 +163,15 @@ class Changes:
                         detail += f" ({gpus[0]:,} -> {count(gpus[1], 'GPU')})"
                     if types[0] != types[1] and "instance_type" not in fields:
                         detail += f" (instance type {types[0]} -> {types[1]})"
-                    self.add("changed", "cluster", name, detail, fields, site=b.site)
-            self.reservation(name, reserved(a), reserved(b), (b or a).site)
+                    self.add("changed", "cluster", name, detail, fields, site=either(b, a).site)
+            self.reservation(name, reserved(a), reserved(b), either(b, a).site)
 
     def reservation(self, cluster: str, a: Reservation | None, b: Reservation | None, site: str) -> None:
         if a is None and b is None or a == b:
             return
         if a is None or b is None:
             self.add("removed" if b is None else "added", "reservation", cluster,
-                     f"{_reservation_detail(a or b)} on cluster {cluster}", site=site)
+                     f"{_reservation_detail(either(a, b))} on cluster {cluster}", site=site)
             return
         fields = changed_fields(a, b)
         self.add("changed", "reservation", cluster, _fields_detail(fields), fields, site=site)

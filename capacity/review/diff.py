@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from capacity.plan import schedule
 from capacity.plan.loading import LoadedPlan
 from capacity.review import economics
 from capacity.review.changes import KINDS, Change, Changes
 from capacity.review.costs import spent_before_start
-from capacity.review.economics import Totals, Usage, Window
+from capacity.review.economics import GroupBook, Totals, Usage, Window
 from capacity.review.money import cents, compact
 from capacity.review.quotas import QuotaChange, quota_changes
 from capacity.review.risks import LEVELS, RISK_KINDS, Risk, risks
@@ -35,7 +35,7 @@ class Delta:
     def delta(self) -> float:
         return self.head - self.base
 
-    def as_json(self, money: bool = False) -> dict:
+    def as_json(self, money: bool = False) -> dict[str, float]:
         if money:
             return {"base": round(self.base, 2), "head": round(self.head, 2), "delta": round(self.delta, 2)}
         return {"base": self.base, "head": self.head, "delta": self.delta}
@@ -70,7 +70,7 @@ class Figures:
         return any(abs(d.delta) > 0.005 for d in (self.gpus, self.monthly_cost, self.lease_value,
                                                    self.leased_gpu_hours, self.internal_gpu_hours, self.cost))
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         utilisation = self.utilisation.as_json()
         utilisation["delta"] = round(utilisation["delta"], 6)
         return {"gpus": self.gpus.as_json(), "monthly_cost": self.monthly_cost.as_json(True),
@@ -103,12 +103,12 @@ class PlanDiff:
     def headline(self) -> str:
         return headline(self)
 
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, dict[str, int]]:
         return {"changes": {k: sum(c.kind == k for c in self.changes) for k in KINDS},
                 "risks": {level: sum(r.level == level for r in self.risks) for level in LEVELS}}
 
     @property
-    def purchases(self) -> list[dict]:
+    def purchases(self) -> list[dict[str, Any]]:
         return purchases(self.head, self.as_of)
 
     def changed_clusters(self) -> list[str]:
@@ -123,7 +123,7 @@ class PlanDiff:
         order = list(self.head.plan.clusters) + [c for c in self.base.plan.clusters if c not in self.head.plan.clusters]
         return [name for name in order if name in names]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "plans": {"base": {"source": self.base_label, "name": self.base.name},
                       "head": {"source": self.head_label, "name": self.head.name}},
@@ -177,13 +177,14 @@ def _window(base: LoadedPlan, head: LoadedPlan, as_of: dt.date) -> Window:
     return Window(min(lease.start for lease in leases), max(lease.end for lease in leases))
 
 
-def _side(groups: dict, name: str) -> tuple[Totals, Usage] | None:
+def _side(groups: Mapping[str, GroupBook], name: str) -> tuple[Totals, Usage] | None:
     group = groups.get(name)
     return (group.totals, group.usage) if group is not None else None
 
 
 def _site_provider(base: LoadedPlan, head: LoadedPlan, site: str) -> str:
-    return (head.plan.sites.get(site) or base.plan.sites[site]).provider
+    found: Any = head.plan.sites.get(site) or base.plan.sites[site]  # a provider's site model
+    return str(found.provider)
 
 
 def _site_status(base: LoadedPlan, head: LoadedPlan, site: str, touched: bool) -> str:
@@ -195,7 +196,7 @@ def _site_status(base: LoadedPlan, head: LoadedPlan, site: str, touched: bool) -
 
 
 def _gpu_changes(base: LoadedPlan, head: LoadedPlan) -> list[tuple[int, str, str]]:
-    counts: Counter = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     for sign, side in ((-1, base), (1, head)):
         for name, cluster in side.plan.clusters.items():
             counts[(side.types[name].accelerator, cluster.site)] += sign * side.gpus(name)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
+from capacity.plan.model import Lease
 from capacity.review.cash import MonthTable
 from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Usage, Window, leased_steps
 from capacity.review.money import compact, dollars
@@ -85,7 +86,7 @@ def _split(u: Usage) -> str:
 # ------------------------------------------------------------------ JSON
 
 
-def _figures_json(row: GroupBook | ClusterBook) -> dict:
+def _figures_json(row: GroupBook | ClusterBook) -> dict[str, Any]:
     t, u = row.totals, row.usage
     return {"gpus": t.gpus, "monthly_cost": round(t.monthly_cost, 2), "lease_value": round(t.lease_value, 2),
             "available_gpu_hours": u.available_gpu_hours, "leased_gpu_hours": u.leased_gpu_hours,
@@ -95,12 +96,12 @@ def _figures_json(row: GroupBook | ClusterBook) -> dict:
             "internal_cost": round(u.internal_cost, 2), "idle_cost": round(u.idle_cost, 2)}
 
 
-def _steps_json(steps: Steps, window: Window) -> list[dict]:
+def _steps_json(steps: Steps, window: Window) -> list[dict[str, Any]]:
     return [{"from": start.isoformat(), "until": end.isoformat(), "gpus": gpus}
             for start, end, gpus in steps.pieces(window)]
 
 
-def as_json(b: Book, source: str, table: MonthTable | None = None) -> dict:
+def as_json(b: Book, source: str, table: MonthTable | None = None) -> dict[str, Any]:
     plan = b.plan.plan
     return {
         **({"basis": table.basis, "by_month": table.as_json()} if table else {}),
@@ -332,7 +333,7 @@ def _cluster_chart(b: Book, c: ClusterBook) -> str:
 
 
 def _total_chart(b: Book) -> str:
-    by_tenant: dict[tuple[str, bool], list] = {}
+    by_tenant: dict[tuple[str, bool], list[Lease]] = {}
     for lease in b.plan.plan.leases.values():
         if lease.end <= b.window.start or lease.start >= b.window.end:
             continue

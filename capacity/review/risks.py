@@ -219,7 +219,7 @@ def reservations(s: Sides) -> None:
                 s.add("high" if block else "medium", "reservation-shortened", name,
                          f"the {a.kind} of cluster {name} is shortened: it holds {span(b)} instead of "
                          f"{span(a)}." + refund, objects)
-            if block and cluster.nodes < spec.nodes:
+            if block and cluster is not None and cluster.nodes < spec.nodes:
                 s.add("high", "reservation-shrunk", name, f"the capacity block of cluster {name} drops "
                          f"from {spec.nodes} to {cluster.nodes} nodes." + NO_REFUND, objects)
 
@@ -228,7 +228,7 @@ def paid_early(s: Sides) -> None:
     """HEAD's reservations bought ahead of their start, when this change makes or alters that spend."""
     for name, cluster in s.head.plan.clusters.items():
         r = reserved(cluster)
-        if r is None or r.buy_day is None or not r.lead or r.start <= s.as_of:
+        if r is None or r.buy_day is None or r.start is None or not r.lead or r.start <= s.as_of:
             continue  # nothing bought ahead, or it has started: the early spend is history
         spent = spent_before_start(s.head, name)
         before = s.base.plan.clusters.get(name)
@@ -241,9 +241,9 @@ def paid_early(s: Sides) -> None:
         if r.kind == "capacity-block":
             message = f"the capacity block of cluster {name} is {when}, and paid whole then: {dollars(spent)}."
         else:
-            per_gpu = economics.price(s.head, name).per_gpu_hour or 0.0
+            per_gpu = costs.committed(s.head, name).per_gpu_hour or 0.0
             message = (f"the {r.kind} of cluster {name} is {when}: {dollars(spent)} is billed before its start "
-                       f"({gpus:,} GPUs x {count(r.lead * economics.HOURS_PER_DAY, 'hour')} x "
+                       f"({gpus:,} GPUs x {count(r.lead * costs.HOURS_PER_DAY, 'hour')} x "
                        f"{price_text(per_gpu)}). To fix: lower `reservation.lead_days` if the capacity can "
                        "be bought later.")
         s.add("low" if r.kind == "capacity-block" else "medium", "reservation-paid-early", name, message,
@@ -324,12 +324,12 @@ def _amendment_added(s: Sides, name: str, a: Lease, b: Lease, day: dt.date, obje
 
 def below_cost(s: Sides) -> None:
     """HEAD's sold leases priced under what their cluster's GPUs cost, when this change makes them so."""
-    prices: dict[tuple[str, str], economics.Price] = {}
+    prices: dict[tuple[bool, str], costs.Price] = {}
 
-    def price(side: LoadedPlan, cluster: str) -> economics.Price:
+    def price(side: LoadedPlan, cluster: str) -> costs.Price:
         key = (side is s.head, cluster)
         if key not in prices:
-            prices[key] = economics.price(side, cluster)
+            prices[key] = costs.committed(side, cluster)
         return prices[key]
 
     for name, lease in s.head.plan.leases.items():
@@ -368,7 +368,7 @@ def leases(s: Sides) -> None:
 
 
 def _lease_cancelled(s: Sides, name: str, a: Lease, objects: list[str]) -> None:
-    hours = a.gpus * (a.end - max(a.start, s.as_of)).days * economics.HOURS_PER_DAY
+    hours = a.gpus * (a.end - max(a.start, s.as_of)).days * costs.HOURS_PER_DAY
     now = s.running(a)
     what = f"{a.tenant}, {count(a.gpus, 'GPU')} on {a.cluster} until {a.end}"
     when = "while running" if now else "before it starts"
