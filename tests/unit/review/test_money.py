@@ -197,3 +197,36 @@ def test_report_basis_cash_and_money_as_numbers(cli, tmp_path):
     assert data["sold_cost"] + data["internal_cost"] + data["idle_cost"] == pytest.approx(data["cost"])
     text = cli("report", plan, "--catalog", CATALOG, "--basis", "cash").stdout
     assert "Paid to each provider by month" in text and "Sold leases: revenue" in text
+
+
+@pytest.mark.parametrize("start, end, paid", [
+    ("2026-11-30", "2026-12-01", 0.0),  # the day before November's bill
+    ("2026-12-01", "2026-12-02", 30 * DAY * 7.0),  # on it: November on demand, in arrears
+    ("2026-12-02", "2026-12-03", 0.0),  # the day after
+    ("2027-01-01", "2027-01-02", 70_272.0),  # December's bill: on demand to the 15th, then reserved
+])
+def test_bills_fall_on_the_first_of_the_next_month(start, end, paid):
+    table = cash.paid(load(), economics.Window(D(start), D(end)))
+    assert table.providers["aws"] == [paid]
+
+
+@pytest.mark.parametrize("idle_days, warned", [(30, False), (31, True)])
+def test_a_reservation_idle_over_30_days_is_a_warning(idle_days, warned):
+    start = D("2026-12-15") + dt.timedelta(days=idle_days)  # the lease starts that long after the reservation
+    lease = f"    start: {start}\n    end: 2027-02-01"
+    plan = PLAN.replace("    start: 2026-12-15\n    end: 2027-02-01", lease)
+    loaded = load("", plan)
+    from capacity.review.warnings import plan_warnings
+
+    paths = [w.path for w in plan_warnings(loaded)]
+    assert ("clusters.c.reservation" in paths) == warned
+
+
+def test_report_tables_by_month_in_markdown_and_html(cli, tmp_path):
+    plan = tmp_path / "money.yaml"
+    plan.write_text(PLAN.replace("LEASE_EXTRA", AMENDED))
+    window = ["--from", "2026-12-01", "--to", "2027-02-01"]
+    md = cli("report", plan, "--catalog", CATALOG, "-f", "markdown", "--basis", "cash", *window).stdout
+    assert "| Provider | 2026-12 | 2027-01 |" in md and "| aws | $80,640 | $70,272 |" in md
+    page = cli("report", plan, "--catalog", CATALOG, "-f", "html", *window).stdout
+    assert "Cost by provider and month (accrual" in page and '<td class="n">$70,272</td>' in page
