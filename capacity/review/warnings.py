@@ -9,9 +9,11 @@ on it, for more than `IDLE_DAYS` days in a row.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from capacity.errors import Problem
 from capacity.plan.loading import LoadedPlan
+from capacity.plan.model import Lease
 from capacity.review import costs, economics
 from capacity.review.money import dollars, price_text
 
@@ -58,6 +60,9 @@ def _past_reservation(loaded: LoadedPlan) -> list[Problem]:
 
 def _idle_reservations(loaded: LoadedPlan) -> list[Problem]:
     out = []
+    on_cluster: dict[str, list[Lease]] = defaultdict(list)
+    for lease in loaded.plan.leases.values():
+        on_cluster[lease.cluster].append(lease)
     for name, spec in loaded.plan.clusters.items():
         r = spec.reservation
         if not spec.reserved or r is None:
@@ -65,7 +70,7 @@ def _idle_reservations(loaded: LoadedPlan) -> list[Problem]:
         first = r.buy_day or r.start
         if first is None:
             continue  # bought on the first deploy: no date to count from
-        stretch = longest_idle(loaded, name, first, r.end)
+        stretch = longest_idle(on_cluster[name], first, r.end)
         if stretch is not None:
             start, end = stretch
             until = f"until {end}" if end else "with no end"
@@ -75,10 +80,9 @@ def _idle_reservations(loaded: LoadedPlan) -> list[Problem]:
     return out
 
 
-def longest_idle(loaded: LoadedPlan, cluster: str, first: dt.date,
+def longest_idle(leases: list[Lease], first: dt.date,
                  last: dt.date | None) -> tuple[dt.date, dt.date | None] | None:
-    """The longest stretch of [first, last) with no lease on the cluster, if over IDLE_DAYS days."""
-    leases = [lease for lease in loaded.plan.leases.values() if lease.cluster == cluster]
+    """The longest stretch of [first, last) with none of the leases, if over IDLE_DAYS days."""
     steps = economics.leased_steps(leases)
     cuts = sorted({first, *(d for d in steps.days if d > first and (last is None or d < last))})
     best: tuple[dt.date, dt.date | None] | None = None
