@@ -227,7 +227,7 @@ def _leases(c: Checker) -> None:
 def _fits_cluster(c: Checker, name: str, per_node: int, total: int) -> bool:
     """Each term of the lease (its amendments included) fits the cluster, in whole nodes if dedicated."""
     lease = c.plan.leases[name]
-    for index, term in enumerate(lease.terms()):
+    for index, term in enumerate(lease.terms):
         path = ("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",))
         since = f" from {term.start}" if index else ""
         if term.gpus > total:
@@ -264,7 +264,7 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
     leases = c.plan.leases
     capacity = c.plan.clusters[cluster_name].nodes * c.types[cluster_name].gpus
     # Each term of each lease (amendments cut a lease into terms) starts and ends; ends sort first.
-    events = sorted((day, starting, n, t.gpus) for n in names for t in leases[n].terms()
+    events = sorted((day, starting, n, t.gpus) for n in names for t in leases[n].terms
                     for day, starting in ((t.start, 1), (t.end, 0)))
     active: dict[str, int] = {}
     held = 0

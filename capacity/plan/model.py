@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Optional, Union
 
 from pydantic import Discriminator, Field, StrictInt, model_validator
@@ -180,8 +181,11 @@ class Lease(StrictModel):
         _amendments_in_order(self)
         return self
 
-    def terms(self) -> list[Term]:
-        """The lease cut at each amendment: GPUs and price per stretch, start to end."""
+    @cached_property
+    def terms(self) -> tuple[Term, ...]:
+        """The lease cut at each amendment: GPUs and price per stretch, start to end (computed once)."""
+        if not self.amendments:
+            return (Term(self.start, self.end, self.gpus, self.price),) if self.start < self.end else ()
         out, gpus, price = [], self.gpus, self.price
         days = [self.start] + [a.from_ for a in self.amendments] + [self.end]
         for index, (start, end) in enumerate(zip(days, days[1:])):
@@ -191,25 +195,25 @@ class Lease(StrictModel):
                 price = price if amendment.price_per_gpu_hour is None else amendment.price_per_gpu_hour
             if start < end:
                 out.append(Term(start, end, gpus, price))
-        return out
+        return tuple(out)
 
     def gpus_on(self, day: dt.date) -> int:
         """GPUs held on `day` (0 outside the lease)."""
-        return next((t.gpus for t in self.terms() if t.start <= day < t.end), 0)
+        return next((t.gpus for t in self.terms if t.start <= day < t.end), 0)
 
     def gpus_at(self, day: dt.date) -> int:
         """GPUs the lease holds on `day`; before it starts its first term's, after it ends its last one's."""
-        terms = self.terms()
+        terms = self.terms
         return next((t.gpus for t in terms if day < t.end), terms[-1].gpus if terms else self.gpus)
 
     def price_on(self, day: dt.date) -> float:
         """Price per GPU-hour on `day`: the first term's before the lease, the last one's after it."""
-        terms = self.terms()
+        terms = self.terms
         return next((t.price for t in terms if day < t.end), terms[-1].price if terms else self.price)
 
     @property
     def peak_gpus(self) -> int:
-        return max((t.gpus for t in self.terms()), default=self.gpus)
+        return max((t.gpus for t in self.terms), default=self.gpus)
 
     @property
     def price(self) -> float:

@@ -61,7 +61,7 @@ def _lease_events(loaded: LoadedPlan) -> list[Event]:
     for name, lease in loaded.plan.leases.items():
         site = loaded.plan.clusters[lease.cluster].site
         prefix = "internal" if lease.internal else "lease"
-        terms = lease.terms()
+        terms = lease.terms
         first = terms[0]
         out.append(Event(lease.start, f"{prefix}-starts", name, lease.cluster, site,
                          f"{lease.tenant}: {_term(lease, first.gpus, first.price)} until {lease.end}"))

@@ -44,14 +44,14 @@ def lease_value(lease: Lease, since: dt.date = dt.date.min) -> float:
 
 def lease_value_between(lease: Lease, start: dt.date, end: dt.date) -> float:
     """Revenue of the lease's days in [start, end)."""
-    return sum(t.gpus * _days(t.start, t.end, start, end) * HOURS_PER_DAY * t.price for t in lease.terms())
+    return sum(t.gpus * _days(t.start, t.end, start, end) * HOURS_PER_DAY * t.price for t in lease.terms)
 
 
 def below_cost(lease: Lease, cost_per_gpu_hour: float | None) -> float:
     """Dollars a sold lease loses over its term where its price is under `cost_per_gpu_hour` (0: none)."""
     if lease.internal or cost_per_gpu_hour is None:
         return 0.0
-    return sum((cost_per_gpu_hour - t.price) * t.gpus * t.hours for t in lease.terms() if t.price < cost_per_gpu_hour)
+    return sum((cost_per_gpu_hour - t.price) * t.gpus * t.hours for t in lease.terms if t.price < cost_per_gpu_hour)
 
 
 def _days(start: dt.date, end: dt.date, window_start: dt.date, window_end: dt.date) -> int:
@@ -136,7 +136,7 @@ def _steps(spans: Iterable[tuple[dt.date, dt.date | None, int]]) -> Steps:
 
 
 def leased_steps(leases: Iterable[Lease]) -> Steps:
-    return _steps((t.start, t.end, t.gpus) for lease in leases for t in lease.terms())
+    return _steps((t.start, t.end, t.gpus) for lease in leases for t in lease.terms)
 
 
 def available(loaded: LoadedPlan, cluster: str) -> tuple[dt.date, dt.date | None]:
@@ -286,7 +286,7 @@ def usage(loaded: LoadedPlan, cluster: str, leases: Iterable[Lease], window: Win
     out = Usage(available_gpu_hours=costs.available_gpu_hours(loaded, cluster, window.start, window.end),
                 cost=sum(loaded.gpus(cluster) * s.hours * (s.price.per_gpu_hour or 0.0) for s in spans))
     for lease in leases:
-        for term in lease.terms():
+        for term in lease.terms:
             hours = term.gpus * overlap_hours(term.start, term.end, window)
             share = sum(term.gpus * _days(term.start, term.end, s.start, s.end) * HOURS_PER_DAY
                         * (s.price.per_gpu_hour or 0.0) for s in spans)

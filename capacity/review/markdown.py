@@ -268,7 +268,7 @@ def _axis(spans: list[tuple[dt.date, dt.date]]) -> list[str]:
 
 
 def _shape(lease: Lease) -> list[tuple[dt.date, dt.date, int]]:
-    return [(t.start, t.end, t.gpus) for t in lease.terms()]
+    return [(t.start, t.end, t.gpus) for t in lease.terms]
 
 
 def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple[str, str, str, dt.date, dt.date]]:
@@ -299,7 +299,7 @@ def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple[str, str, str, dt.date
             tag = "done, "
         else:
             tag = "active, " if state else ""
-        for index, term in enumerate(lease.terms()):  # amendments: a bar per term
+        for index, term in enumerate(lease.terms):  # amendments: a bar per term
             since = f" from {term.start}" if index else ""
             label = f"{name} {count(term.gpus, 'GPU')}{since}" + (f" ({state})" if state else "")
             out.append((lease.tenant, label, tag, term.start, term.end))

@@ -44,7 +44,7 @@ def peak_quotas(loaded: LoadedPlan, as_of: dt.date) -> dict[tuple[str, str], int
         if cluster.orchestrator != "kubernetes" or lease.end <= as_of:
             continue
         key = (lease.tenant, lease.cluster)
-        for term in lease.terms():  # amendments change the quota on their day
+        for term in lease.terms:  # amendments change the quota on their day
             if term.end > as_of:
                 events[key] += [(max(term.start, as_of), term.gpus), (term.end, -term.gpus)]
     peaks = {}

@@ -301,7 +301,7 @@ def amendments(s: Sides) -> None:
 
 def _next_day(lease: Lease, day: dt.date) -> dt.date:
     """The lease's next amendment after `day`, else its end."""
-    return next((t.start for t in lease.terms() if t.start > day), lease.end)
+    return next((t.start for t in lease.terms if t.start > day), lease.end)
 
 
 def _amendment_added(s: Sides, name: str, a: Lease, b: Lease, day: dt.date, objects: list[str]) -> None:
@@ -343,7 +343,7 @@ def below_cost(s: Sides) -> None:
         if (old is not None and not old.internal and old.cluster in s.base.plan.clusters
                 and (_prices(old), price(s.base, old.cluster)) == (_prices(lease), cost)):
             continue
-        low = min(t.price for t in lease.terms())
+        low = min(t.price for t in lease.terms)
         s.add("medium", "lease-below-cost", name,
               f"lease {name} ({lease.tenant}) pays {price_text(low)} per GPU-hour on cluster "
               f"{lease.cluster}, whose GPUs cost {price_text(cost.per_gpu_hour)} ({cost.source} price): "
@@ -351,7 +351,7 @@ def below_cost(s: Sides) -> None:
 
 
 def _prices(lease: Lease) -> list[float]:
-    return [t.price for t in lease.terms()]
+    return [t.price for t in lease.terms]
 
 
 def leases(s: Sides) -> None:

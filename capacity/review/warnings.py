@@ -34,7 +34,7 @@ def _below_cost(loaded: LoadedPlan) -> list[Problem]:
         cost = costs.committed(loaded, lease.cluster)
         loss = economics.below_cost(lease, cost.per_gpu_hour)
         if loss and cost.per_gpu_hour is not None:
-            low = min(t.price for t in lease.terms())
+            low = min(t.price for t in lease.terms)
             out.append(loaded.doc.problem(("leases", name, "price_per_gpu_hour"), (
                 f"sold at {price_text(low)} per GPU-hour, under the {price_text(cost.per_gpu_hour)} its cluster "
                 f"'{lease.cluster}' costs ({cost.source} price): {dollars(loss)} lost over its term. "
