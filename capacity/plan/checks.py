@@ -264,11 +264,11 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
     leases = c.plan.leases
     capacity = c.plan.clusters[cluster_name].nodes * c.types[cluster_name].gpus
     # Each term of each lease (amendments cut a lease into terms) starts and ends; ends sort first.
-    events = sorted((day, starting, n, t.gpus) for n in names for t in leases[n].terms
+    events = sorted((day, starting, n, t.gpus, index) for n in names for index, t in enumerate(leases[n].terms)
                     for day, starting in ((t.start, 1), (t.end, 0)))
     active: dict[str, int] = {}
     held = 0
-    for day, starting, name, gpus in events:
+    for day, starting, name, gpus, index in events:
         if not starting:
             held -= active.pop(name)
             continue
@@ -276,7 +276,7 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
         held += gpus
         if held > capacity:
             parts = ", ".join(f"{n} ({g})" for n, g in sorted(active.items()))
-            c.report(("leases", name, "gpus"),
+            c.report(("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",)),
                         f"on {day} the leases on cluster '{cluster_name}' hold {held} GPUs, more than its {capacity}: "
                         f"{parts}. To fix: shrink, move or end one of them, or grow the cluster.")
             return

@@ -119,7 +119,7 @@ def test_amendments_are_checked_at_each_instant():
         load("    amendments: [{from: 2027-02-01, gpus: 16}]")
     other = ("  m: {tenant: b, cluster: c, gpus: 8, start: 2027-01-01, end: END, price_per_gpu_hour: 9.0}\n")
     load(AMENDED + "\n" + other.replace("END", "2027-01-10"))  # ends the day the amendment grows l: fits
-    with pytest.raises(PlanError, match="on 2027-01-10 the leases on cluster 'c' hold 24 GPUs"):
+    with pytest.raises(PlanError, match=r"leases.l.amendments\[0\].gpus: on 2027-01-10 the leases on cluster .c. hold 24"):
         load(AMENDED + "\n" + other.replace("END", "2027-01-11"))
 
 
