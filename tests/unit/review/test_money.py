@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import icalendar  # the test extra's RFC 5545 parser: reads our ics back
 import pytest
 
 from capacity.deploy.guard import plan_facts, takings
@@ -157,7 +158,6 @@ def test_the_guard_refuses_an_amendment_that_shrinks_a_lease_in_force():
 
 
 def test_calendar_order_and_ics_parsed_back(cli, tmp_path):
-    icalendar = pytest.importorskip("icalendar")
     found = cal.events(load())
     assert [(str(e.date), e.kind) for e in found] == [
         ("2026-12-15", "reservation-bought"), ("2026-12-15", "reservation-starts"), ("2026-12-15", "lease-starts"),
