@@ -93,7 +93,7 @@ def renamed(s: Sides) -> None:
               f"metadata.name changes from {old} to {new}: `up` creates a new stack {new} with every "
               f"resource again (reservations held twice); the old stack {old} keeps running and billing "
               f"until destroyed. To fix: keep the name, or destroy {old} once {new} is up.",
-                 [f"plan:{old}", f"plan:{new}"])
+              [f"plan:{old}", f"plan:{new}"])
 
 
 def sites(s: Sides) -> None:
@@ -107,7 +107,7 @@ def sites(s: Sides) -> None:
         s.add("high" if leases else "medium", "site-removed", name,
               f"site {name} ({site.provider} {site.location_label}) is removed with its "
               f"{count(len(clusters), 'cluster')} ({count(gpus, 'GPU')}){held}.",
-                 [f"site:{name}"] + [f"cluster:{c}" for c in clusters] + [f"lease:{n}" for n in leases])
+              [f"site:{name}"] + [f"cluster:{c}" for c in clusters] + [f"lease:{n}" for n in leases])
 
 
 def links(s: Sides) -> None:
@@ -127,7 +127,7 @@ def links(s: Sides) -> None:
               f"the link {a} <-> {b} is removed, but tenant{'s' if many else ''} {_names(shared)} "
               f"{'have' if many else 'has'} {'running' if now else 'future'} leases at both sites "
               f"({_names(leases)}).",
-                 [f"link:{a}--{b}"] + [f"lease:{name}" for name in leases])
+              [f"link:{a}--{b}"] + [f"lease:{name}" for name in leases])
 
 
 def _tenants_at(s: Sides, site: str) -> dict[str, list[str]]:
@@ -184,7 +184,7 @@ def _cluster_replaced(s: Sides, name: str, leases: dict[str, Lease], objects: li
     s.add("medium" if now else "low", "capacity-replaced", name,
           f"cluster {name} is replaced ({', '.join(what)} changes): "
           + (f"running leases {_names(now)} move to new nodes." if now
-                else f"{count(len(leases), 'future lease')} will start on new nodes."), objects)
+             else f"{count(len(leases), 'future lease')} will start on new nodes."), objects)
 
 
 def _site_moved(s: Sides, site: str) -> list[str]:
@@ -209,19 +209,19 @@ def reservations(s: Sides) -> None:
             held = (f" {count(len(leases), 'active or future lease')} depend{'s' if len(leases) == 1 else ''} "
                     f"on it ({_names(leases)}).") if leases else ""
             s.add("high" if block or leases else "medium", "reservation-removed", name,
-                     f"the {a.kind} of cluster {name} ({span(a)}) is removed." + (refund or held), objects)
+                  f"the {a.kind} of cluster {name} ({span(a)}) is removed." + (refund or held), objects)
         elif a.kind != b.kind:
             s.add("high" if block else "medium", "reservation-changed", name,
-                     f"the reservation of cluster {name} changes from {a.kind} to {b.kind}." + refund, objects)
+                  f"the reservation of cluster {name} changes from {a.kind} to {b.kind}." + refund, objects)
         else:
             later_start = (b.start or dt.date.min) > (a.start or dt.date.min)
             if later_start or (b.end or dt.date.max) < (a.end or dt.date.max):
                 s.add("high" if block else "medium", "reservation-shortened", name,
-                         f"the {a.kind} of cluster {name} is shortened: it holds {span(b)} instead of "
-                         f"{span(a)}." + refund, objects)
+                      f"the {a.kind} of cluster {name} is shortened: it holds {span(b)} instead of "
+                      f"{span(a)}." + refund, objects)
             if block and cluster is not None and cluster.nodes < spec.nodes:
                 s.add("high", "reservation-shrunk", name, f"the capacity block of cluster {name} drops "
-                         f"from {spec.nodes} to {cluster.nodes} nodes." + NO_REFUND, objects)
+                      f"from {spec.nodes} to {cluster.nodes} nodes." + NO_REFUND, objects)
 
 
 def paid_early(s: Sides) -> None:
@@ -267,7 +267,7 @@ def ending_under_leases(s: Sides) -> None:
         s.add("high" if block else "medium", "reservation-ends-under-lease", name,
               f"the {r.kind} of cluster {name} ends on {r.end}, but {count(len(over), 'lease')} on it "
               f"({_names(list(over))}) run until {last}: {after}. To fix: extend the reservation to {last}.",
-                 [f"cluster:{name}"] + [f"lease:{n}" for n in over])
+              [f"cluster:{name}"] + [f"lease:{n}" for n in over])
 
 
 def _outlived_before(s: Sides, cluster: str, lease: str, reservation_end: dt.date, lease_end: dt.date) -> bool:
@@ -406,10 +406,10 @@ def _lease_changed(s: Sides, name: str, a: Lease, b: Lease, objects: list[str]) 
         now = s.running(a)
         s.add("medium" if now else "low", "lease-moved", name,
               f"{who} moves from cluster {a.cluster} to {b.cluster}{' while running' if now else ''}.",
-                 objects + [f"cluster:{b.cluster}"])
+              objects + [f"cluster:{b.cluster}"])
     if b.tenant != a.tenant:
         s.add("medium", "lease-reassigned", name, f"lease {name} passes from tenant {a.tenant} to {b.tenant}.",
-                 objects)
+              objects)
 
 
 Rule = Callable[[Sides], None]
