@@ -25,11 +25,13 @@ class Change:
     detail: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # dotted field -> (base, head)
     site: str | None = None
+    amount: float | None = None  # the dollars the detail names: a cluster's run-rate, a lease's value or its change
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "object": self.object, "name": self.name, "detail": self.detail,
                 "site": self.site,
-                "fields": {k: {"base": b, "head": h} for k, (b, h) in self.fields.items()}}
+                "fields": {k: {"base": b, "head": h} for k, (b, h) in self.fields.items()},
+                **({"amount": round(self.amount, 2)} if self.amount is not None else {})}
 
 
 T = TypeVar("T")
@@ -95,8 +97,9 @@ class Changes:
         self.out: list[Change] = []
 
     def add(self, kind: str, obj: str, name: str, detail: str,
-            fields: dict[str, tuple[Any, Any]] | None = None, site: str | None = None) -> None:
-        self.out.append(Change(kind, obj, name, detail, fields or {}, site))
+            fields: dict[str, tuple[Any, Any]] | None = None, site: str | None = None,
+            amount: float | None = None) -> None:
+        self.out.append(Change(kind, obj, name, detail, fields or {}, site, amount))
 
     def run(self) -> None:
         self.metadata()
@@ -152,7 +155,7 @@ class Changes:
                 cost = costs.monthly_cost(side, name)
                 self.add("removed" if b is None else "added", "cluster", name,
                          f"{side.gpus(name):,} {entry.accelerator} ({cluster.nodes} x {entry.instance_type}) "
-                         f"on {cluster.site}, {dollars(cost)}/month", site=cluster.site)
+                         f"on {cluster.site}, {dollars(cost)}/month", site=cluster.site, amount=cost)
             elif a != b:
                 fields = changed_fields(a, b, exclude={"reservation"})
                 gpus = (self.base.gpus(name), self.head.gpus(name))
@@ -181,20 +184,28 @@ class Changes:
         for name, a in before.items():
             b = after.get(name)
             if b is None:
-                self.add("removed", "lease", name, _lease_detail(a), site=self.base.plan.clusters[a.cluster].site)
+                self.add("removed", "lease", name, _lease_detail(a), site=self.base.plan.clusters[a.cluster].site,
+                         amount=_value(a))
             elif a != b:
                 fields = changed_fields(a, b)
                 value = economics.lease_value(b) - economics.lease_value(a)
                 sign = "+" if value >= 0 else "-"
                 self.add("changed", "lease", name, f"{_fields_detail(fields)} (value {sign}{dollars(abs(value))})",
-                         fields, site=self.head.plan.clusters[b.cluster].site)
+                         fields, site=self.head.plan.clusters[b.cluster].site, amount=value)
         for name, b in after.items():
             if name not in before:
-                self.add("added", "lease", name, _lease_detail(b), site=self.head.plan.clusters[b.cluster].site)
+                self.add("added", "lease", name, _lease_detail(b), site=self.head.plan.clusters[b.cluster].site,
+                         amount=_value(b))
+
+
+def _value(lease: Lease) -> float | None:
+    return None if lease.internal else economics.lease_value(lease)
 
 
 def _lease_detail(lease: Lease) -> str:
     priced = ("internal use" if lease.internal else
               f"{price_text(lease.price)}/GPU-h ({dollars(economics.lease_value(lease))})")
-    return f"{lease.tenant}: {count(lease.gpus, 'GPU')} on {lease.cluster}, {lease.start} to {lease.end}, {priced}"
+    amended = f", {count(len(lease.amendments), 'amendment')}" if lease.amendments else ""
+    return (f"{lease.tenant}: {count(lease.gpus, 'GPU')} on {lease.cluster}, {lease.start} to {lease.end}, "
+            f"{priced}{amended}")
 
