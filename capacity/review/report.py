@@ -397,7 +397,8 @@ def to_html(b: Book, table: MonthTable | None = None) -> str:
         f"cost per GPU-hour, or the catalog's on-demand price (catalog as of {_e(b.plan.catalog.as_of)}). "
         f"Utilisation (internal use plus leased, over available), revenue, cost and margin count the window "
         f"{b.window.start} to {b.window.end} ({b.window.hours:,} hours); internal use earns nothing; a cluster on "
-        f"a capacity block has its GPUs during the block only.</small></p>",
+        f"a capacity block has its GPUs during the block only. Cost follows dates: a reservation's price inside "
+        f"its window, the on-demand price outside it.</small></p>",
         "</body></html>",
         "",
     ])
