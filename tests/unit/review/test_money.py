@@ -173,6 +173,14 @@ def test_calendar_order_and_ics_parsed_back(cli, tmp_path):
     assert out.exit_code == 0, out.output
     assert [e["kind"] for e in json.loads(out.stdout)["events"]] == ["reservation-ends"]
     assert cli("calendar", plan, "--kind", "nosuch").exit_code == 2
+    text = cli("calendar", plan, "--catalog", CATALOG, "--to", "2027-01-11").stdout.splitlines()
+    assert [line.split()[1] for line in text] == ["reservation-bought", "reservation-starts", "lease-starts",
+                                                  "lease-amended"]
+    md = cli("calendar", plan, "--catalog", CATALOG, "-f", "markdown", "--kind", "lease-amended").stdout
+    assert md.splitlines()[2].startswith("| 2027-01-10 | lease-amended | `l` | use1 / c |")
+    written = tmp_path / "plan.ics"
+    assert cli("calendar", plan, "--catalog", CATALOG, "-f", "ics", "-o", written).exit_code == 0
+    assert b"\r\nEND:VCALENDAR\r\n" in written.read_bytes()  # RFC 5545 lines end in CRLF
 
 
 def test_validate_warns_apart_from_errors(cli, tmp_path):
