@@ -77,7 +77,7 @@ def _demand(f: Fit) -> str:
 def _where(o: Option) -> str:
     reservation = o.reservation["kind"] if o.reservation else ("on-demand" if o.kind == "new" else "")
     added = f" +{o.added_nodes} nodes" if o.kind == "grow" else ""
-    return f"{o.cluster}{added} @ {o.site} ({o.provider}{', ' + reservation if reservation else ''})"
+    return f"{o.cluster}{added} at {o.site} ({o.provider}{', ' + reservation if reservation else ''})"
 
 
 def _instead(f: Fit) -> list[str]:
