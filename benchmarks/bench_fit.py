@@ -2,7 +2,8 @@
 
     python benchmarks/bench_fit.py [--sites 100 --clusters 1000 --leases 10000 --repeat 5]
 
-Prints a markdown table for docs/benchmarks.md. Each figure is the best of --repeat runs.
+Prints a markdown table for docs/benchmarks.md. Each figure is the best of --repeat rounds, each
+round running every case once in turn (so a burst of load on a shared machine slows them all).
 Target (issue 18): both within 1.5x validate.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from genplan import generate  # noqa: E402
-from timing import best  # noqa: E402
+from timing import best_of_rounds, children_cpu  # noqa: E402
 
 FIT = ["--gpus", "256", "--accelerator", "H100", "--start", "2027-03-01", "--end", "2027-06-01", "--price", "3.10",
        "--as-of", "2027-01-01"]
@@ -51,20 +52,19 @@ def main() -> None:
         path = Path(tmp) / "big.yaml"
         path.write_text(generate(args.sites, args.clusters, args.leases))
         loaded = load_plan(path)
-        rows = [
-            ("`load_plan` in process (what validate does)", best(lambda: load_plan(path), args.repeat)),
-            ("`available` in process (load, sweep)", best(lambda: available(load_plan(path), *window), args.repeat)),
-            ("`fit` in process (load, sweep, rank)", best(lambda: fit(load_plan(path), demand), args.repeat)),
-            ("sweep alone: `available` on a loaded plan", best(lambda: available(loaded, *window), args.repeat)),
-            ("sweep alone: `fit` on a loaded plan", best(lambda: fit(loaded, demand), args.repeat)),
-        ]
-        cli = [
-            ("`capacity validate` whole command", best(lambda: run_cli("validate", str(path)), args.repeat)),
-            ("`capacity available --format json`", best(
-                lambda: run_cli("available", str(path), "--from", "2027-01-01", "-f", "json"), args.repeat)),
-            ("`capacity fit --format markdown`", best(lambda: run_cli("fit", str(path), *FIT, "-f", "markdown"),
-                                                      args.repeat)),
-        ]
+        rows = list(best_of_rounds({
+            "`load_plan` in process (what validate does)": lambda: load_plan(path),
+            "`available` in process (load, sweep)": lambda: available(load_plan(path), *window),
+            "`fit` in process (load, sweep, rank)": lambda: fit(load_plan(path), demand),
+            "sweep alone: `available` on a loaded plan": lambda: available(loaded, *window),
+            "sweep alone: `fit` on a loaded plan": lambda: fit(loaded, demand),
+        }, args.repeat, time.process_time).items())
+        cli = list(best_of_rounds({
+            "`capacity validate` whole command": lambda: run_cli("validate", str(path)),
+            "`capacity available --format json`": lambda: run_cli("available", str(path), "--from", "2027-01-01",
+                                                                  "-f", "json"),
+            "`capacity fit --format markdown`": lambda: run_cli("fit", str(path), *FIT, "-f", "markdown"),
+        }, args.repeat, children_cpu).items())
         size = path.stat().st_size
 
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -72,7 +72,8 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}")
     print(f"Plan: {args.sites} sites, {args.clusters} clusters, {args.leases} leases ({size / 1e6:.1f} MB); "
           f"best of {args.repeat}\n")
-    print("| what | seconds | vs validate |")
+    print("CPU seconds (user + system): the machine is shared, and wall time follows others' load.\n")
+    print("| what | CPU seconds | vs validate |")
     print("| --- | ---: | ---: |")
     for label, seconds in rows:
         print(f"| {label} | {seconds:.3f} | {seconds / rows[0][1]:.2f}x |")
