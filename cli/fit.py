@@ -184,7 +184,7 @@ def _write(loaded, plan: str, catalog: str | None, result, lease: str, option: i
         say(f"capacity fit: there are {len(result.options)} options; --option {rank} is not one of them.")
         raise fail(1)
     chosen = result.options[rank - 1]
-    path = Path(plan)
+    path = Path(plan).resolve()  # a symlinked plan: its target is edited, the link stays
     text = edit_text(path.read_text(encoding="utf-8"), plan_changes(loaded, chosen, result.demand, lease))
     temporary = path.with_name(f".{path.name}.fit-{os.getpid()}")
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from capacity.plan.inventory_file import site_inventory
 from capacity.plan.loading import LoadedPlan
-from capacity.review.timeline import Span, by_gpus, last_event, leases_by_cluster, spans
+from capacity.review.timeline import Span, by_gpus, last_event, leases_by_cluster, plus_days, spans
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Available:
 def default_end(loaded: LoadedPlan, start: dt.date) -> dt.date:
     """The day after which nothing changes any more (at least the day after `start`)."""
     last = last_event(loaded)
-    return max(last, start + dt.timedelta(days=1)) if last else start + dt.timedelta(days=1)
+    return max(last, plus_days(start, 1)) if last else plus_days(start, 1)
 
 
 def available(loaded: LoadedPlan, start: dt.date, end: dt.date, accelerator: str | None = None,

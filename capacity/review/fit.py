@@ -18,7 +18,7 @@ from capacity.plan.catalog import InstanceType
 from capacity.plan.loading import LoadedPlan
 from capacity.review.added_cost import HOURS_PER_DAY, cluster_rate, cost
 from capacity.review.available import SiteRoom, owned_rooms
-from capacity.review.timeline import Span, lifetime, leases_by_cluster, spans
+from capacity.review.timeline import Span, lifetime, leases_by_cluster, plus_days, spans
 
 EXISTING, GROW, NEW = "existing", "grow", "new"
 
@@ -225,7 +225,7 @@ def _grow(loaded: LoadedPlan, name: str, steps: list[Span], demand: Demand, need
                      "of the site's power left")
     rate = cluster_rate(loaded, name)
     added = cost(rate, add * entry.gpus, demand.start, demand.end)
-    after = cost(rate, add * entry.gpus, demand.end, demand.end + dt.timedelta(days=30))
+    after = cost(rate, add * entry.gpus, demand.end, plus_days(demand.end, 30))
     notes.append(f"the plan keeps the added nodes after {demand.end} (a cluster has no end date): "
                  f"shrink it back then, or they cost {_money(after)} per 30 days")
     if spec.reserved:

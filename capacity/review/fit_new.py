@@ -19,7 +19,7 @@ from capacity.plan.model import Reservation
 from capacity.providers import ProviderSpec, spec
 from capacity.review.added_cost import cost, rate
 from capacity.review.fit import NEW, Demand, Option, fits
-from capacity.review.timeline import last_event, spans
+from capacity.review.timeline import last_event, plus_days, spans
 
 CAPACITY_BLOCK, CAPACITY_RESERVATION = "capacity-block", "capacity-reservation"
 NOT_GUARANTEED = "on-demand: no capacity is held; GPU instances are often short, so launch early"
@@ -94,9 +94,9 @@ def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.d
         return None
     low, high = provider.capacity_block_nodes
     length = block_days(provider, (end - start).days)
-    if not low <= nodes <= high or length is None or start < as_of:
+    if not low <= nodes <= high or length is None or start < as_of or plus_days(start, length) == dt.date.max:
         return None
-    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=start + dt.timedelta(days=length))
+    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=plus_days(start, length))
     buy_from = start - dt.timedelta(days=provider.capacity_block_ahead_days or 0)
     notes = [f"can be bought from {buy_from} ({provider.capacity_block_ahead_days} days ahead at most)"
              if buy_from > as_of else f"can be bought now (starts within {provider.capacity_block_ahead_days} days)"]
@@ -110,7 +110,7 @@ def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.d
 def nothing_fits(loaded: LoadedPlan, demand: Demand, grouped: dict) -> dict:
     """The nearest later window of the same length, and the largest share of the window, on a cluster."""
     days = (demand.end - demand.start).days
-    horizon = max(last_event(loaded) or demand.end, demand.end) + dt.timedelta(days=days)
+    horizon = plus_days(max(last_event(loaded) or demand.end, demand.end), days)
     nearest = largest = None
     for name, cluster in loaded.plan.clusters.items():
         entry = loaded.types[name]
@@ -122,7 +122,7 @@ def nothing_fits(loaded: LoadedPlan, demand: Demand, grouped: dict) -> dict:
         steps = spans(loaded, name, grouped.get(name, []), demand.start, horizon)
         found = _first_window(steps, demand, need, days)
         if found and (nearest is None or (found, name) < (nearest["start"], nearest["cluster"])):
-            nearest = {"cluster": name, "start": found, "end": found + dt.timedelta(days=days)}
+            nearest = {"cluster": name, "start": found, "end": plus_days(found, days)}
         inside = [s for s in steps if s.start < demand.end]
         share = min((s.nodes * entry.gpus if demand.dedicated else s.gpus) for s in inside)
         if share and (largest is None or share > largest["gpus"]):

@@ -104,6 +104,14 @@ def by_gpus(steps: list[Span]) -> list[Span]:
     return out
 
 
+def plus_days(day: dt.date, days: int) -> dt.date:
+    """`day` + `days`, held at the last date there is (a plan may say 9999-12-31)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max
+
+
 def last_event(loaded: LoadedPlan) -> dt.date | None:
     """The latest day anything in the plan starts or ends (leases, reservations)."""
     days = [d for lease in loaded.plan.leases.values() for d in (lease.start, lease.end)]

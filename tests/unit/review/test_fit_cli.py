@@ -144,3 +144,16 @@ def test_fit_and_available_never_import_pulumi(args):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "MODULES=\n" in out + "\n", out
     assert "Where 8 H100" in out or "Free GPUs" in out
+
+
+def test_dates_at_the_end_of_the_calendar_are_no_crash(tmp_path):
+    plan = tmp_path / "far.yaml"
+    plan.write_bytes(HAND.read_bytes().replace(b"end: 2028-01-01", b"end: 9999-12-31"))
+    assert runner.invoke(app, ["validate", str(plan)]).exit_code == 0
+    for args in (["available", str(plan), "--from", "9999-12-30"],
+                 ["fit", str(plan), "--gpus", "640", "--accelerator", "H100", "--start", "9999-01-01",
+                  "--end", "9999-12-31", "--as-of", "9998-12-01"],
+                 ["fit", str(plan), "--gpus", "8", "--accelerator", "H100", "--start", "9999-12-30",
+                  "--end", "9999-12-31", "--site", "dc-1"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
