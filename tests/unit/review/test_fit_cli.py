@@ -149,6 +149,7 @@ def test_fit_and_available_never_import_pulumi(args):
 def test_dates_at_the_end_of_the_calendar_are_no_crash(tmp_path):
     plan = tmp_path / "far.yaml"
     plan.write_bytes(HAND.read_bytes().replace(b"end: 2028-01-01", b"end: 9999-12-31"))
+    (tmp_path / "nodes.csv").write_bytes(HAND.with_name("nodes.csv").read_bytes())
     assert runner.invoke(app, ["validate", str(plan)]).exit_code == 0
     for args in (["available", str(plan), "--from", "9999-12-30"],
                  ["fit", str(plan), "--gpus", "640", "--accelerator", "H100", "--start", "9999-01-01",
