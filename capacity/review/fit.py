@@ -250,6 +250,8 @@ def plan_changes(loaded: LoadedPlan, option: Option, demand: Demand, lease: str)
             r = option.reservation
             cluster["reservation"] = {"kind": r["kind"], "start": dt.date.fromisoformat(r["start"]),
                                       "end": dt.date.fromisoformat(r["end"])}
+            if r["lead_days"] is not None:
+                cluster["reservation"]["lead_days"] = r["lead_days"]
         puts.append((("clusters", option.cluster), cluster))
     entry = {"tenant": demand.tenant, "cluster": option.cluster, "gpus": demand.gpus, "start": demand.start,
              "end": demand.end, "price_per_gpu_hour": demand.price, "isolation": demand.isolation}

@@ -74,7 +74,8 @@ def _at_site(loaded: LoadedPlan, demand: Demand, site: str, entry: InstanceType)
 
 def _reservation_json(r: Reservation, buy_from: dt.date | None) -> dict:
     return {"kind": r.kind, "start": r.start.isoformat(), "end": r.end.isoformat(),
-            "price_per_gpu_hour": r.price_per_gpu_hour, "buy_from": buy_from.isoformat() if buy_from else None}
+            "price_per_gpu_hour": r.price_per_gpu_hour, "buy_from": buy_from.isoformat() if buy_from else None,
+            "lead_days": r.lead_days}
 
 
 def block_days(provider: ProviderSpec, days: int) -> int | None:
@@ -96,8 +97,11 @@ def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.d
     length = block_days(provider, (end - start).days)
     if not low <= nodes <= high or length is None or start < as_of or plus_days(start, length) == dt.date.max:
         return None
-    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=plus_days(start, length))
-    buy_from = start - dt.timedelta(days=provider.capacity_block_ahead_days or 0)
+    ahead = provider.capacity_block_ahead_days or 0
+    # bought as early as it can be: `ahead` days before it starts, or today when that has passed
+    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=plus_days(start, length),
+                       lead_days=min(ahead, (start - as_of).days))
+    buy_from = start - dt.timedelta(days=ahead)
     notes = [f"can be bought from {buy_from} ({provider.capacity_block_ahead_days} days ahead at most)"
              if buy_from > as_of else f"can be bought now (starts within {provider.capacity_block_ahead_days} days)"]
     if held.end > end:

@@ -155,6 +155,7 @@ def test_capacity_blocks_hold_1_to_64_instances_and_are_bought_at_most_8_weeks_a
     start, end = D("2027-03-01"), D("2027-03-11")
     held, buy_from, notes = capacity_block(aws, 64, start, end, as_of=D("2026-12-01"))
     assert (held.start, held.end, buy_from) == (start, end, D("2027-01-04"))  # 56 days before
+    assert held.lead_days == 56  # so the deploy buys it that day
     assert notes[0] == "can be bought from 2027-01-04 (56 days ahead at most)"
     assert capacity_block(aws, 65, start, end, D("2026-12-01")) is None
     assert capacity_block(aws, 1, start, end, D("2027-02-01"))[2][0].startswith("can be bought now")
@@ -167,7 +168,8 @@ def test_a_new_block_covers_whole_weeks_and_says_so(hand):
     block = next(o for o in result.options if o.reservation and o.reservation["kind"] == "capacity-block"
                  and o.instance_type == "p5.48xlarge")
     assert block.reservation == {"kind": "capacity-block", "start": "2027-01-01", "end": "2027-02-19",
-                                 "price_per_gpu_hour": None, "buy_from": "2026-11-06"}
+                                 "price_per_gpu_hour": None, "buy_from": "2026-11-06", "lead_days": 31}
+    # bought at once (the 8 weeks ahead began before --as-of): 31 days before it starts
     assert block.covers == (D("2027-01-01"), D("2027-02-19"))
     price = shipped().lookup("aws", "p5.48xlarge").price_per_hour
     assert block.cost == pytest.approx(8 * price * 24 * 49)

@@ -88,7 +88,7 @@ def test_writing_a_new_capacity_block_adds_the_cluster_and_its_reservation(plan,
     result = write(plan, "--provider", "aws", "--option", str(rank))
     assert result.exit_code == 0, result.output
     assert ("  aws-use1-p5-48xlarge:\n    site: aws-use1\n    instance_type: p5.48xlarge\n    nodes: 8\n"
-            "    reservation:\n      kind: capacity-block\n      start: 2027-01-01\n      end: 2027-02-05\n") in plan.read_text()  # 31 days: 5 whole weeks
+            "    reservation:\n      kind: capacity-block\n      start: 2027-01-01\n      end: 2027-02-05\n      lead_days: 31\n") in plan.read_text()  # 31 days: 5 whole weeks
     changes = diff_changes(tmp_path / "before.yaml", plan)
     kinds = sorted((c["kind"], c["object"], c["name"]) for c in changes)
     assert ("added", "cluster", "aws-use1-p5-48xlarge") in kinds and ("added", "lease", "globex-jan") in kinds
