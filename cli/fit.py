@@ -185,10 +185,11 @@ def _write(loaded, plan: str, catalog: str | None, result, lease: str, option: i
         raise fail(1)
     chosen = result.options[rank - 1]
     path = Path(plan).resolve()  # a symlinked plan: its target is edited, the link stays
-    text = edit_text(path.read_text(encoding="utf-8"), plan_changes(loaded, chosen, result.demand, lease))
+    # bytes, not text mode: Windows line endings stay as they are
+    text = edit_text(path.read_bytes().decode("utf-8"), plan_changes(loaded, chosen, result.demand, lease))
     temporary = path.with_name(f".{path.name}.fit-{os.getpid()}")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(text.encode("utf-8"))
         shutil.copymode(path, temporary)
         load_plan(temporary, catalog, shown_as=plan)
         os.replace(temporary, path)

@@ -57,8 +57,9 @@ def edit_text(text: str, puts: list[tuple[Path_, Any]]) -> str:
     """`text` with each (path, value) set: missing or empty mappings on the way are made."""
     from ruamel.yaml.comments import CommentedMap
 
-    yaml = _yaml(text)
-    data = yaml.load(text)
+    text_lf = text.replace("\r\n", "\n")
+    yaml = _yaml(text_lf)
+    data = yaml.load(text_lf)
     for path, value in puts:
         node = data
         for key in path[:-1]:
@@ -72,4 +73,4 @@ def edit_text(text: str, puts: list[tuple[Path_, Any]]) -> str:
         node[path[-1]] = _block(value)
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    return out.getvalue().replace("\n", "\r\n") if "\r\n" in text else out.getvalue()

@@ -137,3 +137,20 @@ def test_edit_keeps_four_space_indents_sequences_quotes_and_flow_mappings():
     out = edit_text(text, [(("leases", "n"), {"gpus": 8}), (("clusters", "c", "nodes"), 2)])
     assert out == ("# top\nmetadata:\n    name: x   # the name\n    labels: {team: 'ml'}\nlinks:\n    -   between: [a, b]\n"
                    "leases:\n    n:\n        gpus: 8\nclusters:\n    c:\n        nodes: 2\n")
+
+
+def test_edit_keeps_windows_line_endings():
+    text = "# plan\r\nleases:\r\n  a:\r\n    gpus: 8   # eight\r\n"
+    out = edit_text(text, [(("leases", "b"), {"gpus": 16})])
+    assert out == "# plan\r\nleases:\r\n  a:\r\n    gpus: 8   # eight\r\n  b:\r\n    gpus: 16\r\n"
+
+
+def test_write_keeps_the_files_windows_line_endings(plan):
+    plan.write_bytes(plan.read_bytes().replace(b"\n", b"\r\n"))
+    before = plan.read_bytes()
+    assert write(plan, "--site", "aws-use1").exit_code == 0
+    after = plan.read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == after.count(b"\r\n")
+    assert after.endswith(b"  globex-jan:\r\n    tenant: globex\r\n    cluster: big\r\n    gpus: 64\r\n"
+                          b"    start: 2027-01-01\r\n    end: 2027-02-01\r\n    price_per_gpu_hour: 3.5\r\n"
+                          b"    isolation: dedicated-nodes\r\n")
