@@ -53,6 +53,41 @@ def _block(value: Any):
     return out
 
 
+def _tail(node):
+    """(mapping, key) of the last scalar a block mapping ends with, where ruamel keeps the comments
+    and blank lines that follow it; None when it ends otherwise."""
+    while isinstance(node, dict) and node:
+        key = list(node)[-1]
+        if not isinstance(node[key], dict):
+            return (node, key) if not isinstance(node[key], list) else None
+        node = node[key]
+    return None
+
+
+def _put(node, key, value) -> None:
+    """node[key] = value, the comment after the mapping's old last entry moved after the new one
+    (it belongs to what follows the mapping, not to its old last entry)."""
+    before = _tail(node) if key not in node else None
+    node[key] = _block(value)
+    after = _tail(node)
+    if before is None or after is None or after == before:
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    held, held_key = before
+    slot = held.ca.items.get(held_key)
+    if not slot or len(slot) < 3 or slot[2] is None:
+        return
+    token = slot[2]
+    own, _, following = token.value.partition("\n")  # the old entry's own end-of-line comment stays
+    if not following:
+        return
+    slot[2] = CommentToken(own + "\n", token.start_mark, None, token.column) if own.strip() else None
+    target, target_key = after
+    target.ca.items.setdefault(target_key, [None, None, None, None])[2] = CommentToken("\n" + following, CommentMark(0), None)
+
+
 def edit_text(text: str, puts: list[tuple[Path_, Any]]) -> str:
     """`text` with each (path, value) set: missing or empty mappings on the way are made."""
     from ruamel.yaml.comments import CommentedMap
@@ -70,7 +105,7 @@ def edit_text(text: str, puts: list[tuple[Path_, Any]]) -> str:
             if not child:  # `leases: {}`: written as a block from now on
                 child.fa.set_block_style()
             node = child
-        node[path[-1]] = _block(value)
+        _put(node, path[-1], value)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue().replace("\n", "\r\n") if "\r\n" in text else out.getvalue()

@@ -154,3 +154,15 @@ def test_write_keeps_the_files_windows_line_endings(plan):
     assert after.endswith(b"  globex-jan:\r\n    tenant: globex\r\n    cluster: big\r\n    gpus: 64\r\n"
                           b"    start: 2027-01-01\r\n    end: 2027-02-01\r\n    price_per_gpu_hour: 3.5\r\n"
                           b"    isolation: dedicated-nodes\r\n")
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a comment (and blank line) before the next section stays before it, not above the new entry
+    ("leases:\n  a:\n    gpus: 8   # eight\n\n# about tenants\ntenants:\n  x: 1\n",
+     "leases:\n  a:\n    gpus: 8   # eight\n  b:\n    gpus: 16\n\n# about tenants\ntenants:\n  x: 1\n"),
+    ("leases:\n  a:\n    gpus: 8   # eight\ntenants:\n  x: 1\n",
+     "leases:\n  a:\n    gpus: 8   # eight\n  b:\n    gpus: 16\ntenants:\n  x: 1\n"),
+    ("leases:\n  a:\n    gpus: 8\n\n# trailing note\n", "leases:\n  a:\n    gpus: 8\n  b:\n    gpus: 16\n\n# trailing note\n"),
+])
+def test_edit_keeps_comments_with_what_follows(text, expected):
+    assert edit_text(text, [(("leases", "b"), {"gpus": 16})]) == expected
