@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from capacity.cli import catalog, deploy, engine, inventory, plan, resources, review
+from capacity.cli import fit
 
 # NO_COLOR: Click's own messages (--install-completion's) have no colour either
 NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}
@@ -56,6 +57,8 @@ for command in (plan.validate, plan.schema, catalog.catalog, resources.resources
                 review.calendar,
                 *deploy.COMMANDS):
     app.command()(command)
+app.command()(fit.available)
+app.command()(fit.fit)
 app.add_typer(deploy.stacks_app)
 app.add_typer(engine.app)
 app.add_typer(inventory.app, name="inventory")
