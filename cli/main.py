@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from capacity.cli import catalog, deploy, engine, inventory, plan, resources, review
+from capacity.cli import fit
 from capacity.cli.output import Handled
 
 # NO_COLOR: Click's own messages (--install-completion's) have no colour either
@@ -55,8 +56,11 @@ def main(
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
+                review.calendar,
                 *deploy.COMMANDS):
     app.command()(command)
+app.command()(fit.available)
+app.command()(fit.fit)
 app.add_typer(deploy.stacks_app)
 app.add_typer(engine.app)
 app.add_typer(inventory.app, name="inventory")

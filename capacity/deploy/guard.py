@@ -40,8 +40,9 @@ def is_component(type_token: Any, kind: str) -> bool:
     return token.startswith("capacity:") and token.endswith(f":{kind}")
 
 
-def plan_facts(loaded) -> dict[str, dict[str, Any]]:
-    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy)."""
+def plan_facts(loaded, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy); its GPUs are
+    those it holds on `day` (today), so an amendment that shrinks a lease in force is a shrink."""
     if loaded is None:
         return {}
     facts = {}
@@ -50,7 +51,7 @@ def plan_facts(loaded) -> dict[str, dict[str, Any]]:
         entry = loaded.types.get(lease.cluster)
         facts[name] = {"cluster": lease.cluster, "site": cluster.site if cluster else "",
                        "instance_type": entry.instance_type if entry else "", "isolation": lease.isolation,
-                       "gpus": int(lease.gpus), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
+                       "gpus": int(lease.gpus_at(day or dt.date.today())), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
     return facts
 
 
@@ -153,7 +154,7 @@ class LeaseGuard:
 
     def check(self, loaded, *, dry_run: bool, day: dt.date | None = None) -> None:
         """Record what would be taken; refuse (raise) in a real run unless allowed."""
-        self.found = takings(held(self.read_state()), plan_facts(loaded), day or dt.date.today())
+        self.found = takings(held(self.read_state()), plan_facts(loaded, day), day or dt.date.today())
         if self.found and not self.allow and not dry_run:
             raise LeaseGuardRefusal(refusal(self.verb, self.found))
 
@@ -168,12 +169,12 @@ def cluster_sites(deployment: Optional[dict]) -> set[tuple[str, str]]:
     return found
 
 
-def recording_facts(loaded):
+def recording_facts(loaded, day: dt.date | None = None):
     """A stack transformation that records the facts above as the inputs of lease pool and cluster
     components, when they are registered."""
     import pulumi
 
-    leases = plan_facts(loaded)
+    leases = plan_facts(loaded, day)
     clusters = {name: {"site": cluster.site} for name, cluster in loaded.plan.clusters.items()}
 
     def record(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:

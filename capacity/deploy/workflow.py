@@ -57,7 +57,7 @@ def guarded_program(loaded, guard: LeaseGuard, day: dt.date | None = None) -> Ca
         if loaded is not None:
             from capacity.components.program import build
 
-            pulumi.runtime.register_stack_transformation(recording_facts(loaded))
+            pulumi.runtime.register_stack_transformation(recording_facts(loaded, day))
             build(loaded, day)
 
     return program

@@ -8,4 +8,5 @@
 - `files`, `loading`, `gitref`: where a plan and its files come from; `load_plan` runs it all.
 - `schedule`: which reservations and leases are in force on a day.
 - `schema`: the plan's JSON Schema for editors.
+- `edit`: a plan file edited in place, comments and layout kept (`capacity fit --write`).
 """

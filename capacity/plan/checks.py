@@ -215,20 +215,30 @@ def _leases(c: Checker) -> None:
         if entry is None:
             continue
         cluster = c.plan.clusters[lease.cluster]
-        total = cluster.nodes * entry.gpus
-        if lease.gpus > total:
-            c.report(path + ("gpus",), f"{lease.gpus} GPUs is more than cluster '{lease.cluster}' has ({total}).")
-            continue
-        if lease.isolation == "dedicated-nodes" and lease.gpus % entry.gpus:
-            low = lease.gpus - lease.gpus % entry.gpus
-            c.report(path + ("gpus",), f"dedicated-nodes leases take whole nodes of {entry.gpus} GPUs; "
-                        f"{lease.gpus} is not. To fix: lease {low or entry.gpus} or {low + entry.gpus}, or use shared-quota.")
+        if not _fits_cluster(c, name, entry.gpus, cluster.nodes * entry.gpus):
             continue
         if not _inside_reservation(c, name, cluster):
             continue
         by_cluster[lease.cluster].append(name)
     for cluster_name, names in by_cluster.items():
         _oversubscription(c, cluster_name, names)
+
+
+def _fits_cluster(c: Checker, name: str, per_node: int, total: int) -> bool:
+    """Each term of the lease (its amendments included) fits the cluster, in whole nodes if dedicated."""
+    lease = c.plan.leases[name]
+    for index, term in enumerate(lease.terms):
+        path = ("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",))
+        since = f" from {term.start}" if index else ""
+        if term.gpus > total:
+            c.report(path, f"{term.gpus} GPUs{since} is more than cluster '{lease.cluster}' has ({total}).")
+            return False
+        if lease.isolation == "dedicated-nodes" and term.gpus % per_node:
+            low = term.gpus - term.gpus % per_node
+            c.report(path, f"dedicated-nodes leases take whole nodes of {per_node} GPUs; {term.gpus}{since} is not. "
+                           f"To fix: lease {low or per_node} or {low + per_node}, or use shared-quota.")
+            return False
+    return True
 
 
 def _inside_reservation(c: Checker, name: str, cluster: Cluster) -> bool:
@@ -253,18 +263,20 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
     """Sweep the lease starts and ends; report the first instant the leases exceed the cluster."""
     leases = c.plan.leases
     capacity = c.plan.clusters[cluster_name].nodes * c.types[cluster_name].gpus
-    events = sorted([(leases[n].start, 1, n) for n in names] + [(leases[n].end, 0, n) for n in names])
+    # Each term of each lease (amendments cut a lease into terms) starts and ends; ends sort first.
+    events = sorted((day, starting, n, t.gpus, index) for n in names for index, t in enumerate(leases[n].terms)
+                    for day, starting in ((t.start, 1), (t.end, 0)))
     active: dict[str, int] = {}
     held = 0
-    for day, starting, name in events:
+    for day, starting, name, gpus, index in events:
         if not starting:
             held -= active.pop(name)
             continue
-        active[name] = leases[name].gpus
-        held += active[name]
+        active[name] = gpus
+        held += gpus
         if held > capacity:
             parts = ", ".join(f"{n} ({g})" for n, g in sorted(active.items()))
-            c.report(("leases", name, "gpus"),
+            c.report(("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",)),
                         f"on {day} the leases on cluster '{cluster_name}' hold {held} GPUs, more than its {capacity}: "
                         f"{parts}. To fix: shrink, move or end one of them, or grow the cluster.")
             return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Optional, Union
 
 from pydantic import Discriminator, Field, StrictInt, model_validator
@@ -107,6 +109,51 @@ class Tenant(StrictModel):
     contact: Annotated[Optional[Text], Field(description="Who to call about this tenant, e.g. an e-mail.")] = None
 
 
+# ------------------------------------------------------------------ lease amendments (issue 19)
+
+
+class Amendment(StrictModel):
+    """New terms of a lease from a day on: its GPUs, its price, or both."""
+
+    from_: Annotated[PlanDate, Field(alias="from", description="The day the new terms begin (inside the lease).")]
+    gpus: Annotated[Optional[Count], Field(description="GPUs leased from that day (default: unchanged).")] = None
+    price_per_gpu_hour: Annotated[Optional[Money], Field(
+        description="Price per GPU-hour from that day, USD (default: unchanged).")] = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "Amendment":
+        if self.gpus is None and self.price_per_gpu_hour is None:
+            raise ValueError("an amendment changes `gpus`, `price_per_gpu_hour` or both. To fix: give one")
+        return self
+
+
+@dataclass(frozen=True)
+class Term:
+    """A stretch [start, end) of a lease with the same GPUs and price."""
+
+    start: dt.date
+    end: dt.date
+    gpus: int
+    price: float
+
+    @property
+    def hours(self) -> int:
+        return (self.end - self.start).days * 24
+
+
+def _amendments_in_order(lease: "Lease") -> None:
+    days = [a.from_ for a in lease.amendments]
+    if days != sorted(set(days)):
+        raise ValueError("amendments come in date order, one per day. To fix: sort them by `from`")
+    for a in lease.amendments:
+        if not lease.start < a.from_ < lease.end:
+            raise ValueError(f"the amendment from {a.from_} is not inside the lease ({lease.start} to {lease.end}). "
+                             "To fix: date it after the start and before the end")
+        if lease.internal and a.price_per_gpu_hour is not None:
+            raise ValueError("an internal lease has no price, amended or not. To fix: remove the amendment's "
+                             "`price_per_gpu_hour`")
+
+
 class Lease(StrictModel):
     tenant: Annotated[Name, Field(description="The business the GPUs are leased to (or the company's own team); "
                                               "when `tenants:` is given, one of its names.")]
@@ -121,6 +168,9 @@ class Lease(StrictModel):
     internal: Annotated[bool, Field(strict=True, description=(
         "The company's own use (training, inference): takes capacity like any lease, has no price, "
         "counts as use, not revenue."))] = False
+    amendments: Annotated[list[Amendment], Field(max_length=120, description=(
+        "Changes to the lease from a day on (`from`), in date order: its GPUs, its price or both. "
+        "Before the first, the lease has `gpus` at `price_per_gpu_hour`."))] = []
 
     @model_validator(mode="after")
     def _priced_unless_internal(self) -> "Lease":
@@ -128,7 +178,42 @@ class Lease(StrictModel):
             raise ValueError("an internal lease has no price. To fix: remove `price_per_gpu_hour`, or drop `internal: true`")
         if not self.internal and self.price_per_gpu_hour is None:
             raise ValueError("a lease needs `price_per_gpu_hour`. To fix: add it, or write `internal: true` for the company's own use")
+        _amendments_in_order(self)
         return self
+
+    @cached_property
+    def terms(self) -> tuple[Term, ...]:
+        """The lease cut at each amendment: GPUs and price per stretch, start to end (computed once)."""
+        if not self.amendments:
+            return (Term(self.start, self.end, self.gpus, self.price),) if self.start < self.end else ()
+        out, gpus, price = [], self.gpus, self.price
+        days = [self.start] + [a.from_ for a in self.amendments] + [self.end]
+        for index, (start, end) in enumerate(zip(days, days[1:])):
+            if index:
+                amendment = self.amendments[index - 1]
+                gpus = amendment.gpus or gpus
+                price = price if amendment.price_per_gpu_hour is None else amendment.price_per_gpu_hour
+            if start < end:
+                out.append(Term(start, end, gpus, price))
+        return tuple(out)
+
+    def gpus_on(self, day: dt.date) -> int:
+        """GPUs held on `day` (0 outside the lease)."""
+        return next((t.gpus for t in self.terms if t.start <= day < t.end), 0)
+
+    def gpus_at(self, day: dt.date) -> int:
+        """GPUs the lease holds on `day`; before it starts its first term's, after it ends its last one's."""
+        terms = self.terms
+        return next((t.gpus for t in terms if day < t.end), terms[-1].gpus if terms else self.gpus)
+
+    def price_on(self, day: dt.date) -> float:
+        """Price per GPU-hour on `day`: the first term's before the lease, the last one's after it."""
+        terms = self.terms
+        return next((t.price for t in terms if day < t.end), terms[-1].price if terms else self.price)
+
+    @property
+    def peak_gpus(self) -> int:
+        return max((t.gpus for t in self.terms), default=self.gpus)
 
     @property
     def price(self) -> float:
@@ -149,4 +234,4 @@ class Plan(StrictModel):
     leases: Annotated[dict[Name, Lease], Field(description="GPUs leased to other businesses, by name.")] = {}
 
 
-__all__ = ["Plan", "Tenant", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]
+__all__ = ["Plan", "Amendment", "Term", "Tenant", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]

@@ -25,6 +25,10 @@ class ProviderSpec:
     reservation_note: str = ""
     capacity_block_days: tuple[int, int] | None = None
     """Shortest and longest capacity block, in days."""
+    capacity_block_nodes: tuple[int, int] | None = None
+    """Fewest and most instances in one capacity block."""
+    capacity_block_ahead_days: int | None = None
+    """How far ahead of its start a capacity block can be bought, at most, in days."""
     supports_links: bool = True
     link_note: str = ""
     link_address_from_connection: bool = False

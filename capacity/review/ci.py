@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
 from capacity.errors import CapacityError
 
@@ -87,6 +88,7 @@ def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[li
     if not _is_commit(before, cwd):
         safe, unsafe = _split_safe(_names(["ls-files", "-z", "--", *PLAN_PATHSPECS], cwd))
         return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
+    assert before is not None  # a commit, as _is_commit said
     diff = ["diff", "--name-only", "--no-renames", "-z", before, "HEAD"]
     safe, unsafe = _split_safe(_names([*diff, "--diff-filter=d", "--", *PLAN_PATHSPECS], cwd))
     plans = {n for n in safe if is_plan(_blob("HEAD", n, cwd))}
@@ -138,7 +140,7 @@ def _naming(files: set[str], cwd: str | Path | None, catalogs: dict[str, set[str
     return {plan for file in files & set(catalogs) for plan in catalogs[file]}
 
 
-def deploy_problems(plan: str | Path, env: dict) -> list[str]:
+def deploy_problems(plan: str | Path, env: Mapping[str, str]) -> list[str]:
     """Why `capacity up PLAN` must not run in CI with this environment (empty: it may)."""
     problems = []
     if not env.get("PULUMI_BACKEND_URL"):
@@ -173,7 +175,7 @@ def validate_plans(files: list[str]) -> int:
     status = 0
     for plan in plans:
         try:
-            done = subprocess.run([capacity, "validate", plan], timeout=VALIDATE_TIMEOUT, check=False)
+            done = subprocess.run([str(capacity), "validate", plan], timeout=VALIDATE_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             raise CiError(f"`capacity validate {plan}` did not finish within {VALIDATE_TIMEOUT} s.") from None
         status = status or (1 if done.returncode else 0)
@@ -197,7 +199,8 @@ def _blob(rev: str, name: str, cwd: str | Path | None) -> bytes | None:
         return b""
     if int(check[2]) > MAX_BYTES:
         return None
-    return _run_git(["cat-file", "blob", check[0]], cwd).stdout
+    blob: bytes = _run_git(["cat-file", "blob", check[0]], cwd).stdout
+    return blob
 
 
 def _read_file(path: Path) -> bytes | None:
@@ -218,7 +221,7 @@ def _is_commit(rev: str | None, cwd: str | Path | None) -> bool:
     return _run_git(["cat-file", "-e", f"{rev}^{{commit}}"], cwd).returncode == 0
 
 
-def _run_git(args: list[str], cwd: str | Path | None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def _run_git(args: list[str], cwd: str | Path | None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT,
                               check=False)
@@ -237,12 +240,13 @@ def _git(args: list[str], cwd: str | Path | None, stdin: bytes | None = None) ->
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {done.returncode}"]
         raise CiError(f"`git {args[0]}` failed: {reason[-1]}")
-    return done.stdout.decode("utf-8", "replace")  # a name that is not UTF-8 is then unsafe, and left out
+    return str(done.stdout.decode("utf-8", "replace"))  # a name that is not UTF-8 is then unsafe, and left out
 
 
-def read_pages(text: str) -> list:
+def read_pages(text: str) -> list[Any]:
     """The comments in `gh api --paginate` output: one JSON array per page, one after the other."""
-    decoder, comments, at = json.JSONDecoder(), [], 0
+    decoder, at = json.JSONDecoder(), 0
+    comments: list[Any] = []
     while True:
         while at < len(text) and text[at].isspace():
             at += 1
@@ -257,7 +261,7 @@ def read_pages(text: str) -> list:
         comments += page
 
 
-def find_comment(comments: list, body: str, author: str = BOT) -> int | None:
+def find_comment(comments: list[Any], body: str, author: str = BOT) -> int | None:
     """Id of the oldest comment by `author` whose first line is `body`'s marker, else None."""
     marker = body.split("\n", 1)[0]
     if not MARKER.fullmatch(marker):
@@ -311,7 +315,7 @@ def _warn_unsafe(names: list[str]) -> None:
         print(f"::warning::skipping '{shown(name)}': plan paths use only A-Z a-z 0-9 . _ / -")
 
 
-def _changed_plans(args) -> int:
+def _changed_plans(args: argparse.Namespace) -> int:
     safe, unsafe = changed_plans(args.before)
     _warn_unsafe(unsafe)
     args.output.write_text(json.dumps(safe, separators=(",", ":")) + "\n")
@@ -319,7 +323,7 @@ def _changed_plans(args) -> int:
     return 0
 
 
-def _review_plans(args) -> int:
+def _review_plans(args: argparse.Namespace) -> int:
     plans, unsafe, others = review_plans(args.base)
     _warn_unsafe(unsafe)
     for name in others:
@@ -328,18 +332,18 @@ def _review_plans(args) -> int:
     return 0
 
 
-def _deploy_check(args) -> int:
+def _deploy_check(args: argparse.Namespace) -> int:
     problems = deploy_problems(args.plan, os.environ)
     for problem in problems:
         print(f"::error::{problem}")
     return 1 if problems else 0
 
 
-def _validate(args) -> int:
+def _validate(args: argparse.Namespace) -> int:
     return validate_plans(args.files)
 
 
-def _find_comment(args) -> int:
+def _find_comment(args: argparse.Namespace) -> int:
     found = find_comment(read_pages(_read(args.comments)), _read(args.body), args.author)
     if found is not None:
         print(found)

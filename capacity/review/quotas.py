@@ -2,7 +2,8 @@
 to the plan moves them (for `capacity diff`).
 
 A tenant's quota on a cluster with `orchestrator: kubernetes`, on a day, is the GPUs of its
-leases there running that day (components/kubernetes/tenancy.py sets it, lease by lease). A
+leases there running that day, amendments included (components/kubernetes/tenancy.py sets it,
+lease by lease). A
 change is judged on the peak from the diff's `as_of` day on, so a lease that starts later counts.
 """
 
@@ -27,7 +28,7 @@ class QuotaChange:
     def delta(self) -> int:
         return self.head - self.base
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"tenant": self.tenant, "cluster": self.cluster, "base": self.base, "head": self.head,
                 "delta": self.delta}
 
@@ -43,7 +44,9 @@ def peak_quotas(loaded: LoadedPlan, as_of: dt.date) -> dict[tuple[str, str], int
         if cluster.orchestrator != "kubernetes" or lease.end <= as_of:
             continue
         key = (lease.tenant, lease.cluster)
-        events[key] += [(max(lease.start, as_of), lease.gpus), (lease.end, -lease.gpus)]
+        for term in lease.terms:  # amendments change the quota on their day
+            if term.end > as_of:
+                events[key] += [(max(term.start, as_of), term.gpus), (term.end, -term.gpus)]
     peaks = {}
     for key, changes in events.items():
         held = peak = 0
