@@ -11,7 +11,16 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from capacity.cli.output import CatalogOption, PlanArgument, emit_json, fail, load_or_exit, print_problems, say
+from capacity.cli.output import (
+    CatalogOption,
+    PlanArgument,
+    emit_json,
+    fail,
+    load_or_exit,
+    print_problems,
+    remember_format,
+    say,
+)
 
 DAY = ["%Y-%m-%d"]
 
@@ -22,7 +31,8 @@ class FitFormat(str, enum.Enum):
     markdown = "markdown"
 
 
-FormatOption = Annotated[FitFormat, typer.Option("--format", "-f", help="Output format (markdown: for a PR comment).")]
+FormatOption = Annotated[FitFormat, typer.Option("--format", "-f", help="Output format (markdown: for a PR comment).",
+                                                 callback=remember_format)]
 
 
 class Isolation(str, enum.Enum):

@@ -21,14 +21,15 @@ class Format(str, enum.Enum):
 _FORMAT: contextvars.ContextVar[str] = contextvars.ContextVar("capacity_output_format", default="text")
 
 
-def _remember_format(value: Format) -> Format:
-    """--format also decides how an error is said (the one handler below)."""
+def remember_format(value):
+    """--format's callback: it also decides how an error is said (the one handler below). Any
+    command's own format enum may use it."""
     _FORMAT.set(getattr(value, "value", value) or "text")
     return value
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format (errors too, with json).",
-                                              callback=_remember_format)]
+                                              callback=remember_format)]
 CatalogOption = Annotated[
     Optional[str], typer.Option("--catalog", help="A catalog file that extends or overrides the shipped one "
                                                   "(docs/file-formats.md).")
