@@ -22,7 +22,7 @@ def check_public_ip(value: str) -> str:
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
-        raise ValueError(f"'{value}' is not an IPv4 address; give the router's public IPv4 address, e.g. 198.51.100.7") from None
+        raise ValueError(f"'{value}' is not an IPv4 address. To fix: give the router's public IPv4 address, four numbers such as 203.0.114.10") from None
     if not address.is_global or address.is_multicast:
         kind = ("a private (RFC 1918) address" if address in ipaddress.ip_network("10.0.0.0/8") or
                 address in ipaddress.ip_network("172.16.0.0/12") or address in ipaddress.ip_network("192.168.0.0/16")
