@@ -14,6 +14,7 @@ from typing import Any
 
 from capacity.plan import schedule
 from capacity.review import economics
+from capacity.review.link_risks import link_path_risks
 from capacity.review.economics import Totals, Usage, Window
 from capacity.plan.model import Cluster, Lease, Reservation
 from capacity.plan.loading import LoadedPlan
@@ -340,12 +341,12 @@ class _Changes:
                 self.add("changed", "site", name, _fields_detail(fields), fields, site=name)
 
     def links(self) -> None:
-        before = {frozenset(link.between): link for link in self.base.plan.links}
-        after = {frozenset(link.between): link for link in self.head.plan.links}
+        before = {(frozenset(link.between), link.kind == "interconnect"): link for link in self.base.plan.links}
+        after = {(frozenset(link.between), link.kind == "interconnect"): link for link in self.head.plan.links}
         for pair in before.keys() | after.keys():
             a, b = before.get(pair), after.get(pair)
-            ends = sorted(pair)
-            name = "--".join(ends)
+            ends = sorted(pair[0])
+            name = "--".join(ends) + ("--ic" if pair[1] else "")
             if a is None or b is None:
                 link = a or b
                 self.add("removed" if b is None else "added", "link", name, f"{ends[0]} <-> {ends[1]} ({link.kind})")
@@ -462,6 +463,8 @@ class _Risks:
         self.renamed()
         self.sites()
         self.links()
+        for risk in link_path_risks(self.base, self.head, self.as_of):
+            self.add(*risk)
         self.capacity()
         self.reservations()
         self.paid_early()
@@ -771,7 +774,7 @@ def headline(d: PlanDiff) -> str:
 
 
 # Every kind of risk, as documented in docs/plan-format.md ("Risks").
-RISK_KINDS = ("stack-renamed", "site-removed", "link-removed", "capacity-removed", "capacity-shrunk",
+RISK_KINDS = ("stack-renamed", "site-removed", "link-removed", "only-path-removed", "capacity-removed", "capacity-shrunk",
               "capacity-replaced", "reservation-removed", "reservation-changed", "reservation-shortened",
               "reservation-shrunk", "reservation-paid-early", "reservation-ends-under-lease", "lease-cancelled",
               "internal-use-cancelled", "lease-shortened", "lease-shrunk", "lease-repriced", "lease-moved",

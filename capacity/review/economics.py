@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from capacity.review.link_costs import add_link_costs
 from capacity.plan.model import Lease
 from capacity.plan.loading import LoadedPlan
 
@@ -315,5 +316,6 @@ def book(loaded: LoadedPlan, window: Window, over_time: bool = True) -> Book:
     for cluster in clusters.values():
         for group in (sites[cluster.site], providers[cluster.provider], total):
             group.add(cluster)
+    add_link_costs(loaded, sites, providers, total)
     return Book(loaded, window, clusters, sites, providers, total, capacity_steps(loaded, plan.clusters),
                 *(split_steps(plan.leases.values()) if over_time else (Steps(), Steps())))
