@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from capacity.review.diff import compact_money
+from capacity.review.topology import links_section
 from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Window, leased_steps
 from capacity.words import count, inert
 
@@ -173,6 +174,7 @@ _INTERNAL = ("#8250df", "#a475f9", "#6639ba", "#c297ff")
 
 _CSS = """
 *{box-sizing:border-box}
+.topo{max-width:560px}.topo svg{width:100%;height:auto;display:block}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1280px;
 color:#1b1f24;padding:0 .75rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -356,6 +358,7 @@ def to_html(b: Book) -> str:
         '<div class="wide"><table><thead><tr><th>Month</th><th class="n">Capacity</th><th class="n">Peak leased</th>'
         '<th class="n">Peak internal</th><th class="n">Utilisation</th></tr></thead><tbody>'
         + months + "</tbody></table></div>",
+        links_section(b.plan),
         f"<p><small>Run-rate: each cluster at full size for 730 hours at its reservation price, its owned site's "
         f"cost per GPU-hour, or the catalog's on-demand price (catalog as of {_e(b.plan.catalog.as_of)}). "
         f"Utilisation (internal use plus leased, over available), revenue, cost and margin count the window "
