@@ -7,9 +7,15 @@ from capacity.errors import did_you_mean
 from capacity.providers import spec, specs
 
 
+# Inside (BGP) addresses of links to owned routers: four /30s each in 169.254.20.0/23
+# (components/addressing.py), so at most 32 such links in a plan.
+MAX_EDGE_LINKS = 32
+
+
 def check_links(c) -> None:
     """`c` is a checks.Checker: reports every problem of `plan.links` and of the owned gateways."""
     _gateway_asns(c)
+    _edge_link_count(c)
     seen: dict[tuple, int] = {}
     for index, link in enumerate(c.plan.links):
         path = ("links", index, "between")
@@ -77,3 +83,15 @@ def _gateway_asns(c) -> None:
                          f"ASN {gateway.asn} is {taken[gateway.asn]}'s own side of its VPNs and interconnects; "
                          "BGP would see its own ASN and drop the routes. To fix: pick another private ASN, "
                          "e.g. 65010.")
+
+
+def _edge_link_count(c) -> None:
+    def owned(name: str) -> bool:
+        site = c.plan.sites.get(name)
+        return site is not None and spec(site.provider).owned
+
+    edge = [i for i, link in enumerate(c.plan.links) if link.kind == "interconnect" or any(map(owned, link.between))]
+    if len(edge) > MAX_EDGE_LINKS:
+        c.report(("links", edge[MAX_EDGE_LINKS]), f"{len(edge)} links end on owned routers or are interconnects; a plan "
+                 f"holds at most {MAX_EDGE_LINKS} (their BGP addresses are /30s of 169.254.20.0/23, four each). "
+                 "To fix: split the plan, or join sites through fewer links.")

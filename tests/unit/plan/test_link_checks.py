@@ -114,3 +114,13 @@ def test_overlapping_networks_of_linked_sites_name_both_sites_and_lines():
     assert "overlap" in found[0] and "'austin'" in found[0] and "'dallas'" in found[0]
     assert f"plan.yaml:{line_of(text, '10.40.128.0/17')}:" in found[0]
     assert f"(line {line_of(text, 'cidr: 10.40.0.0/16')})" in found[0]
+
+
+def test_at_most_32_links_to_owned_routers():
+    sites = "".join(f"  dc{i}:\n    provider: owned\n    location: x\n    power_mw: 1\n    cost_per_gpu_hour: 1.0\n"
+                    f"    network: {{cidr: 10.{100 + i}.0.0/16, gateway: {{public_ip: 203.0.115.{i + 1}, asn: 65010}}}}\n"
+                    for i in range(33))
+    links = "".join(f"  - between: [dc{i}, aws-use1]\n" for i in range(33))
+    text = PLAN.replace("sites:\n", "sites:\n" + sites, 1).replace("links:\n", "links:\n" + links, 1)
+    found = problems(text)
+    assert len(found) == 1 and "links[32]" in found[0] and "at most 32" in found[0]
