@@ -42,7 +42,7 @@ class Link(StrictModel):
         description="vpn: a site-to-site IPsec VPN with BGP; interconnect: a dedicated circuit between an owned "
                     "site and a cloud (Direct Connect, ExpressRoute, Cloud Interconnect, FastConnect).")] = "vpn"
     bandwidth_gbps: Annotated[Optional[Bandwidth], Field(
-        description="interconnect: the port or circuit speed in Gbps, one the cloud offers (`capacity catalog`).")] = None
+        description="interconnect: the port or circuit speed in Gbps, one the cloud offers (`capacity catalog --links`).")] = None
     location: Annotated[Optional[Text], Field(
         description="interconnect: the colocation facility or peering location, e.g. 'EqDC2' or 'Washington DC'.")] = None
     provider_partner: Annotated[Optional[Text], Field(
