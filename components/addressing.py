@@ -22,19 +22,19 @@ def carve(network: ipaddress.IPv4Network, count: int, longest_prefix: int, what:
     return list(network.subnets(new_prefix=prefix))[:count]
 
 
-# Inside (BGP peering) addresses of links to owned routers: /30s of 169.254.20.0/23, the link-local
-# range every cloud accepts (AWS, Google and Oracle take any 169.254/16 /30 outside their reserved few).
-INSIDE = ipaddress.IPv4Network("169.254.20.0/23")
+# Inside (BGP) addresses of links to owned routers: /30s of 169.254.21.0/24 and 169.254.22.0/24,
+# Azure's range for custom (APIPA) BGP addresses; AWS, Google and Oracle take any 169.254/16 /30
+# outside their reserved few.
+INSIDE = (ipaddress.IPv4Network("169.254.21.0/24"), ipaddress.IPv4Network("169.254.22.0/24"))
 TUNNELS_PER_LINK = 4  # two routers times two tunnels, at most
 
 
 def inside_blocks(link_names: list[str]) -> dict[str, list[ipaddress.IPv4Network]]:
     """Four /30s for each link, at a place drawn from its name (so adding a link moves no other),
     the next free one on a clash."""
-    slots = list(INSIDE.subnets(new_prefix=32 - 2 - 2))  # /28s: four /30s each
+    slots = [slot for block in INSIDE for slot in block.subnets(new_prefix=32 - 2 - 2)]  # /28s: four /30s each
     if len(link_names) > len(slots):
-        raise AddressSpaceTooSmall(f"{len(link_names)} links to owned sites; the inside range {INSIDE} holds "
-                                   f"{len(slots)}")
+        raise AddressSpaceTooSmall(f"{len(link_names)} links to owned sites; the inside ranges hold {len(slots)}")
     taken: dict[str, list[ipaddress.IPv4Network]] = {}
     used: set[int] = set()
     for name in link_names:

@@ -58,6 +58,8 @@ class SiteContext:
     """Options for every top-level component of the site (e.g. an explicit cloud provider)."""
     bgp: bool = False
     """The site has VPNs to owned routers: its VPN gateway speaks BGP (Azure's must be told)."""
+    bgp_addresses: tuple[str, ...] = ()
+    """The cloud's inside (BGP) addresses of those VPNs' sessions (Azure declares them on its gateway)."""
 
     @property
     def provider(self) -> str:

@@ -59,13 +59,13 @@ def build(loaded: LoadedPlan, on: dt.date | None = None) -> None:
     day = on or dt.date.today()
     pulumi.runtime.register_stack_transformation(without_type_aliases)
     providers = {name: provider(name) for name in sorted(loaded.providers())}
-    sites = {name: _site(loaded, name, providers[site.provider]) for name, site in loaded.plan.sites.items()}
+    edge_links = [link for link in loaded.plan.links if _with_owned_end(loaded, link)]
+    blocks = inside_blocks([link.name for link in edge_links])
+    sites = {name: _site(loaded, name, providers[site.provider], blocks) for name, site in loaded.plan.sites.items()}
     clusters, leases = {}, {}
     for name in loaded.plan.clusters:
         clusters[name], leases_here = _cluster(loaded, name, sites[loaded.plan.clusters[name].site], day)
         leases.update(leases_here)
-    edge_links = [link for link in loaded.plan.links if _with_owned_end(link, sites)]
-    blocks = inside_blocks([link.name for link in edge_links])
     exports, keys = {}, {}
     for link in loaded.plan.links:
         if link in edge_links:
@@ -95,11 +95,13 @@ def without_type_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Reso
     return pulumi.ResourceTransformationResult(args.props, args.opts)
 
 
-def _site(loaded: LoadedPlan, name: str, provider: Provider) -> _Site:
+def _site(loaded: LoadedPlan, name: str, provider: Provider, blocks: dict) -> _Site:
     site = loaded.plan.sites[name]
     owned_vpns = [link for link in loaded.plan.links if link.kind == "vpn" and name in link.between
                   and any(spec(loaded.plan.sites[s].provider).owned for s in link.between)]
-    ctx = SiteContext(plan=loaded.name, name=name, site=site, bgp=bool(owned_vpns),
+    # The cloud's end of each owned VPN's sessions: the first address of each /30.
+    addresses = tuple(str(block[1]) for link in owned_vpns for block in blocks[link.name])
+    ctx = SiteContext(plan=loaded.name, name=name, site=site, bgp=bool(owned_vpns), bgp_addresses=addresses,
                       tags=naming.tags(site.provider, loaded.plan.metadata.labels, plan=loaded.name, site=name))
     ctx = replace(ctx, opts=provider.options(ctx))
     return _Site(ctx, provider, provider.network(ctx))
@@ -159,8 +161,8 @@ def _link(loaded: LoadedPlan, between: tuple[str, str], name: str, sites: dict[s
         address = end.outside_address
 
 
-def _with_owned_end(link, sites: dict[str, _Site]) -> bool:
-    return link.kind == "interconnect" or any(spec(sites[s].ctx.provider).owned for s in link.between)
+def _with_owned_end(loaded: LoadedPlan, link) -> bool:
+    return link.kind == "interconnect" or any(spec(loaded.plan.sites[s].provider).owned for s in link.between)
 
 
 def _edge_link(loaded: LoadedPlan, link, sites: dict[str, _Site], blocks: list) -> tuple[dict, list]:

@@ -7,7 +7,7 @@ from capacity.errors import did_you_mean
 from capacity.providers import spec, specs
 
 
-# Inside (BGP) addresses of links to owned routers: four /30s each in 169.254.20.0/23
+# Inside (BGP) addresses of links to owned routers: four /30s each in 169.254.21.0/24 and 169.254.22.0/24
 # (components/addressing.py), so at most 32 such links in a plan.
 MAX_EDGE_LINKS = 32
 
@@ -93,5 +93,5 @@ def _edge_link_count(c) -> None:
     edge = [i for i, link in enumerate(c.plan.links) if link.kind == "interconnect" or any(map(owned, link.between))]
     if len(edge) > MAX_EDGE_LINKS:
         c.report(("links", edge[MAX_EDGE_LINKS]), f"{len(edge)} links end on owned routers or are interconnects; a plan "
-                 f"holds at most {MAX_EDGE_LINKS} (their BGP addresses are /30s of 169.254.20.0/23, four each). "
+                 f"holds at most {MAX_EDGE_LINKS} (their BGP addresses are /30s of 169.254.21.0/24 and 169.254.22.0/24, four each). "
                  "To fix: split the plan, or join sites through fewer links.")

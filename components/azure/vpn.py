@@ -4,6 +4,7 @@ per link a local network gateway (the peer) and an IPsec connection."""
 from __future__ import annotations
 
 import pulumi
+from pulumi_azure_native import authorization
 from pulumi_azure_native import network as net
 
 from capacity.components.azure.network import SiteNetwork
@@ -29,18 +30,29 @@ class VpnGateway(Component):
             f"{ctx.name}-vpn-ip", public_ip_address_name=fit(ctx.plan, ctx.name, "vpn", limit=NAME),
             resource_group_name=group, location=location, sku={"name": "Standard", "tier": "Regional"},
             public_ip_allocation_method="Static", zones=["1", "2", "3"], tags=ctx.tags, opts=self.child())
+        name = fit(ctx.plan, ctx.name, "vpn", limit=NAME)
         gateway = net.VirtualNetworkGateway(
-            f"{ctx.name}-vpn", virtual_network_gateway_name=fit(ctx.plan, ctx.name, "vpn", limit=NAME),
+            f"{ctx.name}-vpn", virtual_network_gateway_name=name,
             resource_group_name=group, location=location, gateway_type="Vpn", vpn_type="RouteBased",
             vpn_gateway_generation="Generation2", sku={"name": GATEWAY_SKU, "tier": GATEWAY_SKU},
-            enable_bgp=ctx.bgp, bgp_settings={"asn": BGP_ASN} if ctx.bgp else None, active_active=False,
+            enable_bgp=ctx.bgp, bgp_settings=self._bgp(ctx, group, name) if ctx.bgp else None, active_active=False,
             ip_configurations=[{"name": "default", "private_ip_allocation_method": "Dynamic",
                                 "public_ip_address": {"id": address.id}, "subnet": {"id": network.gateway_subnet_id}}],
             tags=ctx.tags, opts=self.child())
         self.gateway_id = gateway.id
         self.public_ip = address.ip_address
-        self.bgp_address = gateway.bgp_settings.apply(lambda bgp: bgp.bgp_peering_address if bgp else None)
+        self.ip_configuration_id = gateway.id.apply(lambda found: f"{found}/ipConfigurations/default")
         self.register_outputs({"gateway_id": gateway.id, "public_ip": address.ip_address})
+
+    def _bgp(self, ctx: SiteContext, group: pulumi.Input[str], name: str) -> dict:
+        """Azure's ASN, and the APIPA addresses its end of each owned VPN session takes (owned
+        routers peer on 169.254.21.0-169.254.22.255 addresses: Azure must have its own there)."""
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        configuration = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", group,
+                                             "/providers/Microsoft.Network/virtualNetworkGateways/", name,
+                                             "/ipConfigurations/default")
+        return {"asn": BGP_ASN, "bgp_peering_addresses": [
+            {"ipconfiguration_id": configuration, "custom_bgp_ip_addresses": list(ctx.bgp_addresses)}]}
 
 
 class LinkEnd(Component):
@@ -80,7 +92,7 @@ class OwnedVpn(Component):
         vpn, group, location = gateway(), network.resource_group_name, network.location
         self.sessions, self.keys, ids = [], [], []
         for index, edge in enumerate(ctx.edges):
-            session = ctx.session(index, edge, vpn.public_ip, cloud_inside=vpn.bgp_address)
+            session = ctx.session(index, edge, vpn.public_ip)
             router_ip = session["owned_inside"].split("/")[0]
             router = net.LocalNetworkGateway(
                 f"{name}-{index + 1}", local_network_gateway_name=fit(ctx.link.peer.name, str(index + 1), limit=NAME),
@@ -93,7 +105,9 @@ class OwnedVpn(Component):
                 f"{name}-{index + 1}", virtual_network_gateway_connection_name=fit(ctx.link.name, str(index + 1), limit=NAME),
                 resource_group_name=group, location=location, connection_type="IPsec", connection_protocol="IKEv2",
                 virtual_network_gateway1={"id": vpn.gateway_id}, local_network_gateway2={"id": router.id},
-                enable_bgp=True, shared_key=key, tags=ctx.link.tags, opts=self.child())
+                enable_bgp=True, shared_key=key, gateway_custom_bgp_ip_addresses=[
+                    {"ip_configuration_id": vpn.ip_configuration_id, "custom_bgp_ip_address": session["cloud_inside"]}],
+                tags=ctx.link.tags, opts=self.child())
             self.sessions.append(session)
             self.keys.append(key)
             ids.append(connection.id)

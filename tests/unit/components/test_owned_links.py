@@ -36,7 +36,11 @@ def test_aws_vpn_has_a_customer_gateway_and_two_bgp_tunnels_per_router(owned):
 
 def test_azure_vpn_gateway_speaks_bgp_to_each_router(owned):
     gateway = owned.inputs("azure-native:network:VirtualNetworkGateway", "azure-eus2-vpn")
-    assert gateway["enableBgp"] is True and gateway["bgpSettings"] == {"asn": 65515}
+    assert gateway["enableBgp"] is True and gateway["bgpSettings"]["asn"] == 65515
+    # Azure's own APIPA addresses, one per session, on its gateway's IP configuration
+    (declared,) = gateway["bgpSettings"]["bgpPeeringAddresses"]
+    assert declared["ipconfigurationId"].endswith("/virtualNetworkGateways/owned-links-azure-eus2-vpn/ipConfigurations/default")
+    assert all(a.startswith(("169.254.21.", "169.254.22.")) for a in declared["customBgpIpAddresses"])
     locals_ = owned.of_type("azure-native:network:LocalNetworkGateway")
     assert sorted(g["inputs"]["gatewayIpAddress"] for g in locals_) == ROUTERS
     assert all(g["inputs"]["bgpSettings"]["asn"] == 65010 for g in locals_)
@@ -44,6 +48,11 @@ def test_azure_vpn_gateway_speaks_bgp_to_each_router(owned):
                    if c["inputs"]["connectionType"] == "IPsec"]
     assert len(connections) == 2 and all(c["inputs"]["enableBgp"] and c["inputs"]["sharedKey"] == SECRET
                                          for c in connections)
+    chosen = [c["inputs"]["gatewayCustomBgpIpAddresses"][0]["customBgpIpAddress"] for c in connections]
+    assert len(set(chosen)) == 2 and set(chosen) <= set(declared["customBgpIpAddresses"])
+    # each router peers from the other address of its connection's /30
+    peers = sorted(g["inputs"]["bgpSettings"]["bgpPeeringAddress"] for g in locals_)
+    assert [ip.rsplit(".", 1)[0] for ip in peers] == [ip.rsplit(".", 1)[0] for ip in sorted(chosen)]
 
 
 def test_gcp_ha_vpn_peers_with_both_routers(owned):
@@ -93,7 +102,8 @@ def test_inside_addresses_never_repeat(owned):
                for t in owned.of_type("oci:Core/ipsecConnectionTunnelManagement:IpsecConnectionTunnelManagement")]
     networks = [ipaddress.ip_interface(b).network for b in blocks]
     assert len(set(networks)) == len(networks) == 2 * 2 + 2 + 1 + 4  # AWS, GCP VPN, GCP interconnect, OCI
-    assert all(n.subnet_of(ipaddress.ip_network("169.254.20.0/23")) for n in networks)
+    azure_apipa = ipaddress.ip_network("169.254.21.0/24"), ipaddress.ip_network("169.254.22.0/24")
+    assert all(any(n.subnet_of(block) for block in azure_apipa) for n in networks)
 
 
 def test_an_owned_to_owned_link_builds_nothing_in_a_cloud(owned):
