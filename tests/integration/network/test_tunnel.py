@@ -32,8 +32,8 @@ ZEBRA, BGPD = Path("/usr/lib/frr/zebra"), Path("/usr/lib/frr/bgpd")
 LINK = {
     "kind": "vpn", "owned": "dallas", "cloud": "aws-use1", "provider": "aws", "owned_cidr": "10.40.0.0/16",
     "cloud_cidr": "10.10.0.0/16", "id": "vpn-test",
-    "sessions": [{"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.20.2/30",
-                  "cloud_address": "203.0.114.99", "cloud_asn": 64512, "cloud_inside": "169.254.20.1"}],
+    "sessions": [{"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.22.2/30",
+                  "cloud_address": "203.0.114.99", "cloud_asn": 64512, "cloud_inside": "169.254.22.1"}],
 }
 KEYS = ["Tk9sYW5kZXJzIGFyZSBub3QgdGhlIGtleSBoZXJlMTIz"]
 PLUGINS = ("random nonce aes sha1 sha2 hmac gmp curve25519 kdf pem pkcs1 x509 pubkey "

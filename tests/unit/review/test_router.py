@@ -17,14 +17,14 @@ VPN = {
     "kind": "vpn", "owned": "dallas", "cloud": "aws-use1", "provider": "aws", "owned_cidr": "10.40.0.0/16",
     "cloud_cidr": "10.10.0.0/16", "id": "vpn-0abc",
     "sessions": [
-        {"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.20.2/30", "cloud_address": "52.0.0.1",
-         "cloud_asn": 64512, "cloud_inside": "169.254.20.1"},
-        {"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.20.6/30", "cloud_address": "52.0.0.2",
-         "cloud_asn": 64512, "cloud_inside": "169.254.20.5"},
-        {"edge": "203.0.114.11", "owned_asn": 65010, "owned_inside": "169.254.20.10/30", "cloud_address": "52.0.0.3",
-         "cloud_asn": 64512, "cloud_inside": "169.254.20.9"},
-        {"edge": "203.0.114.11", "owned_asn": 65010, "owned_inside": "169.254.20.14/30", "cloud_address": "52.0.0.4",
-         "cloud_asn": 64512, "cloud_inside": "169.254.20.13"},
+        {"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.22.2/30", "cloud_address": "52.0.0.1",
+         "cloud_asn": 64512, "cloud_inside": "169.254.22.1"},
+        {"edge": "203.0.114.10", "owned_asn": 65010, "owned_inside": "169.254.22.6/30", "cloud_address": "52.0.0.2",
+         "cloud_asn": 64512, "cloud_inside": "169.254.22.5"},
+        {"edge": "203.0.114.11", "owned_asn": 65010, "owned_inside": "169.254.22.10/30", "cloud_address": "52.0.0.3",
+         "cloud_asn": 64512, "cloud_inside": "169.254.22.9"},
+        {"edge": "203.0.114.11", "owned_asn": 65010, "owned_inside": "169.254.22.14/30", "cloud_address": "52.0.0.4",
+         "cloud_asn": 64512, "cloud_inside": "169.254.22.13"},
     ],
 }
 INTERCONNECT = {
@@ -78,4 +78,4 @@ def test_each_router_gets_only_its_own_tunnels():
     assert "52.0.0.1" in first and "52.0.0.2" in first and "52.0.0.3" not in first
     assert KEYS[0] in first and KEYS[2] not in first
     frr = router.frr_conf("dallas--aws-use1", VPN, "203.0.114.11", KEYS)
-    assert "neighbor 169.254.20.9 remote-as 64512" in frr and "169.254.20.1 " not in frr
+    assert "neighbor 169.254.22.9 remote-as 64512" in frr and "169.254.22.1 " not in frr
