@@ -346,12 +346,12 @@ class _Changes:
         for pair in before.keys() | after.keys():
             a, b = before.get(pair), after.get(pair)
             ends = sorted(pair[0])
-            name = "--".join(ends) + ("--ic" if pair[1] else "")
+            name = (b or a).name
             if a is None or b is None:
                 link = a or b
                 self.add("removed" if b is None else "added", "link", name, f"{ends[0]} <-> {ends[1]} ({link.kind})")
-            elif a.kind != b.kind:
-                self.add("changed", "link", name, f"kind: {a.kind} -> {b.kind}", {"kind": (a.kind, b.kind)})
+            elif fields := changed_fields(a, b, exclude={"between"}):
+                self.add("changed", "link", name, _fields_detail(fields), fields)
 
     def clusters(self) -> None:
         before, after = self.base.plan.clusters, self.head.plan.clusters

@@ -82,3 +82,12 @@ def test_a_path_through_another_site_keeps_the_clusters_reachable():
     head = without(without(linked, "  - between: [dallas, aws-use1]\n"),
                    "  - {between: [dallas, aws-use1], kind: interconnect, bandwidth_gbps: 10, location: EqDC2}\n")
     assert not [r for r in diff_plans(loaded(linked), loaded(head), AS_OF).risks if r.kind == "only-path-removed"]
+
+
+def test_a_faster_interconnect_is_a_change_with_its_price():
+    head = LEASED.replace("bandwidth_gbps: 10, location: EqDC2", "bandwidth_gbps: 100, location: EqDC2")
+    found = diff_plans(loaded(LEASED), loaded(head), AS_OF)
+    (change,) = [c for c in found.changes if c.object == "link"]
+    assert change.name == "dallas--aws-use1--ic" and "bandwidth_gbps: 10.0 -> 100.0" in change.detail
+    # a 100G Direct Connect port at $22.50 an hour instead of a 10G one at $2.25
+    assert found.total.monthly_cost.delta == pytest.approx((22.50 - 2.25) * 730)
