@@ -137,7 +137,7 @@ def test_html_is_one_self_contained_file_with_charts(cli, tmp_path):
     parser.feed(page)
     parser.close()
     names = [tag for tag, _ in parser.tags]
-    assert names.count("svg") == 1 + 4, "one chart for the plan, one per cluster"
+    assert names.count("svg") == 1 + 4 + 1, "one chart for the plan, one per cluster, the sites and links"
     # a band per tenant on the plan's chart (3 lease in January), per lease on a cluster's (4); a capacity line each
     assert names.count("polygon") == 3 + 4 and names.count("polyline") == 5
     assert {"acme-train \u00b7 acme-corp", "globex", "initech-serve \u00b7 initech"} <= set(parser.text)
