@@ -5,6 +5,9 @@ key hidden, and shows it only with --show-secrets. The same key on every later r
 from __future__ import annotations
 
 import json
+import os
+
+import pytest
 
 from capacity.review.router import HIDDEN
 
@@ -83,3 +86,23 @@ def test_show_secrets_needs_a_link(capacity, tmp_path):
     plan = write_plan(tmp_path)
     result = capacity("status", plan, "--show-secrets", expect=2)
     assert "--show-secrets goes with --link" in result.output
+
+
+def test_the_deployed_link_brings_a_real_tunnel_up(capacity, tmp_path):
+    """From `up` to packets: the link's stack output and its keys (decrypted from the state) configure
+    both owned routers, each in a network namespace (tests/integration/network), and the tunnel, BGP
+    and a connection between the sites come up."""
+    from capacity.deploy.workflow import open_stack
+    from capacity.engine.links import link_config
+    from tests.integration.network.test_tunnel import _missing, namespaces, tunnel_and_bgp_come_up
+
+    if _missing() or os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs strongSwan, FRR and root: missing {_missing()}")
+        pytest.skip("strongSwan or FRR missing, or not root")
+    plan = write_plan(tmp_path)
+    capacity("up", plan, "--yes")
+    link, keys = link_config(open_stack("wan-links", None, echo=lambda *_: None), "dallas--austin", True)
+    assert len(keys) == 1 and link["sessions"][0]["cloud_address"] == "203.0.114.20"
+    with namespaces("dallas--austin", link, keys) as (dallas, austin):
+        tunnel_and_bgp_come_up(dallas, austin)

@@ -13,6 +13,8 @@ a TCP connection must cross the tunnel between the two sites' networks."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import os
 import sys
@@ -73,8 +75,8 @@ def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 class End:
     """One router in its own namespace: charon and FRR with every path under `root`."""
 
-    def __init__(self, ns: str, root: Path, link: dict, name: str) -> None:
-        self.ns, self.root, self.link, self.name = ns, root, link, name
+    def __init__(self, ns: str, root: Path, link: dict, name: str, keys: list[str]) -> None:
+        self.ns, self.root, self.link, self.name, self.keys = ns, root, link, name, keys
         self.session = link["sessions"][0]
         self.processes: list[subprocess.Popen] = []
         root.mkdir(parents=True)
@@ -95,8 +97,8 @@ class End:
         inside = self.session["owned_inside"].split("/")[0]
         self.run("ip", "link", "set", "lo", "up")
         self.run("ip", "addr", "add", f"{inside}/32", "dev", "lo")
-        site = self.link["owned_cidr"].replace(".0/16", ".1/16").replace(".0.1/16", ".0.1/16")
-        self.run("ip", "addr", "add", site, "dev", "lo")
+        network = ipaddress.ip_network(self.link["owned_cidr"])
+        self.run("ip", "addr", "add", f"{network[1]}/{network.prefixlen}", "dev", "lo")  # a host of the site
 
     def start_charon(self) -> None:
         conf = self.root / "strongswan.conf"
@@ -107,7 +109,7 @@ class End:
             f"  plugins {{\n    vici {{\n      socket = unix://{self.root}/charon.vici\n    }}\n  }}\n}}\n"
             f"swanctl {{\n  load = pem pkcs1 x509 pubkey random nonce aes sha1 sha2 hmac\n}}\n")
         (self.root / "swanctl.conf").write_text(
-            router.swanctl_conf(self.name, self.link, self.session["edge"], KEYS, policy_based=True))
+            router.swanctl_conf(self.name, self.link, self.session["edge"], self.keys, policy_based=True))
         self.spawn(str(CHARON), env={"STRONGSWAN_CONF": str(conf)})
         self.wait(lambda: (self.root / "charon.vici").exists(), "charon's vici socket")
 
@@ -124,7 +126,7 @@ class End:
         return "ESTABLISHED" in sas and "INSTALLED" in sas
 
     def start_frr(self) -> None:
-        (self.root / "bgpd.conf").write_text(router.frr_conf(self.name, self.link, self.session["edge"], KEYS))
+        (self.root / "bgpd.conf").write_text(router.frr_conf(self.name, self.link, self.session["edge"], self.keys))
         (self.root / "zebra.conf").write_text("")
         common = ["-P", "0", "-z", str(self.root / "zserv.api"),
                   "--vty_socket", str(self.root)]
@@ -172,69 +174,80 @@ class End:
                 process.kill()
 
 
-@pytest.fixture
-def ends(tools):
+@contextlib.contextmanager
+def namespaces(name: str, link: dict, keys: list[str], far_keys: list[str] | None = None):
+    """The link's owned router (first session) and its far end, each in a namespace of its own,
+    joined by a veth pair: (owned End, far End). Everything is removed on the way out."""
     tag = uuid.uuid4().hex[:6]
     tmp_path = Path(tempfile.mkdtemp(prefix="capacity-tunnel-"))
     tmp_path.chmod(0o755)  # FRR runs as `frr`: it must reach the directories below
     owned_ns, cloud_ns = f"cap-owned-{tag}", f"cap-cloud-{tag}"
-    made = []
+    made, ends = [], []
     try:
         for ns in (owned_ns, cloud_ns):
             sh("ip", "netns", "add", ns)
             made.append(ns)
         veth_a, veth_b = f"vo{tag}", f"vc{tag}"
         sh("ip", "link", "add", veth_a, "netns", owned_ns, "type", "veth", "peer", "name", veth_b, "netns", cloud_ns)
-        owned = End(owned_ns, tmp_path / "owned", LINK, "dallas--aws-use1")
-        cloud = End(cloud_ns, tmp_path / "cloud", far_end(LINK), "dallas--aws-use1")
-        for end, veth in ((owned, veth_a), (cloud, veth_b)):
+        ends = [End(owned_ns, tmp_path / "owned", link, name, keys),
+                End(cloud_ns, tmp_path / "cloud", far_end(link), name, far_keys or keys)]
+        for end, veth in zip(ends, (veth_a, veth_b)):
             peer = end.session["cloud_address"]
             end.run("ip", "addr", "add", f"{end.session['edge']}/32", "dev", veth)
             end.run("ip", "link", "set", veth, "up")
             end.run("ip", "route", "add", f"{peer}/32", "dev", veth)
             end.addresses()
-        yield owned, cloud
+        yield ends[0], ends[1]
     finally:
-        for end in locals().get("owned"), locals().get("cloud"):
-            if end is not None:
-                end.stop()
+        for end in ends:
+            end.stop()
         for ns in made:
             sh("ip", "netns", "del", ns, check=False)
         shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_tunnel_and_bgp_come_up_from_our_configuration(ends):
-    owned, cloud = ends
+def tunnel_and_bgp_come_up(owned: End, cloud: End) -> None:
+    """IKE and CHILD SA, BGP both ways with only the two networks, and a TCP connection across."""
     for end in (owned, cloud):
         end.start_charon()
     cloud.load()
     owned.load()  # start_action = start: the owned router initiates
     owned.wait(owned.established, "IKE and CHILD SA", 60)
     sas = owned.swanctl("--list-sas").stdout
-    assert "dallas--aws-use1-1" in sas and "203.0.114.99" in sas
+    assert f"{owned.name}-1" in sas and owned.session["cloud_address"] in sas
     for end in (owned, cloud):
         end.start_frr()
-    owned.wait(lambda: owned.learned("10.10.0.0/16", 64512), "BGP route to the cloud's network", 90)
-    cloud.wait(lambda: cloud.learned("10.40.0.0/16", 65010), "BGP route to the owned network", 30)
+    far, near = owned.link["cloud_cidr"], owned.link["owned_cidr"]
+    owned.wait(lambda: owned.learned(far, owned.session["cloud_asn"]), "BGP route to the far network", 90)
+    cloud.wait(lambda: cloud.learned(near, owned.session["owned_asn"]), "BGP route to the owned network", 30)
     # Each end accepts only the other's network (the route maps), and announces its own.
-    assert set(owned.bgp_routes()) == {"10.10.0.0/16", "10.40.0.0/16"}
-    # The data path: a TCP connection from the owned network to the cloud's BGP port, through the tunnel.
-    code = ("import socket; s = socket.create_connection(('10.10.0.1', 179), timeout=5, "
-            "source_address=('10.40.0.1', 0)); print('connected')")
+    assert set(owned.bgp_routes()) == {far, near}
+    # The data path: a TCP connection from the owned network to the far end's BGP port, through the tunnel.
+    target, source = str(ipaddress.ip_network(far)[1]), str(ipaddress.ip_network(near)[1])
+    code = (f"import socket; s = socket.create_connection(('{target}', 179), timeout=5, "
+            f"source_address=('{source}', 0)); print('connected')")
     done = owned.run(sys.executable, "-c", code, check=False)
     assert "connected" in done.stdout, done.stderr
-    assert "ipsec0" in owned.run("ip", "route", "get", "10.10.0.1", "from", "10.40.0.1").stdout
+    assert "ipsec0" in owned.run("ip", "route", "get", target, "from", source).stdout
 
 
-def test_a_wrong_key_brings_no_tunnel_up(ends, monkeypatch):
+@pytest.fixture
+def ends(tools):
+    with namespaces("dallas--aws-use1", LINK, KEYS) as pair:
+        yield pair
+
+
+def test_tunnel_and_bgp_come_up_from_our_configuration(ends):
+    tunnel_and_bgp_come_up(*ends)
+
+
+def test_a_wrong_key_brings_no_tunnel_up(tools):
     """The check above can fail: the far end with another key refuses the owned router."""
-    owned, cloud = ends
-    owned.start_charon()
-    monkeypatch.setattr(sys.modules[__name__], "KEYS", ["AnotherKeyAnotherKeyAnotherKeyAnotherKey12"])
-    cloud.start_charon()
-    cloud.load()
-    monkeypatch.undo()
-    owned.load()
-    with pytest.raises(AssertionError, match="no IKE and CHILD SA"):
-        owned.wait(owned.established, "IKE and CHILD SA", 8)
-    assert "AUTHENTICATION_FAILED" in (owned.root / "charon-file.log").read_text()
+    with namespaces("dallas--aws-use1", LINK, KEYS, ["AnotherKeyAnotherKeyAnotherKeyAnotherKey12"]) as (owned, cloud):
+        for end in (owned, cloud):
+            end.start_charon()
+        cloud.load()
+        owned.load()
+        with pytest.raises(AssertionError, match="no IKE and CHILD SA"):
+            owned.wait(owned.established, "IKE and CHILD SA", 8)
+        assert "AUTHENTICATION_FAILED" in (owned.root / "charon-file.log").read_text()
