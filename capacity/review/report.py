@@ -360,7 +360,8 @@ def to_html(b: Book) -> str:
         + months + "</tbody></table></div>",
         links_section(b.plan),
         f"<p><small>Run-rate: each cluster at full size for 730 hours at its reservation price, its owned site's "
-        f"cost per GPU-hour, or the catalog's on-demand price (catalog as of {_e(b.plan.catalog.as_of)}). "
+        f"cost per GPU-hour, or the catalog's on-demand price, plus each link's list price "
+        f"(catalog as of {_e(b.plan.catalog.as_of)}). "
         f"Utilisation (internal use plus leased, over available), revenue, cost and margin count the window "
         f"{b.window.start} to {b.window.end} ({b.window.hours:,} hours); internal use earns nothing; a cluster on "
         f"a capacity block has its GPUs during the block only.</small></p>",
