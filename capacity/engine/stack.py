@@ -517,6 +517,11 @@ class PlanStack:
                 return {k: v for k, v in (resource.get("outputs") or {}).items() if not _is_secret(v)}
         return {}
 
+    def secret_output(self, name: str) -> Any:
+        """A stack output decrypted (secret or not), e.g. the links' keys; {} if there is none."""
+        found = self.stack(create=False).outputs().get(name)
+        return found.value if found is not None else {}
+
     def resources(self) -> list[dict]:
         """The stack's resources, the stack itself left out."""
         return [r for r in (self.deployment() or {}).get("resources") or [] if r.get("type") != "pulumi:pulumi:Stack"]

@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from capacity.engine.events import type_chain
+from capacity.engine.links import link_lines, link_rows
 from capacity.words import count, inert
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
@@ -127,7 +128,8 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
                          gpus_in_use=in_use.get(info["namespace"]))
         leases.append(entry)
     data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
-                 "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases})
+                 "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases,
+                 "links": link_rows(outputs)})
     return data
 
 
@@ -174,6 +176,7 @@ def render_text(data: dict[str, Any]) -> str:
                 if lease.get("node_names") else ""
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
                          f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}{_tenancy_text(lease)}")
+    lines += link_lines(data.get("links") or [])
     return "".join(inert(line) + "\n" for line in lines)
 
 
