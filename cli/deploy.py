@@ -293,11 +293,24 @@ def status(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    link: Annotated[Optional[str], typer.Option(
+        "--link", help="Show this link's router configuration for the owned end: strongSwan swanctl.conf and "
+                       "FRR, or vendor-neutral JSON with --format json.", show_default=False)] = None,
+    show_secrets: Annotated[bool, typer.Option(
+        "--show-secrets", help="With --link: write the pre-shared and BGP keys in clear (else a placeholder).")] = False,
 ) -> None:
-    """What is deployed: GPUs by provider, site and cluster; leases with their nodes or pools; reservations."""
+    """What is deployed: GPUs by provider, site and cluster; leases with their nodes or pools; reservations;
+    links to owned sites (`--link NAME` for a router's configuration)."""
+    from capacity.errors import CapacityError
+
     _plan_or_stack(plan, stack)
+    if show_secrets and not link:
+        raise CapacityError("--show-secrets goes with --link NAME (it shows that link's keys).", exit_code=2)
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
+    if link:
+        _link_status(name, backend, stack is not None, link, show_secrets, fmt)
+        return
     with _engine_errors("status", name):
         from capacity.deploy.status import stack_status
         from capacity.deploy.workflow import open_stack
@@ -309,6 +322,19 @@ def status(
         from capacity.cli.status_text import render_text
 
         sys.stdout.write(render_text(data))
+
+
+def _link_status(name: str, backend: str | None, known: bool, link: str, show_secrets: bool, fmt: Format) -> None:
+    with _engine_errors("status", name):
+        from capacity.deploy.workflow import open_stack
+        from capacity.engine.links import link_config
+        from capacity.review import router
+
+        data, keys = link_config(open_stack(name, backend, echo=say, known=known), link, show_secrets)
+    if fmt == Format.json:
+        emit_json(router.neutral(link, data, keys))
+    else:
+        sys.stdout.write(router.text(link, data, keys))
 
 
 stacks_app = typer.Typer(cls=Handled, name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",

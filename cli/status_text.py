@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from capacity.engine.links import link_lines
 from capacity.words import count, inert
 
 
@@ -50,6 +51,7 @@ def render_text(data: dict[str, Any]) -> str:
                 if lease.get("node_names") else ""
             lines.append(f"    {lease['name']}: {lease.get('tenant')} on {lease.get('cluster')}, {lease.get('isolation')}, "
                          f"{state}: {holds}{names}; pool {lease.get('pool_id') or '-'}{_tenancy_text(lease)}")
+    lines += link_lines(data.get("links") or [])
     return "".join(inert(line) + "\n" for line in lines)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capacity.engine import deployment as state
+from capacity.engine.links import link_rows
 
 _NODE_KEYS = ("serials", "node_ids", "nodes")
 
@@ -80,6 +81,8 @@ class StackStatus:
     by_site: dict[str, dict] = field(default_factory=dict)
     clusters: list[dict] = field(default_factory=list)
     leases: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)
+    """Deployed links with an owned end (capacity/engine/links.py)."""
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"stack": self.stack, "backend": self.backend, "deployed": self.deployed}
@@ -88,7 +91,7 @@ class StackStatus:
         if self.details:
             data.update(last_update=self.last_update, resources=self.resources,
                         pending_operations=self.pending_operations, gpus=self.gpus, by_provider=self.by_provider,
-                        by_site=self.by_site, clusters=self.clusters, leases=self.leases)
+                        by_site=self.by_site, clusters=self.clusters, leases=self.leases, links=self.links)
         return data
 
 
@@ -112,6 +115,7 @@ def stack_status(pstack, loaded=None) -> StackStatus:
     leases_out = outputs.get("leases") if isinstance(outputs.get("leases"), dict) else {}
     _add_clusters(status, loaded, clusters_out)
     status.leases = _leases(loaded, deployment, leases_out)
+    status.links = link_rows(outputs)
     return status
 
 

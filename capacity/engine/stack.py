@@ -236,6 +236,11 @@ class PlanStack:
         """The stack's outputs as plain values (secret ones left out)."""
         return state.stack_outputs(self.deployment())
 
+    def secret_output(self, name: str) -> Any:
+        """A stack output decrypted (secret or not), e.g. the links' keys; {} if there is none."""
+        found = self.stack(create=False).outputs().get(name)
+        return found.value if found is not None else {}
+
     def repair_debris(self) -> None:
         """Half-written files a killed run left beside the state: removed under the stack's lock
         (after `check_locks`, which clears a killed run's lock and refuses a live one)."""

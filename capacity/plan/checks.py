@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from capacity.plan.catalog import Catalog, InstanceType
 from capacity.errors import Problem, did_you_mean
+from capacity.plan.link_checks import check_links
 from capacity.plan.model import Cluster, Plan
 from capacity.providers import spec, specs
 from capacity.plan.reader import Document
@@ -73,37 +74,12 @@ def _networks(c: Checker) -> None:
     widest: tuple | None = None  # the earlier network reaching furthest
     for cidr, name in ranked:
         if widest and cidr.overlaps(widest[0]):
+            line, _ = c.doc.locate(("sites", widest[1], "network", "cidr"))
             c.report(("sites", name, "network", "cidr"),
-                        f"{cidr} overlaps {widest[0]} of site '{widest[1]}'; linked sites would be unroutable. "
-                        "To fix: give each site its own address range.")
+                        f"{cidr} of site '{name}' overlaps {widest[0]} of site '{widest[1]}' (line {line}); "
+                        "linked sites would be unroutable. To fix: give each site its own address range.")
         if widest is None or cidr.broadcast_address > widest[0].broadcast_address:
             widest = (cidr, name)
-
-
-def _links(c: Checker) -> None:
-    seen: dict[frozenset, int] = {}
-    for index, link in enumerate(c.plan.links):
-        path = ("links", index, "between")
-        a, b = link.between
-        if a == b:
-            c.report(path, f"links site '{a}' to itself. To fix: name two different sites.")
-            continue
-        if not all([c.exists("sites", a, path + (0,), "site"), c.exists("sites", b, path + (1,), "site")]):
-            continue
-        pair = frozenset(link.between)
-        if pair in seen:
-            c.report(path, f"repeats the link of links[{seen[pair]}] between '{a}' and '{b}'.")
-        seen[pair] = index
-        ends = [spec(c.plan.sites[s].provider) for s in (a, b)]
-        for site, provider in zip((a, b), ends):
-            if not provider.supports_links:
-                c.report(path, f"site '{site}' is {provider.title}: {provider.link_note}.")
-        if all(p.link_address_from_connection for p in ends):
-            titles = " and ".join(sorted({p.title for p in ends}))
-            via = " or ".join(s.title for s in specs().values() if s.supports_links and not s.link_address_from_connection)
-            c.report(path, f"both ends ({titles}) get their VPN tunnel addresses only from a connection that needs "
-                        "the peer's address first, so neither can be built first; a VPN between them is not supported. "
-                        f"To fix: link each of them to a {via} site, or connect them outside the plan.")
 
 
 def _clusters(c: Checker) -> None:
@@ -312,4 +288,4 @@ def _inventories(c: Checker) -> None:
     c.problems += plan_inventory_problems(c.plan, c.doc, c.catalog)
 
 
-RULES = (_sites, _networks, _links, _clusters, _power, _leases, _tenants, _inventories)
+RULES = (_sites, _networks, check_links, _clusters, _power, _leases, _tenants, _inventories)

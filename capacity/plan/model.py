@@ -34,14 +34,36 @@ class Metadata(StrictModel):
 Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
 
 
+Bandwidth = Annotated[float, Field(strict=True, gt=0, le=400, allow_inf_nan=False)]
+
+
 class Link(StrictModel):
     between: Annotated[tuple[Name, Name], Field(description="The two sites this link joins, two different names.",
                                                 json_schema_extra={"uniqueItems": True})]
-    kind: Annotated[Literal["vpn"], Field(description="A site-to-site IPsec VPN (the only kind).")] = "vpn"
+    kind: Annotated[Literal["vpn", "interconnect"], Field(
+        description="vpn: a site-to-site IPsec VPN with BGP; interconnect: a dedicated circuit between an owned "
+                    "site and a cloud (Direct Connect, ExpressRoute, Cloud Interconnect, FastConnect).")] = "vpn"
+    bandwidth_gbps: Annotated[Optional[Bandwidth], Field(
+        description="interconnect: the port or circuit speed in Gbps, one the cloud offers (`capacity catalog --links`).")] = None
+    location: Annotated[Optional[Text], Field(
+        description="interconnect: the colocation facility or peering location, e.g. 'EqDC2' or 'Washington DC'.")] = None
+    provider_partner: Annotated[Optional[Text], Field(
+        description="interconnect: the partner carrying the circuit (hosted/partner connection); "
+                    "without it, a dedicated port.")] = None
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> "Link":
+        if self.kind == "interconnect" and (self.bandwidth_gbps is None or self.location is None):
+            raise ValueError("an interconnect needs `bandwidth_gbps` and `location`. To fix: add both")
+        if self.kind == "vpn" and (self.bandwidth_gbps or self.location or self.provider_partner):
+            raise ValueError("`bandwidth_gbps`, `location` and `provider_partner` are for `kind: interconnect`. "
+                             "To fix: remove them, or write `kind: interconnect`")
+        return self
 
     @property
     def name(self) -> str:
-        return f"{self.between[0]}--{self.between[1]}"
+        """`<a>--<b>` for a VPN, `<a>--<b>--ic` for an interconnect (the two may join the same sites)."""
+        return f"{self.between[0]}--{self.between[1]}" + ("--ic" if self.kind == "interconnect" else "")
 
 
 class Reservation(StrictModel):
@@ -226,7 +248,7 @@ class Plan(StrictModel):
     kind: Annotated[Literal["CapacityPlan"], Field(description="Always CapacityPlan.")]
     metadata: Annotated[Metadata, Field(description="The plan's name, owner and labels.")]
     sites: Annotated[dict[Name, Site], Field(min_length=1, description="Cloud regions and owned data centers, by name.")]
-    links: Annotated[list[Link], Field(description="Site-to-site VPNs between cloud sites.")] = []
+    links: Annotated[list[Link], Field(description="VPNs and interconnects between sites, owned ones included.")] = []
     clusters: Annotated[dict[Name, Cluster], Field(description="GPU nodes at a site, by name.")] = {}
     tenants: Annotated[Optional[dict[Name, Tenant]], Field(description=(
         "The tenants leases name, with their Kubernetes groups. Optional; when given, every "

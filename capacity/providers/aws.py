@@ -38,6 +38,7 @@ def longest_prefix(site: AwsSite) -> int:
 
 
 SPEC = ProviderSpec(
+    bgp_asn=64512,
     sdk="pulumi_aws",
     name="aws",
     title="Amazon Web Services",

@@ -132,17 +132,17 @@ class Changes:
                 self.add("changed", "site", name, _fields_detail(fields), fields, site=name)
 
     def links(self) -> None:
-        before = {frozenset(link.between): link for link in self.base.plan.links}
-        after = {frozenset(link.between): link for link in self.head.plan.links}
+        before = {(frozenset(link.between), link.kind == "interconnect"): link for link in self.base.plan.links}
+        after = {(frozenset(link.between), link.kind == "interconnect"): link for link in self.head.plan.links}
         for pair in before.keys() | after.keys():
             a, b = before.get(pair), after.get(pair)
-            ends = sorted(pair)
-            name = "--".join(ends)
+            ends = sorted(pair[0])
+            name = either(a, b).name
             if a is None or b is None:
                 link = either(a, b)
                 self.add("removed" if b is None else "added", "link", name, f"{ends[0]} <-> {ends[1]} ({link.kind})")
-            elif a.kind != b.kind:
-                self.add("changed", "link", name, f"kind: {a.kind} -> {b.kind}", {"kind": (a.kind, b.kind)})
+            elif fields := changed_fields(a, b, exclude={"between"}):
+                self.add("changed", "link", name, _fields_detail(fields), fields)
 
     def clusters(self) -> None:
         before, after = self.base.plan.clusters, self.head.plan.clusters

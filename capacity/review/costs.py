@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from capacity.plan.catalog import InstanceType
 from capacity.plan.loading import LoadedPlan
+from capacity.plan.model import Reservation
 
 HOURS_PER_MONTH = 730
 HOURS_PER_DAY = 24
@@ -40,60 +42,97 @@ class Span:
         return (self.end - self.start).days * HOURS_PER_DAY
 
 
+@dataclass(frozen=True)
+class Rate:
+    """How a cluster's GPUs are billed: the rule above as data, for a plan's cluster or one `fit` proposes."""
+
+    outside: Price
+    """On demand (or the owned site's cost): outside the reservation's window."""
+    inside: Price | None = None
+    """Committed: inside `window`; None without a reservation."""
+    window: tuple[dt.date, dt.date] | None = None
+    runs: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
+    """When the GPUs exist: a capacity block's days, any other cluster always."""
+
+
+def rate(entry: InstanceType, reservation: Reservation | None, owned_cost: float | None = None) -> Rate:
+    """The rate of nodes of type `entry` under `reservation` (owned_cost: an owned site's price)."""
+    if owned_cost is not None:
+        outside = Price(owned_cost, "owned site")
+    elif entry.price_per_gpu_hour is not None:
+        outside = Price(entry.price_per_gpu_hour, "catalog")
+    else:
+        outside = Price(None, "none")
+    if reservation is None or reservation.kind == "none":
+        return Rate(outside)
+    inside = Price(reservation.price_per_gpu_hour, "reservation") if reservation.price_per_gpu_hour is not None \
+        else outside
+    window = (reservation.start or dt.date.min, reservation.end or dt.date.max)
+    block = reservation.kind == "capacity-block" and reservation.start and reservation.end
+    return Rate(outside, inside, window, window if block else (dt.date.min, dt.date.max))
+
+
+def cluster_rate(loaded: LoadedPlan, cluster: str) -> Rate:
+    """The rate of one of the plan's clusters."""
+    spec = loaded.plan.clusters[cluster]
+    site = loaded.plan.sites[spec.site]
+    owned = site.cost_per_gpu_hour if site.provider == "owned" else None
+    return rate(loaded.types[cluster], spec.reservation if spec.reserved else None, owned)
+
+
 def on_demand(loaded: LoadedPlan, cluster: str) -> Price:
     """The price with no reservation: the owned site's cost, else the catalog's on-demand price."""
-    site = loaded.plan.sites[loaded.plan.clusters[cluster].site]
-    if site.provider == "owned":
-        return Price(site.cost_per_gpu_hour, "owned site")
-    per_gpu = loaded.types[cluster].price_per_gpu_hour
-    return Price(per_gpu, "catalog") if per_gpu is not None else Price(None, "none")
+    return cluster_rate(loaded, cluster).outside
 
 
 def committed(loaded: LoadedPlan, cluster: str) -> Price:
     """The price inside the reservation's window: the deal's, else the on-demand price."""
-    spec = loaded.plan.clusters[cluster]
-    if spec.reserved and spec.reservation is not None and spec.reservation.price_per_gpu_hour is not None:
-        return Price(spec.reservation.price_per_gpu_hour, "reservation")
-    return on_demand(loaded, cluster)
+    billing = cluster_rate(loaded, cluster)
+    return billing.inside or billing.outside
 
 
 def reserved_window(loaded: LoadedPlan, cluster: str) -> tuple[dt.date, dt.date] | None:
     """[start, end) of the cluster's reservation (open ends as date.min / date.max); None without one."""
-    spec = loaded.plan.clusters[cluster]
-    if not spec.reserved or spec.reservation is None:
-        return None
-    return spec.reservation.start or dt.date.min, spec.reservation.end or dt.date.max
+    return cluster_rate(loaded, cluster).window
 
 
 def runs(loaded: LoadedPlan, cluster: str) -> tuple[dt.date, dt.date]:
     """[start, end) when a cluster's GPUs exist: a capacity block's days; any other cluster always."""
-    reservation = loaded.plan.clusters[cluster].reservation
-    if reservation is not None and reservation.kind == "capacity-block" and reservation.start and reservation.end:
-        return reservation.start, reservation.end
-    return dt.date.min, dt.date.max
+    return cluster_rate(loaded, cluster).runs
+
+
+def rate_spans(billing: Rate, start: dt.date, end: dt.date) -> list[Span]:
+    """The days of [start, end) the GPUs run, cut where their price changes."""
+    start, end = max(start, billing.runs[0]), min(end, billing.runs[1])
+    if start >= end:
+        return []
+    if billing.window is None or billing.inside is None:
+        return [Span(start, end, billing.outside)]
+    window = billing.window
+    cuts = sorted({start, end, *(d for d in window if start < d < end)})
+    return [Span(a, b, billing.inside if window[0] <= a < window[1] else billing.outside)
+            for a, b in zip(cuts, cuts[1:])]
 
 
 def spans(loaded: LoadedPlan, cluster: str, start: dt.date, end: dt.date) -> list[Span]:
     """The days of [start, end) the cluster runs, cut where its price changes."""
-    first, last = runs(loaded, cluster)
-    start, end = max(start, first), min(end, last)
-    if start >= end:
-        return []
-    window = reserved_window(loaded, cluster)
-    if window is None:
-        return [Span(start, end, on_demand(loaded, cluster))]
-    cuts = sorted({start, end, *(d for d in window if start < d < end)})
-    out = []
-    for a, b in zip(cuts, cuts[1:]):
-        inside = window[0] <= a < window[1]
-        out.append(Span(a, b, committed(loaded, cluster) if inside else on_demand(loaded, cluster)))
-    return out
+    return rate_spans(cluster_rate(loaded, cluster), start, end)
 
 
 def price_on(loaded: LoadedPlan, cluster: str, day: dt.date) -> Price:
     """The cluster's price on `day` (its committed price on a day it does not run)."""
     found = spans(loaded, cluster, day, day + dt.timedelta(days=1))
     return found[0].price if found else committed(loaded, cluster)
+
+
+def cost(billing: Rate, gpus: int, start: dt.date, end: dt.date) -> float | None:
+    """`gpus` GPUs billed at `billing` over [start, end); None when a price needed is unknown."""
+    total = 0.0
+    for span in rate_spans(billing, start, end):
+        if span.price.per_gpu_hour is None:
+            return None
+        total += gpus * span.hours * span.price.per_gpu_hour
+    return round(total, 2)
 
 
 def cluster_cost(loaded: LoadedPlan, cluster: str, start: dt.date, end: dt.date) -> float:

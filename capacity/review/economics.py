@@ -25,6 +25,7 @@ from capacity.plan.loading import LoadedPlan
 from capacity.plan.model import Lease
 from capacity.review import costs
 from capacity.review.costs import HOURS_PER_DAY, HOURS_PER_MONTH, Price, monthly_cost
+from capacity.review.link_costs import add_link_costs
 
 
 
@@ -331,5 +332,6 @@ def book(loaded: LoadedPlan, window: Window, over_time: bool = True) -> Book:
     for cluster in clusters.values():
         for group in (sites[cluster.site], providers[cluster.provider], total):
             group.add(cluster)
+    add_link_costs(loaded, sites, providers, total)
     return Book(loaded, window, clusters, sites, providers, total, capacity_steps(loaded, plan.clusters),
                 *(split_steps(plan.leases.values()) if over_time else (Steps(), Steps())))

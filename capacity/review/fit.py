@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from capacity.plan.catalog import InstanceType
 from capacity.plan.loading import LoadedPlan
-from capacity.review.added_cost import HOURS_PER_DAY, cluster_rate, cost
+from capacity.review.costs import HOURS_PER_DAY, cluster_rate, cost
 from capacity.review.available import SiteRoom, owned_rooms
 from capacity.review.timeline import Span, lifetime, leases_by_cluster, plus_days, spans
 

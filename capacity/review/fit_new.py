@@ -17,7 +17,7 @@ from capacity.plan.catalog import InstanceType
 from capacity.plan.loading import LoadedPlan
 from capacity.plan.model import Reservation
 from capacity.providers import ProviderSpec, spec
-from capacity.review.added_cost import cost, rate
+from capacity.review.costs import cost, rate
 from capacity.review.fit import NEW, Demand, Option, fits
 from capacity.review.timeline import last_event, plus_days, spans
 

@@ -15,6 +15,7 @@ from capacity.plan.model import Lease
 from capacity.review.cash import MonthTable
 from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Usage, Window, leased_steps
 from capacity.review.money import compact, dollars
+from capacity.review.topology import links_section
 from capacity.words import count, inert
 
 # ------------------------------------------------------------------ rows shared by the layouts
@@ -199,6 +200,7 @@ _INTERNAL = ("#8250df", "#a475f9", "#6639ba", "#c297ff")
 
 _CSS = """
 *{box-sizing:border-box}
+.topo{max-width:560px}.topo svg{width:100%;height:auto;display:block}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1280px;
 color:#1b1f24;padding:0 .75rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -393,8 +395,10 @@ def to_html(b: Book, table: MonthTable | None = None) -> str:
         '<th class="n">Peak internal</th><th class="n">Utilisation</th></tr></thead><tbody>'
         + months + "</tbody></table></div>",
         _html_table(table),
+        links_section(b.plan),
         f"<p><small>Run-rate: each cluster at full size for 730 hours at its reservation price, its owned site's "
-        f"cost per GPU-hour, or the catalog's on-demand price (catalog as of {_e(b.plan.catalog.as_of)}). "
+        f"cost per GPU-hour, or the catalog's on-demand price, plus each link's list price "
+        f"(catalog as of {_e(b.plan.catalog.as_of)}). "
         f"Utilisation (internal use plus leased, over available), revenue, cost and margin count the window "
         f"{b.window.start} to {b.window.end} ({b.window.hours:,} hours); internal use earns nothing; a cluster on "
         f"a capacity block has its GPUs during the block only. Cost follows dates: a reservation's price inside "

@@ -16,6 +16,7 @@ from capacity.plan.model import Lease, Reservation
 from capacity.review import costs, economics
 from capacity.review.changes import REPLACING, reserved, span
 from capacity.review.costs import spent_before_start
+from capacity.review.link_risks import link_path_risks
 from capacity.review.money import dollars, price_text
 from capacity.words import count
 
@@ -412,9 +413,14 @@ def _lease_changed(s: Sides, name: str, a: Lease, b: Lease, objects: list[str]) 
               objects)
 
 
+def only_paths(s: Sides) -> None:
+    for risk in link_path_risks(s.base, s.head, s.as_of):
+        s.add(*risk)
+
+
 Rule = Callable[[Sides], None]
 # In the order they run; the output is sorted by level, kind and name.
-RULES: tuple[Rule, ...] = (renamed, sites, links, capacity, reservations, paid_early, ending_under_leases, leases,
+RULES: tuple[Rule, ...] = (renamed, sites, links, only_paths, capacity, reservations, paid_early, ending_under_leases, leases,
                            amendments, below_cost)
 
 
@@ -426,7 +432,8 @@ def risks(base: LoadedPlan, head: LoadedPlan, as_of: dt.date) -> list[Risk]:
 
 
 # Every kind of risk, as documented in docs/plan-format.md ("Risks").
-RISK_KINDS = ("stack-renamed", "site-removed", "link-removed", "capacity-removed", "capacity-shrunk",
+RISK_KINDS = ("stack-renamed", "site-removed", "link-removed", "only-path-removed", "capacity-removed",
+              "capacity-shrunk",
               "capacity-replaced", "reservation-removed", "reservation-changed", "reservation-shortened",
               "reservation-shrunk", "reservation-paid-early", "reservation-ends-under-lease", "lease-cancelled",
               "internal-use-cancelled", "lease-shortened", "lease-shrunk", "lease-repriced", "lease-moved",
