@@ -34,3 +34,16 @@ def given_connection(cluster: str):
     if text is None and isinstance(get_monitor(), MockMonitor):
         text = PLACEHOLDER
     return pulumi.Output.secret(text) if text is not None else None
+
+
+def queued_jobs(cluster: str, account: str, qos: str) -> int:
+    """Jobs of `account` under `qos` in the cluster's queue now (pending, running, suspended,
+    completing). SlurmError when the queue cannot be read (no connection given, Slurm down)."""
+    from capacity.components.slurm.commands import Slurm, SlurmError
+    from capacity.components.slurm.objects import active_jobs
+
+    text = given_text(cluster)
+    if text is None:
+        raise SlurmError(f"no connection to cluster '{cluster}' is given ({env_var(cluster)})")
+    jobs = active_jobs(Slurm(text))
+    return sum(1 for job in jobs if job["account"] == account and job["qos"] == qos)
