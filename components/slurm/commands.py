@@ -10,14 +10,21 @@ No database is written behind Slurm's back: every change goes through sacctmgr o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 
 from capacity.errors import CapacityError
 
 TIMEOUT = 120
+RETRIES = (0.2, 0.5, 1.0, 2.0, 0)
+# slurmdbd 22.05 loses some of the accounts added by sacctmgr processes running at once (seen: 2 of
+# 8 kept), so changes to accounts and users from this process are made one at a time.
+_ASSOCIATIONS = threading.Lock()
 # sacctmgr says some refusals with exit code 0; these words in its output mean nothing changed.
 _REFUSED = ("Changes Discarded", "Error with request", " error:", "Unknown option", "Bad format")
 _EXISTS = ("Nothing new added", "already exists")
@@ -54,8 +61,14 @@ class Slurm:
     def change(self, *args: str) -> bool:
         """`sacctmgr -i ARGS`: True if it changed something, False if what it would add exists
         already (or a modify matched nothing); SlurmError if Slurm refused it."""
-        done = self.run("sacctmgr", "-i", *args, check=False)
-        output = done.stdout + done.stderr
+        serial = _ASSOCIATIONS if args[1:2] in (("account",), ("user",)) else contextlib.nullcontext()
+        for wait in RETRIES:  # an account another sacctmgr just added can be missing a moment
+            with serial:
+                done = self.run("sacctmgr", "-i", *args, check=False)
+            output = done.stdout + done.stderr
+            if "doesn't exist" not in output:
+                break
+            time.sleep(wait)
         if any(word in output for word in _REFUSED):
             raise SlurmError(f"`sacctmgr {' '.join(args)}` was refused: {said(done)}")
         if done.returncode == 0:
