@@ -128,7 +128,7 @@ class Tenant(StrictModel):
     """A company leasing capacity: its people's Kubernetes groups reach its leases' namespaces; its
     Slurm users submit under its account."""
 
-    groups: Annotated[list[Group], Field(max_length=32, description=(
+    groups: Annotated[list[Group], Field(min_length=1, max_length=32, description=(
         "Kubernetes RBAC groups of the tenant's people; each gets the `admin` role in the namespaces "
         "of the tenant's leases, and nothing cluster-wide."))] = []
     users: Annotated[list[SlurmUser], Field(max_length=256, description=(
