@@ -125,7 +125,8 @@ def test_up_enforces_leases_with_real_jobs_then_ends_them(plan, slurm_cluster):
         "slurm_account": "acme", "qos": "lease-acme-ded", "gpu_limit": 16, "slurm_reservation": "lease-acme-ded",
         "gpus_in_use": 16}
     assert shown["globex-shr"]["slurm_reservation"] is None and shown["globex-shr"]["gpu_limit"] == 8
-    assert "QOS lease-acme-ded limit 16 GPUs, reservation lease-acme-ded, 16 in use" in capacity("status", plan)
+    assert f"QOS lease-acme-ded limit 16 GPUs, reservation lease-acme-ded ({dedicated['Nodes']}), 16 in use" \
+        in capacity("status", plan)
 
     # A QOS raised by hand is drift: refresh records it, up puts the plan's back.
     slurm.sacctmgr("modify", "qos", "where", "name=lease-acme-ded", "set", "GrpTRES=gres/gpu=64")
