@@ -95,8 +95,12 @@ def read_qos(slurm: Slurm, name: str) -> dict | None:
 
 def gpus_in_use(slurm: Slurm, qos: str) -> int | None:
     """GPUs the QOS's running jobs hold now (slurmctld's association manager), None if unknown."""
-    done = slurm.scontrol("-o", "show", "assoc_mgr", "flags=qos", f"qos={qos}")
-    found = re.search(rf"\bQOS={re.escape(qos)}\(.*?GrpTRES=\S*?{GPU}=[^(,\s]*\((\d+)\)", done.stdout, re.S)
+    return used_gpus(slurm.scontrol("-o", "show", "assoc_mgr", "flags=qos", f"qos={qos}").stdout, qos)
+
+
+def used_gpus(assoc_mgr: str, qos: str) -> int | None:
+    """From `scontrol show assoc_mgr flags=qos`: the QOS's `GrpTRES=...gres/gpu=LIMIT(USED)`."""
+    found = re.search(rf"\bQOS={re.escape(qos)}\(.*?GrpTRES=\S*?{GPU}=[^(,\s]*\((\d+)\)", assoc_mgr, re.S)
     return int(found.group(1)) if found else None
 
 
