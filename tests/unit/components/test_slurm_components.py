@@ -8,22 +8,10 @@ import datetime as dt
 from capacity.components.render import render
 from capacity.components.slurm.commands import Slurm, key_values
 from capacity.plan.loading import load_text
+from tests.unit.plan.test_slurm_plan import PLAN as SLURM_PLAN
 
-PLAN = """apiVersion: capacity/v1
-kind: CapacityPlan
-metadata: {name: slurm-render}
-sites:
-  lab: {provider: owned, location: Austin, power_mw: 2, cost_per_gpu_hour: 1.0, network: {cidr: 10.60.0.0/16}}
-clusters:
-  train:
-    {site: lab, instance_type: hgx-h100, nodes: 4, orchestrator: slurm, slurm: {cluster: lab, partition: gpu}}
-tenants:
-  acme: {users: [alice]}
-leases:
-  ded: {tenant: acme, cluster: train, gpus: 16, start: 2027-01-01, end: 2027-04-01, price_per_gpu_hour: 2.5}
-  shr: {tenant: acme, cluster: train, gpus: 4, start: 2027-03-01, end: 2027-05-01, price_per_gpu_hour: 2.5,
-        isolation: shared-quota}
-  old: {tenant: acme, cluster: train, gpus: 8, start: 2026-01-01, end: 2026-06-01, price_per_gpu_hour: 2.5}
+# The plan of the plan tests, with a lease that has ended.
+PLAN = SLURM_PLAN + """  old: {tenant: acme, cluster: train, gpus: 8, start: 2026-01-01, end: 2026-06-01, price_per_gpu_hour: 2.5}
 """
 
 
@@ -35,23 +23,26 @@ def slurm_objects(monkeypatch, day: str) -> dict[str, dict]:
 
 def test_each_lease_gets_a_qos_a_dedicated_one_a_reservation_and_the_tenant_an_account(monkeypatch):
     found = slurm_objects(monkeypatch, "2027-02-01")
-    assert sorted(found) == ["ded-qos", "ded-reservation", "shr-qos", "train-acme-account", "train-parent-account"]
-    assert found["ded-qos"]["inputs"] | {"connection": "-"} == {
-        "connection": "-", "name": "lease-ded", "gpus": 16, "flags": "DenyOnLimit", "account": "acme", "lease": "ded"}
-    assert found["shr-qos"]["inputs"]["gpus"] == 0  # not started on that day
-    reservation = found["ded-reservation"]["inputs"]
+    assert sorted(found) == ["one-qos", "one-reservation", "train-acme-account", "train-globex-account",
+                             "train-parent-account", "two-qos"]
+    assert found["one-qos"]["inputs"] | {"connection": "-"} == {
+        "connection": "-", "name": "lease-one", "gpus": 16, "flags": "DenyOnLimit", "account": "acme", "lease": "one"}
+    reservation = found["one-reservation"]["inputs"]
     assert (reservation["nodes"], reservation["start"], reservation["end"], reservation["partition"]) == (
         2, "2027-01-01", "2027-04-01", "gpu")
+    assert "two-reservation" not in found  # shared-quota: its QOS only
     account = found["train-acme-account"]["inputs"]
     assert (account["parent"], account["users"], account["qos"], account["default_qos"]) == (
-        "slurm-render", ["alice"], ["lease-ded", "lease-shr"], "lease-ded")
+        "slurm-plan", ["alice", "bob"], ["lease-one"], "lease-one")
     assert found["train-parent-account"]["inputs"]["parent"] == "root"
     assert {r["inputs"]["connection"] for r in found.values()} == {"[secret]"}
 
 
-def test_ended_leases_and_tenants_without_leases_are_not_declared(monkeypatch):
+def test_before_its_start_a_lease_allows_no_gpu_and_after_its_end_nothing_is_declared(monkeypatch):
+    early = slurm_objects(monkeypatch, "2026-12-15")
+    assert (early["one-qos"]["inputs"]["gpus"], early["two-qos"]["inputs"]["gpus"]) == (0, 0)
+    assert "old-qos" not in early
     assert sorted(slurm_objects(monkeypatch, "2027-06-01")) == []
-    assert "shr-qos" in slurm_objects(monkeypatch, "2027-04-15")
 
 
 def test_a_connection_is_a_slurm_conf_path_or_a_command_prefix():
