@@ -134,6 +134,15 @@ def test_up_enforces_leases_with_real_jobs_then_ends_them(plan, slurm_cluster):
     capacity("up", plan, "--yes", "--on", TODAY.isoformat())
     assert qos_limits(slurm)["lease-acme-ded"] == ("gres/gpu=16", "DenyOnLimit")
 
+    # Days and amendments move the objects: on its start day a lease's QOS allows its GPUs, and a
+    # later end moves its reservation's.
+    data = yaml.safe_load(Path(plan).read_text())
+    data["leases"]["acme-later"]["end"] = day(45)
+    Path(plan).write_text(yaml.safe_dump(data))
+    capacity("up", plan, "--yes", "--on", LATER.isoformat())
+    assert qos_limits(slurm)["lease-acme-later"] == ("gres/gpu=8", "DenyOnLimit")
+    assert slurm.reservation("lease-acme-later")["EndTime"] == f"{day(45)}T00:00:00"
+
     # The leases' end while acme's jobs still run or wait is refused; once they are done, acme goes.
     busy = runner.invoke(app, ["up", plan, "--yes", "--on", AFTER.isoformat()])
     assert busy.exit_code == 1, busy.output
