@@ -133,6 +133,7 @@ def test_up_enforces_leases_with_real_jobs_then_ends_them(plan, slurm_cluster):
     assert "acme-ded-qos" in capacity("refresh", plan)
     capacity("up", plan, "--yes", "--on", TODAY.isoformat())
     assert qos_limits(slurm)["lease-acme-ded"] == ("gres/gpu=16", "DenyOnLimit")
+    assert "no changes" in capacity("preview", plan, "--on", TODAY.isoformat()).lower()
 
     # Days and amendments move the objects: on its start day a lease's QOS allows its GPUs, and a
     # later end moves its reservation's.
