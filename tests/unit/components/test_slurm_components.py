@@ -4,9 +4,12 @@ reads Slurm's answers and reaches a cluster (no Slurm here: tests/integration/sl
 from __future__ import annotations
 
 import datetime as dt
+import sys
+
+import pytest
 
 from capacity.components.render import render
-from capacity.components.slurm.commands import Slurm, key_values
+from capacity.components.slurm.commands import Slurm, SlurmError, key_values
 from capacity.plan.loading import load_text
 from tests.unit.plan.test_slurm_plan import PLAN as SLURM_PLAN
 
@@ -67,3 +70,16 @@ def test_the_gpus_a_qos_holds_are_read_from_slurmctlds_association_manager():
             "billing=N(2),gres/gpu=8(16) GrpTRESMins=cpu=N(0),gres/gpu=N(0) MaxWallPJ=")
     assert used_gpus(text, "lease-a") == 16
     assert used_gpus(text, "lease-b") is None
+
+
+def test_sacctmgr_answers_are_told_apart_through_a_command_prefix(tmp_path):
+    """A prefix runs the commands (here a stand-in for `ssh head`): what sacctmgr says decides."""
+    fake = tmp_path / "fake.py"
+    fake.write_text("import sys\nsays, code = {'new': ('Adding QOS(s)', 0), 'there': (' Nothing new added.', 1),\n"
+                    " 'refused': (' Error with request: Job(s) active\\n Changes Discarded', 0)}[sys.argv[-1]]\n"
+                    "print(says); sys.exit(code)\n")
+    slurm = Slurm(f"{sys.executable} {fake}")
+    assert slurm.change("add", "qos", "new") is True
+    assert slurm.change("add", "qos", "there") is False
+    with pytest.raises(SlurmError, match="was refused: Error with request: Job"):
+        slurm.change("delete", "account", "refused")
