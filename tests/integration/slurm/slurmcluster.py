@@ -79,7 +79,12 @@ class LocalSlurm:
         return self
 
     def stop(self) -> None:
-        """All daemons signalled at once (in turn it takes seconds each), then waited for."""
+        """Jobs cancelled (their steps outlive slurmd), then all daemons signalled at once (in turn
+        it takes seconds each) and waited for."""
+        if "slurmctld" in self.processes and self.processes["slurmctld"].poll() is None:
+            jobs = self.run("squeue", "-h", "-o", "%i", check=False).stdout.split()
+            if jobs:
+                self.run("scancel", *jobs, check=False)
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -137,9 +142,9 @@ class LocalSlurm:
         return found
 
     def cancel_all(self) -> None:
-        self.run("scancel", "--full", "--user=root", check=False)
-        for user in {line for line in self.run("squeue", "-h", "-o", "%u").stdout.split()}:
-            self.run("scancel", f"--user={user}", check=False)
+        jobs = self.run("squeue", "-h", "-o", "%i").stdout.split()
+        if jobs:
+            self.run("scancel", *jobs, check=False)
         self._wait(lambda: not self.run("squeue", "-h", "-o", "%i").stdout.strip(), "no job left")
 
     # -- bring-up
