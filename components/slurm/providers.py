@@ -109,8 +109,7 @@ class QosProvider(_SlurmProvider):
         return {"gpus_in_use": objects.gpus_in_use(slurm, props["name"])}
 
     def observe(self, slurm, props):
-        found = objects.read_qos(slurm, props["name"])
-        return found  # gpus, flags, gpus_in_use
+        return objects.read_qos(slurm, props["name"])  # gpus, flags, gpus_in_use
 
     def remove(self, slurm, props):
         objects.delete_qos(slurm, props["name"])

@@ -45,7 +45,7 @@ class SlurmLimits:
 
 
 class SlurmLease(Component):
-    """One lease's QOS (and reservation, once its tenant's account exists)."""
+    """One lease's QOS, then (`complete`) its reservation, which needs its tenant's account."""
 
     KIND = "SlurmLease"
 
@@ -59,8 +59,9 @@ class SlurmLease(Component):
                                                   flags=FLAGS, account=ctx.lease.tenant, lease=ctx.name), self.child())
         self.reservation: Optional[str] = None
 
-    def reserve(self, account: Account) -> None:
-        """Its whole nodes for the account, from start to end (dedicated-nodes leases only)."""
+    def complete(self, account: Account) -> None:
+        """Once its tenant's account is declared: the reservation of its whole nodes for the
+        account, from start to end (dedicated-nodes leases only); then its outputs."""
         ctx, slurm = self.ctx, self.ctx.cluster.cluster.slurm
         if ctx.lease.isolation == "dedicated-nodes":
             self.reservation = self.name
@@ -114,6 +115,6 @@ def enforce(ctx: ClusterContext, cluster: Component, leases: list[tuple[LeaseCon
     made = [SlurmLease(lease_ctx, connection, parent=pool) for lease_ctx, pool in leases]
     accounts = SlurmAccounts(ctx, connection, made, tenants, parent=cluster)
     for lease in made:
-        lease.reserve(accounts.accounts[lease.ctx.lease.tenant])
+        lease.complete(accounts.accounts[lease.ctx.lease.tenant])
     return {lease.ctx.name: SlurmLimits(lease.ctx.lease.tenant, lease.name, lease.gpu_limit, lease.reservation)
             for lease in made}
