@@ -128,11 +128,14 @@ def test_up_enforces_leases_with_real_jobs_then_ends_them(plan, slurm_cluster):
     assert f"QOS lease-acme-ded limit 16 GPUs, reservation lease-acme-ded ({dedicated['Nodes']}), 16 in use" \
         in capacity("status", plan)
 
-    # A QOS raised by hand is drift: refresh records it, up puts the plan's back.
+    # A QOS raised and a user added by hand are drift: refresh records them, up puts the plan's back.
     slurm.sacctmgr("modify", "qos", "where", "name=lease-acme-ded", "set", "GrpTRES=gres/gpu=64")
-    assert "acme-ded-qos" in capacity("refresh", plan)
+    slurm.sacctmgr("add", "user", "lp", "account=acme", "cluster=lab")
+    refreshed = capacity("refresh", plan)
+    assert "acme-ded-qos" in refreshed and "train-acme-account" in refreshed
     capacity("up", plan, "--yes", "--on", TODAY.isoformat())
     assert qos_limits(slurm)["lease-acme-ded"] == ("gres/gpu=16", "DenyOnLimit")
+    assert {row[1] for row in associations(slurm) if row[0] == "acme"} == {"", "daemon"}
     assert "no changes" in capacity("preview", plan, "--on", TODAY.isoformat()).lower()
 
     # Days and amendments move the objects: on its start day a lease's QOS allows its GPUs, and a
