@@ -72,6 +72,13 @@ def _gpus_in_use(deployment: dict) -> dict[str, Any]:
     return used
 
 
+def _slurm_outputs(deployment: dict, kind: str, key: str) -> dict[str, Any]:
+    """Slurm object name -> its output `key`, for the QOS (`gpus_in_use`: GPUs its jobs held, as
+    slurmctld counted them when up or refresh last read it) or reservations (`node_names`)."""
+    return {(r.get("outputs") or {}).get("name"): (r.get("outputs") or {}).get(key)
+            for r in deployment.get("resources") or [] if r.get("type") == f"pulumi-python:dynamic/slurm:{kind}"}
+
+
 def stack_status(pstack, loaded=None) -> dict[str, Any]:
     deployment = pstack.deployment() if pstack.exists() else None
     data: dict[str, Any] = {"stack": pstack.name, "backend": pstack.backend.shown, "deployed": bool(deployment)}
@@ -111,7 +118,8 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
             site["gpus"] += gpus
     pools = _pool_nodes(deployment)
     pool_by_name = {urn.rsplit("::", 1)[-1]: nodes for urn, nodes in pools.items()}
-    in_use = _gpus_in_use(deployment)
+    in_use, slurm_use = _gpus_in_use(deployment), _slurm_outputs(deployment, "Qos", "gpus_in_use")
+    slurm_nodes = _slurm_outputs(deployment, "Reservation", "node_names")
     leases = []
     for name, info in sorted(leases_out.items()):
         entry = {"name": name, "tenant": info.get("tenant"), "cluster": info.get("cluster"),
@@ -126,6 +134,10 @@ def stack_status(pstack, loaded=None) -> dict[str, Any]:
         if info.get("namespace"):
             entry.update(namespace=info["namespace"], gpu_quota=info.get("gpu_quota"),
                          gpus_in_use=in_use.get(info["namespace"]))
+        if info.get("qos"):
+            entry.update(slurm_account=info.get("slurm_account"), qos=info["qos"], gpu_limit=info.get("gpu_limit"),
+                         slurm_reservation=info.get("slurm_reservation"), gpus_in_use=slurm_use.get(info["qos"]),
+                         slurm_nodes=slurm_nodes.get(info.get("slurm_reservation")))
         leases.append(entry)
     data.update({"gpus": total, "by_provider": dict(sorted(by_provider.items())),
                  "by_site": dict(sorted(by_site.items())), "clusters": clusters, "leases": leases,
@@ -208,6 +220,12 @@ def dated_reservations(loaded, deployed: dict[str, Any], day: dt.date | None = N
 
 
 def _tenancy_text(lease: dict[str, Any]) -> str:
+    use = lease.get("gpus_in_use")
+    if lease.get("qos"):
+        nodes = f" ({lease['slurm_nodes']})" if lease.get("slurm_nodes") else ""
+        reservation = f", reservation {lease['slurm_reservation']}{nodes}" if lease.get("slurm_reservation") else ""
+        return (f"; Slurm account {lease.get('slurm_account')}, QOS {lease['qos']} limit {lease.get('gpu_limit')} GPUs"
+                f"{reservation}{f', {use} in use' if use is not None else ''}")
     if not lease.get("namespace"):
         return ""
     use = lease.get("gpus_in_use")
