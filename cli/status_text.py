@@ -56,6 +56,12 @@ def render_text(data: dict[str, Any]) -> str:
 
 
 def _tenancy_text(lease: dict[str, Any]) -> str:
+    use = lease.get("gpus_in_use")
+    if lease.get("qos"):
+        nodes = f" ({lease['slurm_nodes']})" if lease.get("slurm_nodes") else ""
+        reservation = f", reservation {lease['slurm_reservation']}{nodes}" if lease.get("slurm_reservation") else ""
+        return (f"; Slurm account {lease.get('slurm_account')}, QOS {lease['qos']} limit {lease.get('gpu_limit')} GPUs"
+                f"{reservation}{f', {use} in use' if use is not None else ''}")
     if not lease.get("namespace"):
         return ""
     use = lease.get("gpus_in_use")

@@ -138,6 +138,12 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
 
         for lease_name, tenancy in enforce(ctx, component, pools, loaded.plan.tenants or {}).items():
             exported[lease_name].update(namespace=tenancy.namespace, gpu_quota=tenancy.gpu_quota)
+    if cluster.orchestrator == "slurm" and pools:
+        from capacity.components.slurm.tenancy import enforce as enforce_slurm
+
+        for lease_name, limits in enforce_slurm(ctx, component, pools, loaded.plan.tenants or {}).items():
+            exported[lease_name].update(slurm_account=limits.account, qos=limits.qos, gpu_limit=limits.gpu_limit,
+                                        slurm_reservation=limits.reservation)
     summary = {"site": site.ctx.name, "provider": site.ctx.provider, "instance_type": entry.instance_type,
                "nodes": cluster.nodes, "shared_nodes": ctx.shared_nodes, "cluster_id": component.cluster_id,
                "reservation_id": reservation.reservation_id if reservation else None}

@@ -130,6 +130,38 @@ def _held(facts: dict[str, Any]) -> str:
     return f" ({_gpus(facts)} GPUs on cluster '{inert(facts.get('cluster', '?'))}' until {inert(facts.get('end', '?'))})"
 
 
+SLURM_QOS = "pulumi-python:dynamic/slurm:Qos"
+
+
+def busy_slurm_leases(deployment: Optional[dict], planned: dict[str, dict], day: dt.date,
+                      queued: Optional[Callable[[str, str, str], int]] = None) -> list[str]:
+    """Slurm leases whose objects this run removes (dropped from the plan, or ended by `day`)
+    while their account still has running or pending jobs under their QOS, asked of Slurm now
+    (`queued(cluster, account, qos)`); one line each. Dropping an in-force lease is `takings`' to say."""
+    resources = (deployment or {}).get("resources") or []
+    queues = [r.get("outputs") or {} for r in resources if r.get("type") == SLURM_QOS]
+    facts = held(deployment) if queues else {}
+    if queued is None:
+        from capacity.components.slurm.access import queued_jobs as queued
+    lines = []
+    for queue in sorted(queues, key=lambda q: str(q.get("lease"))):
+        lease, new = str(queue.get("lease")), planned.get(str(queue.get("lease")))
+        if (new is not None and str(new.get("end", "")) > day.isoformat()) or \
+                (new is None and in_force(facts.get(lease, {}), day)):
+            continue
+        account, qos = str(queue.get("account")), str(queue.get("name"))
+        try:
+            jobs = queued(str(facts.get(lease, {}).get("cluster", "")), account, qos)
+        except Exception as exc:  # noqa: BLE001 - unknown counts as busy: the guard errs on the tenant's side
+            lines.append(f"end lease '{inert(lease)}' without knowing whether Slurm account '{inert(account)}' still "
+                         f"has jobs under QOS {inert(qos)}: {inert(str(exc))}")
+            continue
+        if jobs:
+            lines.append(f"end lease '{inert(lease)}' whose Slurm account '{inert(account)}' still has {jobs} running "
+                         f"or pending job{'s' if jobs != 1 else ''} under QOS {inert(qos)} (its end cancels them)")
+    return lines
+
+
 REFUSAL_MARK = "keep those leases' capacity in the plan"
 """A phrase of every refusal: how the progress display knows not to show it twice."""
 
@@ -154,7 +186,9 @@ class LeaseGuard:
 
     def check(self, loaded, *, dry_run: bool, day: dt.date | None = None) -> None:
         """Record what would be taken; refuse (raise) in a real run unless allowed."""
-        self.found = takings(held(self.read_state()), plan_facts(loaded, day), day or dt.date.today())
+        day = day or dt.date.today()
+        deployment, planned = self.read_state(), plan_facts(loaded, day)
+        self.found = takings(held(deployment), planned, day) + busy_slurm_leases(deployment, planned, day)
         if self.found and not self.allow and not dry_run:
             raise LeaseGuardRefusal(refusal(self.verb, self.found))
 

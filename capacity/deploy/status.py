@@ -95,6 +95,13 @@ class StackStatus:
         return data
 
 
+def _slurm_outputs(deployment: dict | None, kind: str, key: str) -> dict[str, Any]:
+    """Slurm object name -> its output `key`, for the QOS (`gpus_in_use`: GPUs its jobs held, as
+    slurmctld counted them when up or refresh last read it) or reservations (`node_names`)."""
+    return {(r.get("outputs") or {}).get("name"): (r.get("outputs") or {}).get(key)
+            for r in state.of_type(deployment, f"pulumi-python:dynamic/slurm:{kind}")}
+
+
 def stack_status(pstack, loaded=None) -> StackStatus:
     deployment = pstack.deployment() if pstack.exists() else None
     status = StackStatus(stack=pstack.name, backend=pstack.backend.shown)
@@ -141,7 +148,8 @@ def _add_clusters(status: StackStatus, loaded, clusters_out: dict) -> None:
 
 def _leases(loaded, deployment: dict, leases_out: dict) -> list[dict]:
     pool_by_name = {state.urn_name(urn): nodes for urn, nodes in _pool_nodes(deployment).items()}
-    in_use = _gpus_in_use(deployment)
+    in_use, slurm_use = _gpus_in_use(deployment), _slurm_outputs(deployment, "Qos", "gpus_in_use")
+    slurm_nodes = _slurm_outputs(deployment, "Reservation", "node_names")
     leases = []
     for name, info in sorted(leases_out.items()):
         entry = {"name": name, "tenant": info.get("tenant"), "cluster": info.get("cluster"),
@@ -156,6 +164,10 @@ def _leases(loaded, deployment: dict, leases_out: dict) -> list[dict]:
         if info.get("namespace"):
             entry.update(namespace=info["namespace"], gpu_quota=info.get("gpu_quota"),
                          gpus_in_use=in_use.get(info["namespace"]))
+        if info.get("qos"):
+            entry.update(slurm_account=info.get("slurm_account"), qos=info["qos"], gpu_limit=info.get("gpu_limit"),
+                         slurm_reservation=info.get("slurm_reservation"), gpus_in_use=slurm_use.get(info["qos"]),
+                         slurm_nodes=slurm_nodes.get(info.get("slurm_reservation")))
         leases.append(entry)
     return leases
 

@@ -281,6 +281,64 @@ def _tenants(c: Checker) -> None:
             owner.setdefault(group, name)
 
 
+def _slurm(c: Checker) -> None:
+    """`orchestrator: slurm` goes with a `slurm` block at an owned site, one plan cluster per Slurm
+    cluster; the accounts it makes (the parent, one per tenant) are names Slurm can hold apart."""
+    seen: dict[str, str] = {}
+    for name, cluster in c.plan.clusters.items():
+        path = ("clusters", name)
+        if (cluster.orchestrator == "slurm") != (cluster.slurm is not None):
+            c.report(path, "a cluster with `orchestrator: slurm` needs a `slurm` block (cluster, partition), "
+                           "and only such a cluster has one. To fix: write both, or neither.")
+            continue
+        if cluster.slurm is None:
+            continue
+        site = c.plan.sites.get(cluster.site)
+        if site is not None and site.provider != "owned":
+            c.report(path + ("orchestrator",), f"Slurm is enforced on clusters of owned sites; site '{cluster.site}' "
+                     f"is {spec(site.provider).title}. To fix: describe the Slurm cluster as an owned site's cluster "
+                     "(a neocloud's Slurm too), or use `orchestrator: kubernetes` or `none`.")
+        slurm = cluster.slurm
+        if slurm.cluster in seen:
+            c.report(path + ("slurm", "cluster"), f"Slurm cluster '{slurm.cluster}' is also cluster '{seen[slurm.cluster]}'; "
+                     "both would declare the same accounts. To fix: one plan cluster per Slurm cluster.")
+        seen.setdefault(slurm.cluster, name)
+        if slurm.partition.upper() == "DEFAULT":
+            c.report(path + ("slurm", "partition"), "DEFAULT is a keyword of slurm.conf, not a partition. "
+                     "To fix: name the partition of the GPU nodes.")
+        _slurm_accounts(c, name, slurm.account or c.plan.metadata.name)
+    _slurm_users(c)
+
+
+def _slurm_accounts(c: Checker, cluster: str, parent: str) -> None:
+    tenants = sorted({lease.tenant for lease in c.plan.leases.values() if lease.cluster == cluster})
+    where = ("clusters", cluster, "slurm", "account")
+    if parent == "root":
+        c.report(where, "'root' is Slurm's own top account. To fix: set `slurm.account` to another name.")
+    if len(parent) > 40:
+        c.report(where, f"the parent account '{parent}' (the plan's name) is longer than 40 characters. "
+                        "To fix: set a shorter `slurm.account`.")
+    for tenant in tenants:
+        if tenant in ("root", parent):
+            like = "Slurm's top account" if tenant == "root" else "the parent account"
+            c.report(where, f"tenant '{tenant}' would be an account named like {like}. "
+                            "To fix: rename the tenant, or set another `slurm.account`.")
+        elif len(tenant) > 40:
+            c.report(where, f"tenant '{tenant}' is longer than the 40 characters of a Slurm account name. "
+                            "To fix: shorten the tenant's name.")
+
+
+def _slurm_users(c: Checker) -> None:
+    """A Slurm user belongs to one tenant: its jobs could otherwise use another tenant's account."""
+    owner: dict[str, str] = {}
+    for name, tenant in (c.plan.tenants or {}).items():
+        for index, user in enumerate(tenant.users):
+            if user in owner and owner[user] != name:
+                c.report(("tenants", name, "users", index), f"user '{user}' is also a user of tenant '{owner[user]}': "
+                         "its jobs could run under both tenants' accounts. To fix: give each tenant its own users.")
+            owner.setdefault(user, name)
+
+
 # In order: later rules use what earlier ones resolved (instance types before power and leases).
 def _inventories(c: Checker) -> None:
     from capacity.plan.inventory_file import plan_inventory_problems
@@ -288,4 +346,4 @@ def _inventories(c: Checker) -> None:
     c.problems += plan_inventory_problems(c.plan, c.doc, c.catalog)
 
 
-RULES = (_sites, _networks, check_links, _clusters, _power, _leases, _tenants, _inventories)
+RULES = (_sites, _networks, check_links, _clusters, _power, _leases, _tenants, _slurm, _inventories)

@@ -17,7 +17,7 @@ KIND = "CapacityPlan"
 
 ReservationKind = Literal["capacity-reservation", "capacity-block", "none"]
 Isolation = Literal["dedicated-nodes", "shared-quota"]
-Orchestrator = Literal["kubernetes", "none"]
+Orchestrator = Literal["kubernetes", "slurm", "none"]
 DEFAULT_LEAD_DAYS = 7
 LeadDays = Annotated[StrictInt, Field(ge=0, le=365)]
 
@@ -99,12 +99,16 @@ class Cluster(StrictModel):
     accelerator: Annotated[Optional[Text], Field(description="GPU model (H100...); the catalog picks the type.")] = None
     nodes: Annotated[Count, Field(description="Number of GPU nodes (machines or racks).")]
     orchestrator: Annotated[Orchestrator, Field(description="kubernetes: a managed Kubernetes node pool (EKS, AKS, "
-                                                            "GKE, OKE); none: the instances themselves.")] = "kubernetes"
+                                                            "GKE, OKE); slurm: an owned site's Slurm cluster (give "
+                                                            "`slurm`); none: the instances themselves.")] = "kubernetes"
     kueue: Annotated[bool, Field(strict=True, description=(
         "With `orchestrator: kubernetes`: declare each lease's Kueue queues (the cluster runs Kueue "
         "v0.17 or newer). `false` where the cluster has no Kueue: namespaces, quotas, access and "
         "network policies only."))] = True
     reservation: Annotated[Optional[Reservation], Field(description="Capacity held from the cloud for these nodes.")] = None
+    slurm: Annotated[Optional["SlurmCluster"], Field(description=(
+        "With `orchestrator: slurm`: the Slurm cluster whose accounts, QOS and reservations enforce "
+        "the leases (docs/tenancy.md)."))] = None
 
     @model_validator(mode="after")
     def _one_of_type_or_accelerator(self) -> "Cluster":
@@ -122,12 +126,38 @@ Group = Annotated[str, Field(strict=True, min_length=1, max_length=256, pattern=
                              description="A Kubernetes RBAC group (printable ASCII, no spaces).")]
 
 
+# -- Slurm (orchestrator: slurm): names as Slurm's accounting accepts them (it lowercases names).
+SlurmName = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_-]{0,39}$", description=(
+    "A Slurm cluster or account name: a lowercase letter, then up to 39 of a-z, 0-9, '_' or '-'."))]
+SlurmPartition = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description=(
+    "A Slurm partition name (letters, digits, '_', '.', '-'; not DEFAULT)."))]
+SlurmUser = Annotated[str, Field(strict=True, pattern=r"^[a-z_][a-z0-9_.-]{0,31}$", description=(
+    "A login name as Slurm knows it (lowercase, up to 32 characters)."))]
+
+
+class SlurmCluster(StrictModel):
+    """Where a cluster's leases are enforced in Slurm; how to run Slurm's commands is given outside
+    the plan (CAPACITY_SLURM_<CLUSTER> or the secret stack config capacity:slurm-<cluster>)."""
+
+    cluster: Annotated[SlurmName, Field(description="ClusterName of slurm.conf, as registered in slurmdbd.")]
+    partition: Annotated[SlurmPartition, Field(description="The partition of the GPU nodes; reservations are made in it.")]
+    account: Annotated[Optional[SlurmName], Field(description=(
+        "The parent account of the tenants' accounts (default: the plan's name)."))] = None
+
+
+Cluster.model_rebuild()
+
+
 class Tenant(StrictModel):
-    """A company leasing capacity: its people's Kubernetes groups reach its leases' namespaces."""
+    """A company leasing capacity: its people's Kubernetes groups reach its leases' namespaces; its
+    Slurm users submit under its account."""
 
     groups: Annotated[list[Group], Field(min_length=1, max_length=32, description=(
         "Kubernetes RBAC groups of the tenant's people; each gets the `admin` role in the namespaces "
-        "of the tenant's leases, and nothing cluster-wide."))]
+        "of the tenant's leases, and nothing cluster-wide."))] = []
+    users: Annotated[list[SlurmUser], Field(max_length=256, description=(
+        "Slurm users of the tenant's people: each is associated with the tenant's account on the "
+        "Slurm clusters of its leases."))] = []
     contact: Annotated[Optional[Text], Field(description="Who to call about this tenant, e.g. an e-mail.")] = None
 
 
@@ -256,4 +286,5 @@ class Plan(StrictModel):
     leases: Annotated[dict[Name, Lease], Field(description="GPUs leased to other businesses, by name.")] = {}
 
 
-__all__ = ["Plan", "Amendment", "Term", "Tenant", "Metadata", "Site", "Link", "Reservation", "Cluster", "Lease", "Network", "API_VERSION", "KIND"]
+__all__ = ["Plan", "Amendment", "Term", "Tenant", "SlurmCluster", "Metadata", "Site", "Link", "Reservation", "Cluster",
+           "Lease", "Network", "API_VERSION", "KIND"]

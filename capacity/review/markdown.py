@@ -191,13 +191,20 @@ def _changes_section(changes: list[Change], budget: _Budget, left_out: list[str]
 # ------------------------------------------------------------------ lease charts (mermaid gantt)
 
 
+def _quotas_title(d: PlanDiff) -> str:
+    kinds = {q.orchestrator for q in d.quotas}
+    return "Kubernetes GPU quotas" if kinds == {"kubernetes"} else \
+        "Slurm GPU limits" if kinds == {"slurm"} else "GPU quotas (Kubernetes) and limits (Slurm)"
+
+
 def _quotas_section(d: PlanDiff, budget: _Budget, left_out: list[str]) -> str:
     """Tenants' GPU quotas in Kubernetes clusters that move (capacity/review/quotas.py), if they fit."""
     if not d.quotas:
         return ""
-    rows = "".join(f"| {code(q.tenant)} | {code(q.cluster)} | {q.base:,} \u2192 {q.head:,} | {signed(q.delta)} |\n"
+    rows = "".join(f"| {code(q.tenant)} | {code(q.cluster)}{' (Slurm)' if q.orchestrator == 'slurm' else ''} "
+                   f"| {q.base:,} \u2192 {q.head:,} | {signed(q.delta)} |\n"
                    for q in d.quotas)
-    section = (f"#### Kubernetes GPU quotas per tenant (peak from {d.as_of})\n\n"
+    section = (f"#### {_quotas_title(d)} per tenant (peak from {d.as_of})\n\n"
                "| Tenant | Cluster | GPUs | \u0394 |\n|---|---|---:|---:|\n" + rows + "\n")
     if budget.take(section):
         return section
@@ -332,7 +339,7 @@ def text(d: PlanDiff) -> str:
     for c in d.changes:
         out.append(f"  {_SIGN[c.kind]} {c.object} {c.name}: {c.detail}")
     if d.quotas:
-        out += ["", f"Kubernetes GPU quotas per tenant, peak from {d.as_of} ({len(d.quotas)})"]
+        out += ["", f"{_quotas_title(d)} per tenant, peak from {d.as_of} ({len(d.quotas)})"]
         out += [f"  {q.text()}" for q in d.quotas]
     return "".join(inert(line) + "\n" for line in out)
 
