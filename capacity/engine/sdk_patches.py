@@ -104,6 +104,8 @@ def trim_stack_traces() -> bool:
                                                lookup_line=False))
 
     no_stack_trace._capacity_trimmed = True  # type: ignore[attr-defined]
+    no_stack_trace.__wrapped__ = sdk_resource._get_stack_trace  # type: ignore[attr-defined]
+    declaring_position.__wrapped__ = sdk_resource._get_source_position  # type: ignore[attr-defined]
     sdk_resource._get_stack_trace = no_stack_trace
     sdk_resource._get_source_position = declaring_position
     return True
@@ -122,6 +124,7 @@ def mute_debug_messages() -> bool:
         return None
 
     not_sent._capacity_muted = True  # type: ignore[attr-defined]
+    not_sent.__wrapped__ = log.debug  # type: ignore[attr-defined]
     log.debug = not_sent
     return True
 
