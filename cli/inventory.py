@@ -265,33 +265,45 @@ def audit(
     fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them), never a "
                                       "node that a state holds; give nodes a state holds that the inventory "
                                       "lists free back to their holder.")] = False,
+    allow_destroy: Annotated[bool, typer.Option("--allow-destroy", help="With --fix: release lease pools too "
+                                                "(a lease's capacity; only if the tenants have agreed).")] = False,
     backend: BackendOption = None,
     inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Compare the inventory with the states of every stack in the backend: nodes held by a resource
     no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
-    as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
+    as free, pools of leases that no longer exist. What stacks of another backend hold is listed as
+    theirs, not as a problem. --fix never releases a lease pool without --allow-destroy.
+    Exit 0 when clean (or all fixed), 1 with problems."""
     from capacity import inventory
-    from capacity.inventory.ledger import FIXED
+    from capacity.deploy.ownership import holder_of
+    from capacity.inventory.ledger import FIXED, NOT_PROBLEMS
     from capacity.inventory.ledger import audit as run_audit
     from capacity.inventory.ledger import fix as fix_orphans
 
     try:
         chosen = [site] if site else inventory.sites()
         pstack = _stacks(backend)
-        found, busy = run_audit(pstack, chosen)
-        fixed = fix_orphans(found, pstack) if fix and found else []
+        found, busy = run_audit(pstack, chosen, holder_of(pstack.backend))
+        elsewhere = [f for f in found if f.kind in NOT_PROBLEMS]
+        found = [f for f in found if f.kind not in NOT_PROBLEMS]
+        fixed, kept = fix_orphans(found, pstack, allow_destroy) if fix and found else ([], {})
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
-    left = [f for f in found if f.kind not in FIXED] if fix else found
+    left = [f for f in found if f.kind not in FIXED or f.key in kept] if fix else found
     if fmt == Format.json:
-        emit_json({"problems": [f.as_json() for f in found]})
+        emit_json({"problems": [f.as_json() for f in found], "elsewhere": [f.as_json() for f in elsewhere],
+                   "fixed": fixed, "left": list(kept.values())})
     else:
         for finding in found:
             where = f"{finding.serial}: " if finding.serial else ""
             sys.stdout.write(f"{finding.kind}  site {finding.site}  {where}{finding.message}\n")
         for line in fixed:
             sys.stdout.write(f"fixed: {line}\n")
+        for line in kept.values():
+            sys.stdout.write(f"left: {line}\n")
+        for finding in elsewhere:
+            say(f"note: site {finding.site}: {finding.message}.")
         if busy:
             say(f"note: left out stack(s) {', '.join(sorted(busy))}: a run is changing them now.")
         sites_shown = ", ".join(chosen) or "no sites"
@@ -308,7 +320,8 @@ def migrate(
                                                 callback=_any_site)] = None,
 ) -> None:
     """Copy the SQLite inventories of this state dir (racks, nodes, allocations, pools) into
-    PostgreSQL, and check the counts. The SQLite files are left as they are."""
+    PostgreSQL, and check the counts. The SQLite files are then retired (renamed `<site>.db.migrated`,
+    never read again), so no run that forgot CAPACITY_INVENTORY_URL can fall back to them."""
     from capacity import inventory
     from capacity.inventory.engines import shown_url
 

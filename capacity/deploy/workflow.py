@@ -59,6 +59,16 @@ def guarded_program(loaded, guard: LeaseGuard, day: dt.date | None = None) -> Ca
     return program
 
 
+def guard_env(holder, allow: bool) -> dict[str, str]:
+    """What the owned providers learn of the run: it was judged by the lease guard (so they need
+    not refuse an in-force lease pool's delete themselves), whether --allow-destroy was given, and
+    the backend whose stack this is."""
+    env = {"CAPACITY_LEASE_GUARD": "checked", "CAPACITY_BACKEND_ID": holder.id}
+    if allow:
+        env["CAPACITY_ALLOW_DESTROY"] = "1"
+    return env
+
+
 def change_counts(changes: Optional[dict]) -> dict[str, int]:
     return {str(getattr(op, "value", op)): int(n) for op, n in (changes or {}).items()}
 
@@ -122,8 +132,19 @@ class Workflow:
             raise EngineError(refusal(self.verb, self.guard.found))
 
     def up(self, refresh: bool = False):
-        with self.guarded(), self.shown("up") as shown:
-            result = self.pstack.up(on_event=shown, refresh=refresh)
+        """The update, the owned nodes it needs claimed first (released again if it fails)."""
+        from capacity.deploy.ownership import claim_nodes, release_unused
+
+        owned = self.loaded is not None and "owned" in self.loaded.providers()
+        fresh = claim_nodes(self.loaded, self.pstack.name, self.holder) if owned else {}
+        try:
+            with self.guarded(), self.shown("up") as shown:
+                result = self.pstack.up(on_event=shown, refresh=refresh)
+        except BaseException:
+            if fresh:
+                for line in release_unused(fresh, self.pstack.deployment()):
+                    self.echo(line)
+            raise
         return result, shown
 
     def refresh(self):
@@ -138,7 +159,7 @@ class Workflow:
 
         with self.guarded(), self.shown("destroy") as shown:
             result = self.pstack.up(on_event=shown)
-        for line in after_destroy(self.pstack.name, self.pstack.deployment()):
+        for line in after_destroy(self.pstack.name, self.pstack.deployment(), self.holder):
             self.echo(line)
         return result, shown
 
@@ -152,16 +173,38 @@ class Workflow:
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
+        self.refuse_other_holders(deployment, owned)
         if (owned and self.verb == "up") or self.verb == "destroy":
             self.refuse_releasing_unsaved_pools(deployment)
         if owned and plan_path and self.verb == "up":
             for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
-                                         ledger.holders_in(self.pstack)):
+                                         ledger.holders_in(self.pstack), self.holder):
                 self.echo(line)
         elif owned and plan_path and self.verb == "preview":
             ledger.check_shortages(self.loaded, plan_path, self.pstack.name, deployment)
         if self.verb in ("up", "destroy"):
             self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
+            self.pstack.workspace.env_vars.update(guard_env(self.holder, self.guard.allow))
+
+    @property
+    def holder(self):
+        """The identity the inventory records for this backend's stacks."""
+        from capacity.deploy.ownership import holder_of
+
+        return holder_of(self.pstack.backend)
+
+    def refuse_other_holders(self, deployment: dict | None, owned: bool) -> None:
+        """Before any change: the stack's nodes live in this run's inventory, and its name there is
+        not a stack of another backend's."""
+        from capacity.deploy.ownership import recorded_locations, refuse_moved_inventory
+        from capacity.inventory import ledger
+        from capacity.inventory.holders import refuse_foreign
+
+        where = ledger.owned_sites(self.loaded) if owned else sorted(recorded_locations(deployment))
+        if not where or self.verb not in ("up", "preview", "destroy"):
+            return
+        refuse_moved_inventory(deployment, where)
+        refuse_foreign(self.pstack.name, self.holder, where, self.verb)
 
     def refuse_releasing_unsaved_pools(self, deployment: dict | None) -> None:
         """Lease pools a killed run made but no state has (owned runs save their state at the end):
@@ -171,7 +214,7 @@ class Workflow:
 
         keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
         where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
-        taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
+        taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep, self.holder)
         if taken and not self.guard.allow:
             raise EngineError(refusal(self.verb, taken))
 

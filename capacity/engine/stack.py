@@ -42,6 +42,7 @@ from capacity.errors import EngineError
 from capacity.engine.filestate import check_usable, read_checkpoint, repair
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, ensure_pulumi, print_to_stderr
 from capacity.engine.status import managed_resources
+from capacity.state import made_state_dir
 from capacity.words import count
 
 PROJECT = "capacity"
@@ -151,8 +152,15 @@ def workspace_dir(backend: Backend, state_dir: Path) -> Path:
     if backend.kind == "local" and backend.local_dir == state_dir / "pulumi":
         slug = "local"
     else:
-        slug = re.sub(r"[^a-z0-9]+", "-", urlparse(backend.url).scheme + "-" + (urlparse(backend.url).netloc or "x"))
-        slug = f"{slug.strip('-')}-{hashlib.sha256(backend.url.encode()).hexdigest()[:8]}"
+        from capacity.engine.identity import clean_url
+
+        digest = hashlib.sha256(backend.url.encode()).hexdigest()[:8]
+        clean = urlparse(clean_url(backend.url))  # no credentials in a directory name
+        slug = f"{re.sub(r'[^a-z0-9]+', '-', clean.scheme + '-' + (clean.netloc or 'x')).strip('-')}-{digest}"
+        old = re.sub(r"[^a-z0-9]+", "-", urlparse(backend.url).scheme + "-" + (urlparse(backend.url).netloc or "x"))
+        old_dir = state_dir / "workspaces" / f"{old.strip('-')}-{digest}"
+        if old_dir.name != slug and old_dir.is_dir() and not (state_dir / "workspaces" / slug).exists():
+            old_dir.rename(state_dir / "workspaces" / slug)  # made by an older capacity: keep its settings
     return state_dir / "workspaces" / slug
 
 
@@ -366,6 +374,8 @@ class PlanStack:
         state = (state_dir or default_state_dir()).absolute()
         where = resolve_backend(backend, state)
         check_usable(state, "the state directory", write=writes)
+        if writes:
+            made_state_dir(state)  # owner-only, ignored by git
         if where.local_dir is not None:
             check_usable(where.local_dir, "the state backend directory", write=writes)
         cli = ensure_pulumi(install=install, echo=echo)
@@ -394,7 +404,7 @@ class PlanStack:
             work_dir.mkdir(parents=True, exist_ok=True)
             env = self.env()
             settings = auto.ProjectSettings(
-                name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=self.backend.url),
+                name=PROJECT, runtime="python",  # the backend comes from PULUMI_BACKEND_URL: no credentials in a file
                 description="GPU capacity plans (written by capacity; do not edit)",
             )
             self._workspace = auto.LocalWorkspace(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from capacity.inventory.engines import EngineFailure, is_postgres, pg_sites, shown_url
 from capacity.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
-from capacity.state import state_dir
+from capacity.state import made_state_dir, state_dir
 from capacity.words import count
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def import_file(path: str | Path, site: str, catalog: "Catalog | None" = None,
     if target.exists():
         with Inventory(target, site) as inv:
             return inv.add(rows, shown)
+    made_state_dir()  # owner-only, ignored by git
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{site}-", suffix=".db", dir=target.parent)
     os.close(fd)
@@ -183,8 +184,8 @@ def prepare_sites(loaded, plan_path: str | Path,
 
 def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[str, int]]]:
     """Copy the SQLite inventories of the state dir (every site, or `only`) into the PostgreSQL
-    database at `url`, each site in one transaction, and check the copy's counts match.
-    Returns (site, counts) per site copied."""
+    database at `url`, each site in one transaction, and check the copy's counts match; then
+    retire the SQLite files (capacity/inventory/retired.py). Returns (site, counts) per site copied."""
     if not is_postgres(url):
         raise InventoryError(f"--to must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE), not '{url}'.")
     found = sqlite_sites()
@@ -205,4 +206,8 @@ def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[
                                  f"({landed} != {counts}). The SQLite inventory is unchanged. To fix: drop the "
                                  f"site's schema in PostgreSQL and retry.")
         copied.append((site, counts))
+    from capacity.inventory.retired import retire
+
+    for site, _counts in copied:  # only once every site is copied: a failed copy leaves all in use
+        retire(db_path(site), shown_url(url))
     return copied

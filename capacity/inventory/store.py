@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS nodes (
         "UPDATE pools SET stack = substr(key, 1, length(key) - length(lease) - 1)",
         "CREATE INDEX allocations_by_stack ON allocations (stack)",
         "CREATE INDEX pools_by_stack ON pools (stack)"],
+    3: ["ALTER TABLE allocations ADD COLUMN backend TEXT",  # the holder's backend (capacity/inventory/holders.py)
+        "ALTER TABLE allocations ADD COLUMN backend_url TEXT",
+        "ALTER TABLE pools ADD COLUMN backend TEXT",
+        "ALTER TABLE pools ADD COLUMN backend_url TEXT"],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -416,15 +420,17 @@ class Inventory:
         """Make the pool `key` hold `count` whole healthy nodes of `allocation` (dedicated-nodes), or
         record a quota of `gpus` on the allocation's shared nodes (shared-quota, count 0)."""
         with self.write() as db:
-            alloc = db.execute("SELECT stack FROM allocations WHERE key = ?", (allocation,)).fetchone()
+            alloc = db.execute("SELECT stack, backend, backend_url FROM allocations WHERE key = ?",
+                               (allocation,)).fetchone()
             if alloc is None:
                 raise InventoryError(f"lease {lease}: site {self.site} has no allocation {allocation} to carve from. "
                                      "To fix: run `capacity refresh`, then `capacity up`.")
-            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET allocation = excluded.allocation, "
-                       "stack = excluded.stack, lease = excluded.lease, tenant = excluded.tenant, "
-                       "isolation = excluded.isolation, gpus = excluded.gpus, count = excluded.count",
-                       (key, alloc[0], allocation, lease, tenant, isolation, gpus, count))
+            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count, backend, "
+                       "backend_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                       "allocation = excluded.allocation, stack = excluded.stack, lease = excluded.lease, "
+                       "tenant = excluded.tenant, isolation = excluded.isolation, gpus = excluded.gpus, "
+                       "count = excluded.count, backend = excluded.backend, backend_url = excluded.backend_url",
+                       (key, alloc[0], allocation, lease, tenant, isolation, gpus, count, alloc[1], alloc[2]))
             held = self._nodes("WHERE n.pool = ?", (key,))
             lost = [n for n in held if n.state != "allocated" or n.allocation != allocation]
             db.executemany("UPDATE nodes SET pool = NULL WHERE serial = ?", [(n.serial,) for n in lost])
@@ -563,7 +569,7 @@ class Inventory:
 
 
 COPIED = {
-    "allocations": ("key", "stack", "cluster", "model", "count"),
-    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count"),
+    "allocations": ("key", "stack", "cluster", "model", "count", "backend", "backend_url"),
+    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count", "backend", "backend_url"),
     "nodes": ("serial", "rack", "model", "gpus", "kw", "state", "allocation", "pool", "changed"),
 }

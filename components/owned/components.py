@@ -90,7 +90,7 @@ class LeasePool(Component):
         self.pool = PoolResource(f"{ctx.name}-pool", LeasePoolArgs(
             db=network.db, site=network.site, pool=key, allocation=cluster.cluster_id,
             lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation, gpus_leased=ctx.lease.gpus,
-            count=ctx.nodes,
+            count=ctx.nodes, start=ctx.lease.start.isoformat(), end=ctx.lease.end.isoformat(),
         ), self.child())
         self.pool_id = self.pool.pool
         self.serials, self.racks, self.gpus, self.kw = self.pool.serials, self.pool.racks, self.pool.gpus, self.pool.kw
