@@ -89,6 +89,14 @@ def claim(inv, wants: list[Want], holder: Holder, budget_kw: float) -> list[str]
     did not exist before (to release if the update fails)."""
     fresh = []
     with inv.write() as db:
+        for stack in sorted({want.stack for want in wants}):  # under the write lock: a racing run of another backend
+            other = db.execute("SELECT backend_url FROM allocations WHERE stack = ? AND backend IS NOT NULL "
+                               "AND backend != ?", (stack, holder.id)).fetchone()
+            if other is not None:
+                raise InventoryError(f"stack '{stack}' of backend {holder.url} cannot take nodes at site {inv.site}: "
+                                     f"the inventory gives the name '{stack}' to a stack of another backend, "
+                                     f"{other[0] or '?'}. Nothing was changed. To fix: run with that backend, or "
+                                     "give this plan another stack name (--stack NAME, or metadata.name).")
         for want in wants:
             row = db.execute("SELECT backend, backend_url FROM allocations WHERE key = ?", (want.key,)).fetchone()
             if row is not None and not is_mine(row[0], holder):
