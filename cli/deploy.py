@@ -377,7 +377,12 @@ def remove_stack(
             say("Nothing changed.")
             raise typer.Exit(1)
         pstack.remove(force=force)
-    say(f"Removed stack '{name}' from {pstack.backend.shown}.")
+        say(f"Removed stack '{name}' from {pstack.backend.shown}.")
+        if force:
+            from capacity.deploy.ownership import holder_of, left_in_inventory
+
+            for line in left_in_inventory(name, holder_of(pstack.backend)):
+                say(line)
 
 
 COMMANDS = [preview, up, refresh, destroy, status]

@@ -95,3 +95,23 @@ def refuse_moved_inventory(deployment: dict | None, sites: list[str]) -> None:
                         "run `capacity inventory migrate --to URL` where the old one is.")
     if problems:
         raise InventoryError("\n".join(problems))
+
+
+def left_in_inventory(stack: str, holder: Holder) -> list[str]:
+    """What the inventory still gives `stack` of this backend (after `stacks rm --force`): said, with
+    how to release it, since no state will release it now."""
+    from capacity.inventory import open_site, sites
+    from capacity.inventory.holders import is_mine, rows
+
+    lines = []
+    for site in sites():
+        with open_site(site) as inv:
+            for kind, key, _stack, backend, _url in rows(inv, stack):
+                if is_mine(backend, holder):
+                    held = inv.pool(key) if kind == "pool" else inv.allocation(key)
+                    lines.append(f"site {site}: {'lease pool' if kind == 'pool' else 'allocation'} {key} still holds "
+                                 f"{len(held.serials)} nodes")
+    if lines:
+        lines.append("No state manages them now. To release them on purpose: `capacity inventory audit --fix` (nodes "
+                     "outside lease pools), and add --allow-destroy for lease pools, if the tenants have agreed.")
+    return lines

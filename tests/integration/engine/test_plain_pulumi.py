@@ -1,6 +1,6 @@
 """The root program of Pulumi.yaml under plain `pulumi` commands, as docs/pulumi.md walks a user
 through them: `pulumi stack init`, `pulumi config set capacity:plan`, `pulumi up`, outputs,
-`pulumi destroy`.
+`pulumi destroy` (refused while a lease is in force, unless CAPACITY_ALLOW_DESTROY=1 says it is meant).
 
 The Python language host (`pulumi-language-python`) cannot be built here from the Go module
 proxy, so the SDK's own language server hosts capacity/deploy/program.py in a process of its own,
@@ -103,7 +103,15 @@ def test_plain_pulumi_stack_init_config_up_outputs_destroy(project):
         assert set(outputs["clusters"]) == {"train"} and set(outputs["leases"]) == {"acme-pilot", "globex-shared"}
         again = _pulumi(project, "preview", "--diff", client)
         assert "+ " not in again.stdout and "- " not in again.stdout.replace("--", "")
-        _pulumi(project, "destroy", "--yes", client)
+        # `pulumi destroy` runs no program, so no lease guard: the lease pool's provider refuses
+        refused = _pulumi(project, "destroy", "--yes", client, check=False)
+        assert refused.returncode != 0
+        said = refused.stdout + refused.stderr
+        assert "refusing to release the capacity of lease 'acme-pilot'" in said and "capacity destroy" in said
+        assert "acme-pilot-pool" in _pulumi(project, "stack", "export").stdout  # still held
+        work, env = project
+        project_on_purpose = (work, dict(env, CAPACITY_ALLOW_DESTROY="1"))
+        _pulumi(project_on_purpose, "destroy", "--yes", client)
     finally:
         host.stdin.close()
         host.wait(timeout=30)
