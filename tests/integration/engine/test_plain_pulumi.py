@@ -76,6 +76,14 @@ def _pulumi(project, *args, check=True):
     return done
 
 
+def _capacity(project, *args):
+    work, env = project
+    done = subprocess.run([str(Path(sys.executable).parent / "capacity"), *args], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def _hosted(project):
     work, env = project
     host_env = dict(env, PATH=os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]]))
@@ -92,7 +100,7 @@ def test_plain_pulumi_stack_init_config_up_outputs_destroy(project):
                                    capture_output=True)
     assert system_python.returncode != 0  # so the provider host can only work through `virtualenv`
 
-    _pulumi(project, "stack", "init", "dev")
+    _pulumi(project, "stack", "init", "plain-quickstart", "--secrets-provider", "passphrase")
     _pulumi(project, "config", "set", "capacity:plan", "stacks/quickstart.yaml")
     host, client = _hosted(project)
     try:
@@ -103,6 +111,8 @@ def test_plain_pulumi_stack_init_config_up_outputs_destroy(project):
         assert set(outputs["clusters"]) == {"train"} and set(outputs["leases"]) == {"acme-pilot", "globex-shared"}
         again = _pulumi(project, "preview", "--diff", client)
         assert "+ " not in again.stdout and "- " not in again.stdout.replace("--", "")
+        shown = _capacity(project, "status", "--stack", "plain-quickstart", "--format", "json")
+        assert json.loads(shown.stdout)["stack"] == "plain-quickstart" and "acme-pilot" in shown.stdout
         # `pulumi destroy` runs no program, so no lease guard: the lease pool's provider refuses
         refused = _pulumi(project, "destroy", "--yes", client, check=False)
         assert refused.returncode != 0
