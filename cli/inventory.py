@@ -45,6 +45,13 @@ def _use_inventory_url(value: Optional[str]) -> Optional[str]:
     if value:
         from capacity.inventory.engines import is_postgres
 
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(value).port
+        except ValueError as exc:
+            raise typer.BadParameter(f"not a usable URL ({exc}): postgresql://USER@HOST:PORT/DATABASE, "
+                                     "an IPv6 host in brackets ([::1])") from None
         if not is_postgres(value):
             raise typer.BadParameter("give a PostgreSQL URL: postgresql://USER@HOST:PORT/DATABASE")
         os.environ["CAPACITY_INVENTORY_URL"] = value

@@ -20,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+from urllib.parse import urlsplit
 
 from capacity.inventory.engines import EngineFailure, is_postgres, pg_sites, shown_url
 from capacity.errors import InventoryError
@@ -39,6 +40,11 @@ URL_ENV = "CAPACITY_INVENTORY_URL"
 def inventory_url() -> str | None:
     """The shared PostgreSQL inventory, if one is set (`--inventory-url` sets the variable)."""
     url = os.environ.get(URL_ENV, "").strip()
+    try:
+        url and urlsplit(url).port
+    except ValueError as exc:  # a bad host or port: said, never an internal error
+        raise InventoryError(f"{URL_ENV} is not a usable URL ({exc}). To fix: "
+                             "postgresql://USER@HOST:PORT/DATABASE, with an IPv6 host in brackets ([::1]).") from None
     if url and not is_postgres(url):
         raise InventoryError(f"{URL_ENV} is not a PostgreSQL URL (it starts with '{url.split(':')[0]}'). "
                              "To fix: postgresql://USER@HOST:PORT/DATABASE, or unset it for the SQLite files.")

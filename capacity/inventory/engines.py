@@ -24,7 +24,7 @@ PG_SCHEMES = ("postgresql", "postgres")
 
 
 def is_postgres(location: str | Path) -> bool:
-    return isinstance(location, str) and urlsplit(location).scheme in PG_SCHEMES and "://" in location
+    return isinstance(location, str) and location.split("://", 1)[0].lower() in PG_SCHEMES and "://" in location
 
 
 def shown_url(url: str) -> str:
