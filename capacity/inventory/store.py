@@ -296,15 +296,16 @@ class Inventory:
         """Add imported nodes. A serial already here with the same rack, model, GPUs and kW is left
         as it is; one that differs is an error. Returns (added, already present)."""
         with self.write() as db:
-            known = {n.serial: n for n in self._nodes()}
+            known = {n.serial.casefold(): n for n in self._nodes()}  # D1 and d1 are one node
             problems, fresh = [], []
             for row in rows:
-                old = known.get(row.serial)
+                old = known.get(row.serial.casefold())
                 if old is None:
                     fresh.append(row)
                 elif (old.rack, old.model, old.gpus, old.kw) != (row.rack, row.model, row.gpus, row.kw):
                     problems.append(Problem(row.line, 1, "serial", f"serial '{row.serial}' is already in the inventory "
-                                            f"of site {self.site} as {old.model} in rack {old.rack} ({old.kw:g} kW); "
+                                            f"of site {self.site} as '{old.serial}', {old.model} in rack {old.rack} "
+                                            f"({old.kw:g} kW); "
                                             "this row differs. To fix: one serial per physical node.", file))
             if problems:
                 raise InventoryError(problems=problems)
@@ -320,11 +321,12 @@ class Inventory:
         if state not in ("free",) + UNHEALTHY:
             raise InventoryError(f"cannot mark a node '{state}'; use free, failed or maintenance.")
         with self.write() as db:
-            found = self._nodes("WHERE n.serial = ?", (serial,))
+            found = self._nodes("WHERE lower(n.serial) = lower(?)", (serial,))  # D1 and d1 are one node
             if not found:
                 serials = [row[0] for row in db.execute("SELECT serial FROM nodes")]
                 raise InventoryError(f"site {self.site} has no node '{serial}'.{did_you_mean(serial, serials)}")
             before = found[0]
+            serial = before.serial
             if state == "free" and before.state == "allocated":
                 raise InventoryError(
                     f"{serial} is allocated to {before.allocation}; it returns to the free pool when its cluster "

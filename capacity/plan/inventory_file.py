@@ -180,10 +180,11 @@ def _check_records(records: list[Record], catalog: Catalog, name: str, problems:
         node = _node(fields, line, models, report)
         if node is None:
             continue
-        if node.serial in seen:
-            report("serial", f"serial '{node.serial}' repeats line {seen[node.serial]}. To fix: each node once.")
+        if node.serial.casefold() in seen:  # serials name hardware: D1 and d1 are one node
+            report("serial", f"serial '{node.serial}' repeats line {seen[node.serial.casefold()]} (serials are "
+                   "compared without case). To fix: each node once.")
             continue
-        seen[node.serial] = line
+        seen[node.serial.casefold()] = line
         nodes.append(node)
     if problems:
         raise InventoryError(problems=problems)
