@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from capacity.errors import EngineError
 from capacity.engine.filestate import disk_full, full_disk
+from capacity.deploy.scratch import private_tmp
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.stack import PlanStack
@@ -185,6 +186,7 @@ class Workflow:
         if self.verb in ("up", "destroy"):
             self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
             self.pstack.workspace.env_vars.update(guard_env(self.holder, self.guard.allow))
+        self.pstack.workspace.env_vars["TMPDIR"] = str(private_tmp(self.pstack.state_dir))  # no token left behind
 
     @property
     def holder(self):

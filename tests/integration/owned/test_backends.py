@@ -74,6 +74,7 @@ def test_a_killed_run_then_racing_backends_never_hold_a_node_twice(two, tmp_path
     assert _nodes(tmp_path) == claimed  # b frees nothing it does not hold
     a.run("up", first, "--yes")  # the rerun adopts what the killed run claimed
     assert _nodes(tmp_path) == claimed and a.audit() == [] and b.audit() == []
+    assert list((tmp_path / "shared-state" / "tmp").glob("run-*")) == []  # the killed run's TMPDIR too
 
     a.run("destroy", "--stack", "team", "--yes", "--allow-destroy")
     runs = [a.start("up", first, "--yes"), b.start("up", other, "--yes")]

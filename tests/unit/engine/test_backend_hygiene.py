@@ -52,3 +52,18 @@ def test_the_state_dir_is_owner_only_and_ignored_by_git(tmp_path):
     made_state_dir(existing)  # a directory the user made and named: left as it is
     assert not (existing / ".gitignore").exists()
     assert Path(made_state_dir(made)) == made
+
+
+def test_the_engines_temporary_directory_is_private_and_a_dead_runs_is_removed(tmp_path):
+    import subprocess
+
+    from capacity.deploy.scratch import private_tmp
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = tmp_path / "tmp" / f"run-{gone.pid}"
+    left.mkdir(parents=True)
+    (left / "kubeconfig1234").write_text("token: secret\n")
+    mine = private_tmp(tmp_path)
+    assert mine.stat().st_mode & 0o777 == 0o700 and mine.is_dir()
+    assert not left.exists() and private_tmp(tmp_path) == mine
