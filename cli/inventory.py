@@ -198,30 +198,54 @@ def list_(
         say(f"error: site {site} has no inventory in {inventory.where()}.{hint} "
             f"Sites with one: {', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
         raise typer.Exit(1)
+    chosen = [site] if site else known
     try:
-        data = [_site_data(name) for name in ([site] if site else known)]
+        if fmt == Format.json or not is_tty():
+            _stream_sites(chosen, fmt)  # bounded memory, whatever the size of the site
+            return
+        data = [_site_data(name) for name in chosen]
     except inventory.InventoryError as exc:
         raise _fail(exc) from None
-    if fmt == Format.json:
-        emit_json({"sites": data})
-        return
     if not data:
-        sys.stdout.write(f"no inventories in {inventory.where()}. "
-                         "To add one: `capacity inventory import FILE --site SITE`.\n")
-        return
+        say(f"no inventories in {inventory.where()}. To add one: `capacity inventory import FILE --site SITE`.")
     for entry in data:
         _print_site(entry)
 
 
+def _stream_sites(chosen: list[str], fmt: Format) -> None:
+    from capacity import inventory
+    from capacity.inventory import listing
+
+    out = sys.stdout
+    if fmt == Format.json:
+        out.write('{"sites": [')
+        for n, name in enumerate(chosen):
+            with inventory.open_site(name) as inv:
+                out.write(", " if n else "")
+                listing.write_json(inv, out, name, inventory.shown_location(name))
+        out.write("]}\n")
+        return
+    if not chosen:
+        out.write(f"no inventories in {inventory.where()}. To add one: `capacity inventory import FILE --site SITE`.\n")
+    for name in chosen:
+        with inventory.open_site(name) as inv:
+            out.write(f"site {name} ({inventory.shown_location(name)})\n")
+            listing.write_text(inv, out, _summary(listing.totals(inv)))
+
+
+def _summary(t: dict) -> str:
+    return (f"{count(t['racks'], 'rack')}, {count(t['nodes'], 'node')}: {t['free']} free, {t['allocated']} allocated, "
+            f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
+            f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
+
+
 def _print_site(entry: dict) -> None:
-    t = entry["totals"]
+    """A site as a table on a terminal (a pipe or a file gets `_stream_sites`)."""
     header = ("rack", "serial", "model", "gpus", "kW", "state", "holder", "pool")
     rows = [(rack["rack"], n["serial"], n["model"], str(n["gpus"]), f"{n['kw']:g}", n["state"],
              n["holder"] or "-", f"{n['pool']} ({n['tenant']})" if n["pool"] else "-")
             for rack in entry["racks"] for n in rack["nodes"]]
-    summary = (f"{count(t['racks'], 'rack')}, {count(t['nodes'], 'node')}: {t['free']} free, {t['allocated']} allocated, "
-               f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
-               f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
+    summary = _summary(entry["totals"])
     if is_tty():
         from rich.table import Table
 
@@ -231,13 +255,6 @@ def _print_site(entry: dict) -> None:
         for row in rows:
             table.add_row(*row)
         console().print(table)
-        return
-    out = sys.stdout
-    out.write(f"site {entry['site']} ({entry['inventory']})\n")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        out.write("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
-    out.write(f"  {summary}\n")
 
 
 @app.command()
