@@ -81,10 +81,13 @@ def refuse_moved_inventory(deployment: dict | None, sites: list[str]) -> None:
     from capacity.inventory import URL_ENV, shown_location
     from capacity.inventory.retired import moved_to
 
-    problems = []
+    problems = [f"site {site}: its SQLite inventory {shown_location(site)} was moved to {moved_to(shown_location(site))} "
+                f"by `capacity inventory migrate`. Nothing was changed. To fix: set {URL_ENV}='"
+                f"{moved_to(shown_location(site))}' (with its user and password) or pass --inventory-url."
+                for site in sorted(sites) if moved_to(shown_location(site))]  # a retired file: never again
     for site, recorded in sorted(recorded_locations(deployment).items()):
         now = shown_location(site)
-        if site not in sites or recorded == now or moved_to(recorded) == now:
+        if site not in sites or moved_to(now) or recorded == now or moved_to(recorded) == now:
             continue
         if "://" in recorded:
             fix = f"set {URL_ENV}='{recorded}' (with its user and password) or pass --inventory-url"

@@ -98,6 +98,8 @@ def test_a_forgotten_inventory_url_after_a_migrate_is_refused(tmp_path, pulumi_c
     refused = runner.run("up", plan, "--yes", expect=1)  # CAPACITY_INVENTORY_URL forgotten
     assert "CAPACITY_INVENTORY_URL=" in refused.stderr and "Nothing was changed" in refused.stderr
     assert not (runner.work / ".capacity" / "inventory" / "lab-1.db").exists()
+    fresh = runner.run("up", plan_copy(tmp_path / "plans", "fresh", 2, cluster="other"), "--yes", expect=1)  # new stack
+    assert "was moved to" in fresh.stderr and not (runner.work / ".capacity" / "inventory" / "lab-1.db").exists()
     runner.env["CAPACITY_INVENTORY_URL"] = postgres_url
     runner.run("up", plan, "--yes")  # moved on purpose: the stack follows it
     with Inventory(postgres_url, "lab-1") as inv:
