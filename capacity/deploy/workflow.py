@@ -88,6 +88,8 @@ class Workflow:
     guard: LeaseGuard
     progress: Callable[..., Any]
     echo: Echo = print_to_stderr
+    day: Optional[dt.date] = None
+    """The day the plan is deployed as (--on; None: today)."""
 
     @classmethod
     def start(cls, verb: str, loaded, *, plan_path: str | None = None, stack: str | None = None,
@@ -99,7 +101,7 @@ class Workflow:
         guard = LeaseGuard(read_state=lambda: pstack.deployment(), verb=verb, allow=allow_destroy)
         program = guarded_program(None if verb == "destroy" else loaded, guard, day)
         pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
-        run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
+        run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo, day=day)
         if verb == "destroy" and not pstack.exists():
             return run
         pstack.check_locks()
@@ -137,6 +139,9 @@ class Workflow:
         from capacity.deploy.ownership import claim_nodes, release_unused
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
+        if owned:  # a run the guard will refuse claims nothing (the update checks again, under the lock)
+            self.guard.check(self.loaded, dry_run=True, day=self.day)
+            self.refuse_if_guarded()
         fresh = claim_nodes(self.loaded, self.pstack.name, self.holder) if owned else {}
         try:
             with self.guarded(), self.shown("up") as shown:

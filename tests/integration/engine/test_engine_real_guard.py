@@ -90,3 +90,16 @@ def test_git_add_all_after_up_takes_nothing_of_the_state(capacity, quickstart, s
     staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=work, capture_output=True, text=True,
                             check=True).stdout.split()
     assert not [path for path in staged if path.startswith(".capacity")]
+
+
+def test_a_refused_up_claims_no_node(capacity, quickstart, state):
+    capacity("up", quickstart, "--yes")
+    before = _nodes(state)
+
+    def grow_and_drop(data):
+        data["clusters"]["train"]["nodes"] = 10
+        data["leases"].pop("acme-pilot")
+
+    edit_plan(quickstart, grow_and_drop)
+    assert "delete in-force lease 'acme-pilot'" in capacity("up", quickstart, "--yes", expect=1).output
+    assert _nodes(state) == before  # the two more nodes the plan wants were not claimed
