@@ -303,9 +303,10 @@ class Inventory:
                 if old is None:
                     fresh.append(row)
                 elif (old.rack, old.model, old.gpus, old.kw) != (row.rack, row.model, row.gpus, row.kw):
+                    listed = f" (listed as '{old.serial}')" if old.serial != row.serial else ""
                     problems.append(Problem(row.line, 1, "serial", f"serial '{row.serial}' is already in the inventory "
-                                            f"of site {self.site} as '{old.serial}', {old.model} in rack {old.rack} "
-                                            f"({old.kw:g} kW); "
+                                            f"of site {self.site} as {old.model} in rack {old.rack} ({old.kw:g} kW)"
+                                            f"{listed}; "
                                             "this row differs. To fix: one serial per physical node.", file))
             if problems:
                 raise InventoryError(problems=problems)

@@ -179,7 +179,7 @@ def test_serials_are_compared_without_case(write_file):
         read_inventory(write_file("twice.csv", "serial,rack,model\nD1,r1,hgx-h100\nd1,r1,hgx-h100\n"), load_catalog())
     assert import_file(write_file("one.csv", "serial,rack,model\nD1,r1,hgx-h100\n"), "lab-1") == (1, 0)
     assert import_file(write_file("lower.csv", "serial,rack,model\nd1,r1,hgx-h100\n"), "lab-1") == (0, 1)
-    with pytest.raises(InventoryError, match="serial 'd1' is already in the inventory of site lab-1 as 'D1'"):
+    with pytest.raises(InventoryError, match=r"serial 'd1' is already .* \(listed as 'D1'\)"):
         import_file(write_file("moved.csv", "serial,rack,model\nd1,r9,hgx-h100\n"), "lab-1")
     with open_site("lab-1") as inv:
         assert [n.serial for n in inv.nodes()] == ["D1"]
