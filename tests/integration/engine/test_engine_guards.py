@@ -214,5 +214,9 @@ def test_the_pulumi_yaml_program_runs_the_same_guard(capacity, quickstart, state
     assert "delete in-force lease 'acme-pilot'" in "\n".join(shown.errors)
     assert "acme-pilot" in _pools(state)
     pstack.stack().set_config("capacity:allowDestroy", ConfigValue("true"))
+    with pytest.raises(EngineError, match="up failed"):
+        pstack.up()  # the program lets it pass; the owned provider needs CAPACITY_ALLOW_DESTROY too
+    assert "acme-pilot" in _pools(state)
+    pstack.workspace.env_vars["CAPACITY_ALLOW_DESTROY"] = "1"
     pstack.up()
     assert "acme-pilot" not in _pools(state)
