@@ -211,7 +211,8 @@ class Workflow:
         if not where or self.verb not in ("up", "preview", "destroy"):
             return
         refuse_moved_inventory(deployment, where)
-        refuse_foreign(self.pstack.name, self.holder, where, self.verb)
+        new = not ledger.claims(self.pstack.name, deployment)  # its rows of an earlier capacity: not provably its own
+        refuse_foreign(self.pstack.name, self.holder, where, self.verb, new)
 
     def refuse_releasing_unsaved_pools(self, deployment: dict | None) -> None:
         """Lease pools a killed run made but no state has (owned runs save their state at the end):

@@ -52,13 +52,18 @@ def is_mine(backend: str | None, holder: Holder | None) -> bool:
     return holder is None or backend is None or backend == holder.id
 
 
-def foreign(inv, stack: str, holder: Holder) -> list[tuple[str, str, str]]:
-    """(kind, key, backend URL) of `stack`'s allocations and pools that another backend's stack holds."""
-    return [(kind, key, url or "?") for kind, key, _stack, backend, url in rows(inv, stack)
-            if not is_mine(backend, holder)]
+UNRECORDED = "an unrecorded backend (written by an earlier capacity)"
 
 
-def refuse_foreign(stack: str, holder: Holder, sites: Iterable[str], verb: str = "up") -> None:
+def foreign(inv, stack: str, holder: Holder, new: bool = False) -> list[tuple[str, str, str]]:
+    """(kind, key, backend URL) of `stack`'s allocations and pools that another backend's stack holds.
+    For a stack `new` here (no state of it holds nodes), rows with no backend recorded count as
+    another's too: this backend's own runs record theirs before changing anything."""
+    return [(kind, key, url or UNRECORDED) for kind, key, _stack, backend, url in rows(inv, stack)
+            if not is_mine(backend, holder) or (new and backend is None)]
+
+
+def refuse_foreign(stack: str, holder: Holder, sites: Iterable[str], verb: str = "up", new: bool = False) -> None:
     """Before any change: `stack` here must not be a stack of another backend in the inventory."""
     from capacity.inventory import open_site, shown_location
 
@@ -69,7 +74,7 @@ def refuse_foreign(stack: str, holder: Holder, sites: Iterable[str], verb: str =
         except InventoryError:
             continue  # no inventory yet: nobody holds anything there
         with inv:
-            found += [(site, *row) for row in foreign(inv, stack, holder)]
+            found += [(site, *row) for row in foreign(inv, stack, holder, new)]
     if not found:
         return
     others = sorted({url for *_rest, url in found})

@@ -142,3 +142,24 @@ def test_the_previous_releases_ledger_upgrades_in_place(site, monkeypatch):
         assert {r[3] for r in holders.rows(upgraded)} == {"dir-x"}  # recorded by the first claim
         assert holders.foreign(upgraded, "qs", holders.Holder("dir-y", "file:///y")) != []
         assert len(upgraded.pool("qs/acme").serials) == 1
+
+
+def test_on_a_ledger_of_the_previous_release_a_new_stack_of_another_backend_is_refused(two, tmp_path):
+    """Rows written before backends were recorded: a backend where the stack has no state may not
+    take them (nor free them); the backend whose state holds them records itself on its next run."""
+    a, b = two
+    plans = tmp_path / "plans"
+    first = plan_copy(plans / "a", "team", 6)
+    a.run("up", first, "--yes")
+    where = os.environ.get("CAPACITY_INVENTORY_URL") or tmp_path / "shared-state" / "inventory" / "lab-1.db"
+    with Inventory(where, "lab-1") as inv, inv.write() as db:  # as the previous release left them
+        db.execute("UPDATE allocations SET backend = NULL, backend_url = NULL")
+        db.execute("UPDATE pools SET backend = NULL, backend_url = NULL")
+    before = _nodes(tmp_path)
+    refused = b.run("up", plan_copy(plans / "b", "team", 4, cluster="infer"), "--yes", expect=1)
+    assert "written by an earlier capacity" in refused.stderr and "Nothing was changed" in refused.stderr
+    b.run("destroy", "--stack", "team", "--yes", "--allow-destroy", expect=None)
+    assert _nodes(tmp_path) == before
+    a.run("up", first, "--yes")  # its state holds them: it records its backend
+    assert "backend-a" in b.run("up", plan_copy(plans / "b", "team", 4, cluster="infer"), "--yes", expect=1).stderr
+    assert _nodes(tmp_path) == before and a.audit() == []
