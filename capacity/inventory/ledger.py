@@ -254,15 +254,17 @@ def audit(pstack, sites: list[str], holder=None) -> tuple[list[Finding], set[str
     design); what stacks of other backends hold is theirs (`elsewhere`, not a problem), unless a
     state here claims it too. Returns the findings and the busy stacks."""
     from capacity.inventory import open_site
-    from capacity.inventory.holders import is_mine, rows
+    from capacity.inventory.holders import UNRECORDED, is_mine, rows
 
     every, busy = backend_claims(pstack)
+    here = {row["name"] for row in pstack.list_stacks()}
     findings = []
     for site in sites:
         with open_site(site) as inv:
             nodes = inv.nodes()
             held = rows(inv)
-        others = {key: (stack, url) for _kind, key, stack, backend, url in held if not is_mine(backend, holder)}
+        others = {key: (stack, url or UNRECORDED) for _kind, key, stack, backend, url in held
+                  if not is_mine(backend, holder) or (backend is None and stack not in here)}  # an earlier capacity's
         allocations = {key: stack for kind, key, stack, *_ in held if kind == "allocation" and key not in others}
         pools = {key: stack for kind, key, stack, *_ in held if kind == "pool" and key not in others}
         mine = [c for c in every if c.site == site]
@@ -280,7 +282,8 @@ def _elsewhere(site, nodes, others: dict[str, tuple[str, str]], mine: list[Claim
             continue  # said as held-by-other-backend
         held = sum(1 for n in nodes if n.allocation == key or n.pool == key)
         found.append(Finding("elsewhere", site, None, stack, f"{key} ({held} nodes) is held by stack {stack} of "
-                             f"another backend, {url or '?'}: audit it from there", key))
+                             f"another backend, {url or '?'}: audit it from there (its next run there records "
+                             "its backend)", key))
     return found
 
 

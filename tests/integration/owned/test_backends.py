@@ -159,6 +159,8 @@ def test_on_a_ledger_of_the_previous_release_a_new_stack_of_another_backend_is_r
     refused = b.run("up", plan_copy(plans / "b", "team", 4, cluster="infer"), "--yes", expect=1)
     assert "written by an earlier capacity" in refused.stderr and "Nothing was changed" in refused.stderr
     b.run("destroy", "--stack", "team", "--yes", "--allow-destroy", expect=None)
+    assert b.audit() == []  # listed as elsewhere: b has no stack 'team'
+    b.run("inventory", "audit", "--fix", "--allow-destroy")
     assert _nodes(tmp_path) == before
     a.run("up", first, "--yes")  # its state holds them: it records its backend
     assert "backend-a" in b.run("up", plan_copy(plans / "b", "team", 4, cluster="infer"), "--yes", expect=1).stderr
