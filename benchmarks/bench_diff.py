@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 from genplan import generate  # noqa: E402
 from timing import best  # noqa: E402
 
-# Runs one command of the review CLI (validate from cli.plan, diff from cli.review) in a fresh process.
+# Runs one command of the review CLI (validate from capacity.cli.plan, diff from capacity.cli.review) in a fresh process.
 CLI = ("import sys, typer\nfrom capacity.cli import plan, review\n"
        "app = typer.Typer(add_completion=False)\n"
        "app.command()(plan.validate)\napp.command()(review.diff)\napp(sys.argv[1:])\n")

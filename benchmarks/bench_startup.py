@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-SCRIPT = "import sys; sys.argv[0] = 'capacity'; from cli.main import run; run()"
+SCRIPT = "import sys; sys.argv[0] = 'capacity'; from capacity.cli.main import run; run()"
 COMPLETE = {"_CAPACITY_COMPLETE": "complete_bash", "COMP_WORDS": "capacity inventory i", "COMP_CWORD": "2"}
 COMMANDS = [  # (label, arguments, extra environment, the baseline has it)
     ("`capacity --help`", ["--help"], {}, True),

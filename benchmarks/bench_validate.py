@@ -29,7 +29,7 @@ def run_cli(*args: str) -> None:
 
 def imported_sdks(*args: str) -> list[str]:
     """Cloud SDK modules loaded by one CLI invocation (checked in the same process)."""
-    code = ("import sys\nfrom cli.main import app\n"
+    code = ("import sys\nfrom capacity.cli.main import app\n"
             f"try:\n    app({list(args)!r})\nexcept SystemExit:\n    pass\n"
             f"print('SDKS=' + ','.join(m for m in {CLOUD_SDKS!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout

@@ -11,9 +11,13 @@ def count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
-# C0 and C1 controls, DEL, and the characters that reorder or break text (bidi controls, line and
-# paragraph separators, the byte-order mark).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 and C1 controls, DEL, the characters that reorder or break text (bidi controls, line and
+# paragraph separators, the byte-order mark), and the invisible ones (zero-width space, joiners
+# and non-joiners, word joiner and invisible operators, soft hyphen, fillers, variation selectors):
+# a name that looks like another must not read as it.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                     "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\u206a-\u206f\u3164"
+                     "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]")
 
 
 def _escape(match: re.Match) -> str:

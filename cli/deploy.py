@@ -7,8 +7,9 @@ command bodies only, so `capacity --help` and `validate` never load it.
 Exit codes: 0 success; 1 invalid plan, failed operation, refused operation (an `up` or `destroy`
 without --yes where no one can confirm, an `up` or `destroy` that would take capacity from a lease in
 force, an `up` that would make a second stack of a renamed plan, an unknown --stack);
-2 a wrong command line; 130 cancelled with Ctrl-C (the state is saved). `preview
---detailed-exitcode`: 0 no changes, 2 changes pending, 1 error.
+2 a wrong command line; 130 cancelled with Ctrl-C (the state is saved). `preview` exits 1 with
+the lease guard's refusal when `up` of the plan would be refused (its result is on stdout);
+`preview --detailed-exitcode`: 0 no changes, 2 changes pending, 1 error or refusal.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ def preview(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
+        from capacity.deploy.guard import refusal
         from capacity.deploy.status import dated_reservations
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
@@ -146,6 +148,7 @@ def preview(
         outcome = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = outcome.changes
         dated = dated_reservations(loaded, run.pstack.outputs(), _day(on))
+        refused = refusal("up", run.guard.found) if run.guard.found else None
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -154,20 +157,22 @@ def preview(
                 "changes": summary,
                 "steps": [s.as_json() for s in outcome.steps],
                 "refused_without_allow_destroy": outcome.takings,
+                "refused": {"by": "lease guard", "message": refused, "takings": outcome.takings} if refused else None,
                 "reservations": dated["reservations"],
                 "ended_as_planned": dated["ended_as_planned"],
             })
         else:
             from capacity.cli.progress import summary_line
 
-            if outcome.has_changes:
-                say(f"{name}: {summary_line(summary, preview=True)}.")
-            else:
-                say(f"{name}: no changes.")
-            for taking in outcome.takings:
-                say(f"warning: up would {taking}; it will refuse without --allow-destroy.")
+            shown_line = summary_line(summary, preview=True) if outcome.has_changes else "no changes"
+            sys.stdout.write(f"{name}: {shown_line}.\n")
             for line in dated["lines"]:
-                say(f"{line}.")
+                sys.stdout.write(f"{line}.\n")
+            if refused:
+                sys.stdout.write(f"up would be refused: {refused}\n")
+    if refused:
+        say(f"error: {refused}")
+        raise typer.Exit(1)
     if detailed_exitcode and outcome.has_changes:
         raise typer.Exit(2)
 
@@ -394,6 +399,11 @@ def remove_stack(
         emit_json({"ok": True, "removed": name, "backend": pstack.backend.shown})
         return
     say(f"Removed stack '{name}' from {pstack.backend.shown}.")
+    if force:
+        from capacity.deploy.ownership import holder_of, left_in_inventory
+
+        for line in left_in_inventory(name, holder_of(pstack.backend)):
+            say(line)
 
 
 COMMANDS = [preview, up, refresh, destroy, status]

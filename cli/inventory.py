@@ -47,6 +47,13 @@ def _use_inventory_url(value: Optional[str]) -> Optional[str]:
     if value:
         from capacity.inventory.db import is_postgres
 
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(value).port
+        except ValueError as exc:
+            raise typer.BadParameter(f"not a usable URL ({exc}): postgresql://USER@HOST:PORT/DATABASE, "
+                                     "an IPv6 host in brackets ([::1])") from None
         if not is_postgres(value):
             raise typer.BadParameter("give a PostgreSQL URL: postgresql://USER@HOST:PORT/DATABASE")
         os.environ["CAPACITY_INVENTORY_URL"] = value
@@ -181,27 +188,51 @@ def list_(
         raise inventory.InventoryError(
             f"site {site} has no inventory in {inventory.where()}.{hint} Sites with one: "
             f"{', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
-    data = [_site_data(name) for name in ([site] if site else known)]
-    if fmt == Format.json:
-        emit_json({"sites": data})
+    chosen = [site] if site else known
+    if fmt == Format.json or not is_tty():
+        _stream_sites(chosen, fmt)  # bounded memory, whatever the size of the site
         return
+    data = [_site_data(name) for name in chosen]
     if not data:
-        sys.stdout.write(f"no inventories in {inventory.where()}. "
-                         "To add one: `capacity inventory import FILE --site SITE`.\n")
-        return
+        say(f"no inventories in {inventory.where()}. To add one: `capacity inventory import FILE --site SITE`.")
     for entry in data:
         _print_site(entry)
 
 
+def _stream_sites(chosen: list[str], fmt: Format) -> None:
+    from capacity import inventory
+    from capacity.inventory import listing
+
+    out = sys.stdout
+    if fmt == Format.json:
+        out.write('{"sites": [')
+        for n, name in enumerate(chosen):
+            with inventory.open_site(name) as inv:
+                out.write(", " if n else "")
+                listing.write_json(inv, out, name, inventory.shown_location(name))
+        out.write("]}\n")
+        return
+    if not chosen:
+        out.write(f"no inventories in {inventory.where()}. To add one: `capacity inventory import FILE --site SITE`.\n")
+    for name in chosen:
+        with inventory.open_site(name) as inv:
+            out.write(f"site {name} ({inventory.shown_location(name)})\n")
+            listing.write_text(inv, out, _summary(listing.totals(inv)))
+
+
+def _summary(t: dict) -> str:
+    return (f"{count(t['racks'], 'rack')}, {count(t['nodes'], 'node')}: {t['free']} free, {t['allocated']} allocated, "
+            f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
+            f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
+
+
 def _print_site(entry: dict) -> None:
-    t = entry["totals"]
+    """A site as a table on a terminal (a pipe or a file gets `_stream_sites`)."""
     header = ("rack", "serial", "model", "gpus", "kW", "state", "holder", "pool")
     rows = [(rack["rack"], n["serial"], n["model"], str(n["gpus"]), f"{n['kw']:g}", n["state"],
              n["holder"] or "-", f"{n['pool']} ({n['tenant']})" if n["pool"] else "-")
             for rack in entry["racks"] for n in rack["nodes"]]
-    summary = (f"{count(t['racks'], 'rack')}, {count(t['nodes'], 'node')}: {t['free']} free, {t['allocated']} allocated, "
-               f"{t['failed']} failed, {t['maintenance']} in maintenance; GPUs {t['gpus_allocated']:,} allocated "
-               f"of {t['gpus']:,} ({t['gpus_free']:,} free); {t['kw_allocated']:,.1f} kW allocated")
+    summary = _summary(entry["totals"])
     if is_tty():
         from rich.table import Table
 
@@ -211,13 +242,6 @@ def _print_site(entry: dict) -> None:
         for row in rows:
             table.add_row(*row)
         console().print(table)
-        return
-    out = sys.stdout
-    out.write(f"site {entry['site']} ({entry['inventory']})\n")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        out.write("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
-    out.write(f"  {summary}\n")
 
 
 @app.command()
@@ -254,31 +278,44 @@ def audit(
     fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them), never a "
                                       "node that a state holds; give nodes a state holds that the inventory "
                                       "lists free back to their holder.")] = False,
+    allow_destroy: Annotated[bool, typer.Option("--allow-destroy", help="With --fix: release lease pools too "
+                                                "(a lease's capacity; only if the tenants have agreed).")] = False,
     backend: BackendOption = None,
     inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Compare the inventory with the states of every stack in the backend: nodes held by a resource
     no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
-    as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
+    as free, pools of leases that no longer exist. What stacks of another backend hold is listed as
+    theirs, not as a problem. --fix never releases a lease pool without --allow-destroy.
+    Exit 0 when clean (or all fixed), 1 with problems."""
     from capacity import inventory
+    from capacity.deploy.ownership import holder_of
     from capacity.deploy.workflow import stack_states
-    from capacity.inventory.ledger import FIXED
+    from capacity.inventory.ledger import FIXED, NOT_PROBLEMS
     from capacity.inventory.ledger import audit as run_audit
     from capacity.inventory.ledger import fix as fix_orphans
 
     chosen = [site] if site else inventory.sites()
-    states = stack_states(_stacks(backend))
-    found, busy = run_audit(states, chosen)
-    fixed = fix_orphans(found, states) if fix and found else []
-    left = [f for f in found if f.kind not in FIXED] if fix else found
+    stacks = _stacks(backend)
+    states = stack_states(stacks)
+    found, busy = run_audit(states, chosen, holder_of(stacks.backend))
+    elsewhere = [f for f in found if f.kind in NOT_PROBLEMS]
+    found = [f for f in found if f.kind not in NOT_PROBLEMS]
+    fixed, kept = fix_orphans(found, states, allow_destroy) if fix and found else ([], {})
+    left = [f for f in found if f.kind not in FIXED or f.key in kept] if fix else found
     if fmt == Format.json:
-        emit_json({"problems": [f.as_json() for f in found]})
+        emit_json({"problems": [f.as_json() for f in found], "elsewhere": [f.as_json() for f in elsewhere],
+                   "fixed": fixed, "left": list(kept.values())})
     else:
         for finding in found:
             where = f"{finding.serial}: " if finding.serial else ""
             sys.stdout.write(f"{finding.kind}  site {finding.site}  {where}{finding.message}\n")
         for line in fixed:
             sys.stdout.write(f"fixed: {line}\n")
+        for line in kept.values():
+            sys.stdout.write(f"left: {line}\n")
+        for finding in elsewhere:
+            say(f"note: site {finding.site}: {finding.message}.")
         if busy:
             say(f"note: left out stack(s) {', '.join(sorted(busy))}: a run is changing them now.")
         sites_shown = ", ".join(chosen) or "no sites"
@@ -296,7 +333,8 @@ def migrate(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Copy the SQLite inventories of this state dir (racks, nodes, allocations, pools) into
-    PostgreSQL, and check the counts. The SQLite files are left as they are."""
+    PostgreSQL, and check the counts. The SQLite files are then retired (renamed `<site>.db.migrated`,
+    never read again), so no run that forgot CAPACITY_INVENTORY_URL can fall back to them."""
     from capacity import inventory
     from capacity.inventory.db import shown_url
 

@@ -37,6 +37,7 @@ BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. 
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
 DAY = ["%Y-%m-%d"]
+MAX_WINDOW_DAYS = 100 * 365  # a report has a column per month: a century at most
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
@@ -145,6 +146,13 @@ def report(
     window = Window(_day(from_) or default.start, _day(to) or default.end)
     if window.start >= window.end:
         raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
+                                 param_hint="'--from' / '--to'")
+    if window.end.year > 9998:
+        raise typer.BadParameter(f"--to {window.end} is past the last day a report can count to (9998-12-31).",
+                                 param_hint="'--to'")
+    if (window.end - window.start).days > MAX_WINDOW_DAYS:
+        raise typer.BadParameter(f"the window {window.start} to {window.end} is longer than {MAX_WINDOW_DAYS // 365} "
+                                 "years (a report has a column per month). To fix: a shorter --from/--to.",
                                  param_hint="'--from' / '--to'")
     figures = book(loaded, window)
     table = by_month(loaded, window, basis.value)

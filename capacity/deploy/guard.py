@@ -41,18 +41,61 @@ def is_component(type_token: Any, kind: str) -> bool:
 
 
 def plan_facts(loaded, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
-    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy); its GPUs are
-    those it holds on `day` (today), so an amendment that shrinks a lease in force is a shrink."""
+    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy). Its GPUs are
+    those it holds on `day` (today), so an amendment that shrinks a lease is a shrink. With `day`
+    (the day the plan is deployed as): leases ended by then are left out (their pools go), and
+    `holds` says whether the pool holds its capacity on that day."""
     if loaded is None:
         return {}
     facts = {}
     for name, lease in loaded.plan.leases.items():
+        if day is not None and lease.end <= day:
+            continue
         cluster = loaded.plan.clusters.get(lease.cluster)
         entry = loaded.types.get(lease.cluster)
         facts[name] = {"cluster": lease.cluster, "site": cluster.site if cluster else "",
                        "instance_type": entry.instance_type if entry else "", "isolation": lease.isolation,
-                       "gpus": int(lease.gpus_at(day or dt.date.today())), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
+                       "gpus": int(lease.gpus_at(day or dt.date.today())), "start": lease.start.isoformat(),
+                       "end": lease.end.isoformat()}
+        if day is not None:
+            facts[name]["holds"] = lease.start <= day
     return facts
+
+
+def real_gpus(loaded, facts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The facts with `gpus` as the nodes will really hold them: for a dedicated-nodes lease at an
+    owned site, the nodes the plan gives it times the GPUs per node the inventory recorded at import
+    (a catalog edit cannot make a node bigger)."""
+    per_node = _ledger_gpus_per_node(loaded, {(f["site"], f["instance_type"]) for f in facts.values()})
+    found = {}
+    for name, fact in facts.items():
+        entry = loaded.types.get(fact["cluster"])
+        recorded = per_node.get((fact["site"], fact["instance_type"]))
+        if fact["isolation"] == "dedicated-nodes" and entry is not None and recorded and entry.gpus:
+            fact = dict(fact, gpus=min(fact["gpus"], -(-fact["gpus"] // entry.gpus) * recorded))
+        found[name] = fact
+    return found
+
+
+def _ledger_gpus_per_node(loaded, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(site, model) -> the fewest GPUs per node the site's inventory records for that model."""
+    from capacity.inventory import InventoryError, open_site
+
+    found: dict[tuple[str, str], int] = {}
+    for site in sorted({s for s, _model in wanted}):
+        plan_site = loaded.plan.sites.get(site)
+        if plan_site is None or plan_site.provider != "owned":
+            continue
+        try:
+            with open_site(site) as inv:
+                nodes = inv.nodes()
+        except InventoryError:
+            continue  # not imported yet: nothing is held there
+        for node in nodes:
+            key = (site, node.model)
+            if key in wanted:
+                found[key] = min(found.get(key, node.gpus), node.gpus)
+    return found
 
 
 def held(deployment: Optional[dict]) -> dict[str, dict[str, Any]]:
@@ -92,7 +135,8 @@ def in_force(facts: dict[str, Any], day: dt.date) -> bool:
 
 
 def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -> list[str]:
-    """What the planned leases would take from the deployed in-force ones, one line per lease."""
+    """What the planned leases would take from the deployed ones in force on `day` (the real today,
+    whatever day the plan is deployed as), one line per lease."""
     lines = []
     for name, old in sorted(deployed.items()):
         if not in_force(old, day):
@@ -111,6 +155,9 @@ def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -
                          "made anew")
         elif _gpus(new) < _gpus(old):
             lines.append(f"shrink in-force lease '{inert(name)}' from {_gpus(old)} to {_gpus(new)} GPUs")
+        elif not new.get("holds", True):
+            lines.append(f"release in-force lease '{inert(name)}': as on the day given with --on it has not started, "
+                         "so its pool would hold nothing (--on never takes capacity from a lease in force today)")
         elif str(new.get("start", "")) > day.isoformat():
             lines.append(f"postpone in-force lease '{inert(name)}' to {inert(new['start'])}: its capacity is "
                          "released until then")
@@ -185,10 +232,12 @@ class LeaseGuard:
     found: list[str] = field(default_factory=list)
 
     def check(self, loaded, *, dry_run: bool, day: dt.date | None = None) -> None:
-        """Record what would be taken; refuse (raise) in a real run unless allowed."""
-        day = day or dt.date.today()
-        deployment, planned = self.read_state(), plan_facts(loaded, day)
-        self.found = takings(held(deployment), planned, day) + busy_slurm_leases(deployment, planned, day)
+        """Record what would be taken; refuse (raise) in a real run unless allowed. What is in force
+        is judged on the real today; `day` (--on) is the day the plan is deployed as."""
+        today = dt.date.today()
+        deployment, planned = self.read_state(), plan_facts(loaded, day or today)
+        self.found = (takings(held(deployment), real_gpus(loaded, planned) if loaded else planned, today)
+                      + busy_slurm_leases(deployment, planned, day or today))
         if self.found and not self.allow and not dry_run:
             raise LeaseGuardRefusal(refusal(self.verb, self.found))
 

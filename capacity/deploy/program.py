@@ -5,8 +5,10 @@
 
 The lease guard of `capacity up` holds here too: an update that would delete, move or shrink the
 capacity of a lease in force fails before changing anything, unless the stack config says
-`capacity:allowDestroy: true` (set it for that one run). A preview warns of it. (`pulumi destroy`
-runs no program: use `capacity destroy --stack NAME`, which is guarded.)
+`capacity:allowDestroy: true` (set it for that one run, with CAPACITY_ALLOW_DESTROY=1 in the
+environment: an owned lease pool's provider refuses by itself to delete a lease in force). A
+preview warns of it. (`pulumi destroy` runs no program; the lease pools' provider stops it while a
+lease is in force: use `capacity destroy --stack NAME`, which is guarded.)
 """
 
 import json

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Optional
 from capacity.engine import deployment as state
 from capacity.errors import EngineError, LeaseGuardRefusal, StackNotFound
 from capacity.engine.filestate import disk_full, full_disk
+from capacity.deploy.scratch import private_tmp
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
 from capacity.engine.events import Recorder, Step
@@ -61,6 +62,16 @@ def guarded_program(loaded, guard: LeaseGuard, day: dt.date | None = None) -> Ca
             build(loaded, day)
 
     return program
+
+
+def guard_env(holder, allow: bool) -> dict[str, str]:
+    """What the owned providers learn of the run: it was judged by the lease guard (so they need
+    not refuse an in-force lease pool's delete themselves), whether --allow-destroy was given, and
+    the backend whose stack this is."""
+    env = {"CAPACITY_LEASE_GUARD": "checked", "CAPACITY_BACKEND_ID": holder.id}
+    if allow:
+        env["CAPACITY_ALLOW_DESTROY"] = "1"
+    return env
 
 
 def change_counts(changes: Optional[dict]) -> dict[str, int]:
@@ -102,6 +113,8 @@ class Workflow:
     guard: LeaseGuard
     progress: Callable[..., Any]
     echo: Echo = print_to_stderr
+    day: Optional[dt.date] = None
+    """The day the plan is deployed as (--on; None: today)."""
 
     @classmethod
     def start(cls, verb: str, loaded, *, plan_path: str | None = None, stack: str | None = None,
@@ -113,7 +126,7 @@ class Workflow:
         guard = LeaseGuard(read_state=lambda: pstack.deployment(), verb=verb, allow=allow_destroy)
         program = guarded_program(None if verb == "destroy" else loaded, guard, day)
         pstack = PlanStack.open(name, program, backend=backend, echo=echo)  # a full or read-only disk said here
-        run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo)
+        run = cls(verb=verb, loaded=loaded, pstack=pstack, guard=guard, progress=progress, echo=echo, day=day)
         if verb == "destroy" and not pstack.exists():
             return run
         pstack.check_locks()
@@ -151,8 +164,22 @@ class Workflow:
             raise LeaseGuardRefusal(refusal(self.verb, self.guard.found))
 
     def up(self, refresh: bool = False) -> Outcome:
-        with self.guarded(), self.shown("up") as shown:
-            result = self.pstack.up(on_event=shown, refresh=refresh)
+        """The update, the owned nodes it needs claimed first (released again if it fails)."""
+        from capacity.deploy.ownership import claim_nodes, release_unused
+
+        owned = self.loaded is not None and "owned" in self.loaded.providers()
+        if owned:  # a run the guard will refuse claims nothing (the update checks again, under the lock)
+            self.guard.check(self.loaded, dry_run=True, day=self.day)
+            self.refuse_if_guarded()
+        fresh = claim_nodes(self.loaded, self.pstack.name, self.holder) if owned else {}
+        try:
+            with self.guarded(), self.shown("up") as shown:
+                result = self.pstack.up(on_event=shown, refresh=refresh)
+        except BaseException:
+            if fresh:
+                for line in release_unused(fresh, self.pstack.deployment()):
+                    self.echo(line)
+            raise
         return self._outcome("up", change_counts(result.summary.resource_changes), shown)
 
     def refresh(self) -> Outcome:
@@ -167,7 +194,7 @@ class Workflow:
 
         with self.guarded(), self.shown("destroy") as shown:
             result = self.pstack.up(on_event=shown)
-        for line in after_destroy(self.pstack.name, state.resources(self.pstack.deployment())):
+        for line in after_destroy(self.pstack.name, state.resources(self.pstack.deployment()), self.holder):
             self.echo(line)
         changes = change_counts(result.summary.resource_changes)
         changes.pop("same", None)
@@ -184,16 +211,40 @@ class Workflow:
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
         resources = state.resources(deployment)
+        self.refuse_other_holders(deployment, resources, owned)
         if (owned and self.verb == "up") or self.verb == "destroy":
             self.refuse_releasing_unsaved_pools(resources)
         if owned and plan_path and self.verb == "up":
             for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, resources,
-                                         ledger.holders_in(stack_states(self.pstack.stacks()))):
+                                         ledger.holders_in(stack_states(self.pstack.stacks())), self.holder):
                 self.echo(line)
         elif owned and plan_path and self.verb == "preview":
             ledger.check_shortages(self.loaded, plan_path, self.pstack.name, resources)
         if self.verb in ("up", "destroy"):
             self.pstack.add_env(checkpoint_env(self.loaded, deployment))
+            self.pstack.add_env(guard_env(self.holder, self.guard.allow))
+        self.pstack.add_env({"TMPDIR": str(private_tmp(self.pstack.state_dir))})  # no token left behind
+
+    @property
+    def holder(self):
+        """The identity the inventory records for this backend's stacks."""
+        from capacity.deploy.ownership import holder_of
+
+        return holder_of(self.pstack.backend)
+
+    def refuse_other_holders(self, deployment: dict | None, resources: list[dict], owned: bool) -> None:
+        """Before any change: the stack's nodes live in this run's inventory, and its name there is
+        not a stack of another backend's."""
+        from capacity.deploy.ownership import recorded_locations, refuse_moved_inventory
+        from capacity.inventory import ledger
+        from capacity.inventory.holders import refuse_foreign
+
+        where = ledger.owned_sites(self.loaded) if owned else sorted(recorded_locations(deployment))
+        if not where or self.verb not in ("up", "preview", "destroy"):
+            return
+        refuse_moved_inventory(deployment, where)
+        new = not ledger.claims(self.pstack.name, resources)  # its rows of an earlier capacity: not provably its own
+        refuse_foreign(self.pstack.name, self.holder, where, self.verb, new)
 
     def refuse_releasing_unsaved_pools(self, resources: list[dict]) -> None:
         """Lease pools a killed run made but no state has (owned runs save their state at the end):
@@ -203,7 +254,7 @@ class Workflow:
 
         keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
         where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
-        taken = ledger.orphan_pools(self.pstack.name, resources, where, keep)
+        taken = ledger.orphan_pools(self.pstack.name, resources, where, keep, self.holder)
         if taken and not self.guard.allow:
             raise LeaseGuardRefusal(refusal(self.verb, taken))
 

@@ -130,8 +130,15 @@ def workspace_dir(backend: Backend, state_dir: Path) -> Path:
     if backend.kind == "local" and backend.local_dir == state_dir / "pulumi":
         slug = "local"
     else:
-        slug = re.sub(r"[^a-z0-9]+", "-", urlparse(backend.url).scheme + "-" + (urlparse(backend.url).netloc or "x"))
-        slug = f"{slug.strip('-')}-{hashlib.sha256(backend.url.encode()).hexdigest()[:8]}"
+        from capacity.engine.identity import clean_url
+
+        digest = hashlib.sha256(backend.url.encode()).hexdigest()[:8]
+        clean = urlparse(clean_url(backend.url))  # no credentials in a directory name
+        slug = f"{re.sub(r'[^a-z0-9]+', '-', clean.scheme + '-' + (clean.netloc or 'x')).strip('-')}-{digest}"
+        old = re.sub(r"[^a-z0-9]+", "-", urlparse(backend.url).scheme + "-" + (urlparse(backend.url).netloc or "x"))
+        old_dir = state_dir / "workspaces" / f"{old.strip('-')}-{digest}"
+        if old_dir.name != slug and old_dir.is_dir() and not (state_dir / "workspaces" / slug).exists():
+            old_dir.rename(state_dir / "workspaces" / slug)  # made by an older capacity: keep its settings
     return state_dir / "workspaces" / slug
 
 
@@ -157,7 +164,7 @@ def make_workspace(backend: Backend, state_dir: Path, cli: PulumiCli, echo: Echo
     work_dir.mkdir(parents=True, exist_ok=True)
     env = run_env(backend, state_dir, cli, echo)
     settings = auto.ProjectSettings(
-        name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=backend.url),
+        name=PROJECT, runtime="python",  # the backend comes from PULUMI_BACKEND_URL: no credentials in a file
         description="GPU capacity plans (written by capacity; do not edit)",
     )
     return auto.LocalWorkspace(

@@ -35,6 +35,7 @@ from capacity.engine.backend import (
 )
 from capacity.engine.pulumi_cli import Echo, PulumiCli, ensure_pulumi, print_to_stderr
 from capacity.engine import deployment as state
+from capacity.state import made_state_dir
 from capacity.words import count
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -349,6 +350,8 @@ class Stacks:
         state = (state_dir or default_state_dir()).absolute()
         where = resolve_backend(backend, state)
         check_usable(state, "the state directory", write=writes)
+        if writes:
+            made_state_dir(state)  # owner-only, ignored by git
         if where.local_dir is not None:
             check_usable(where.local_dir, "the state backend directory", write=writes)
         return cls(backend=where, state_dir=state, cli=ensure_pulumi(install=install, echo=echo), echo=echo)

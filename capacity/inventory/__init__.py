@@ -20,11 +20,12 @@ import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+from urllib.parse import urlsplit
 
 from capacity.inventory.db import EngineFailure, is_postgres, pg_sites, shown_url
 from capacity.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
-from capacity.state import state_dir
+from capacity.state import made_state_dir, state_dir
 from capacity.words import count
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ URL_ENV = "CAPACITY_INVENTORY_URL"
 def inventory_url() -> str | None:
     """The shared PostgreSQL inventory, if one is set (`--inventory-url` sets the variable)."""
     url = os.environ.get(URL_ENV, "").strip()
+    try:
+        url and urlsplit(url).port
+    except ValueError as exc:  # a bad host or port: said, never an internal error
+        raise InventoryError(f"{URL_ENV} is not a usable URL ({exc}). To fix: "
+                             "postgresql://USER@HOST:PORT/DATABASE, with an IPv6 host in brackets ([::1]).") from None
     if url and not is_postgres(url):
         raise InventoryError(f"{URL_ENV} is not a PostgreSQL URL (it starts with '{url.split(':')[0]}'). "
                              "To fix: postgresql://USER@HOST:PORT/DATABASE, or unset it for the SQLite files.")
@@ -125,6 +131,7 @@ def import_file(path: str | Path, site: str, catalog: "Catalog | None" = None,
     if target.exists():
         with Inventory(target, site) as inv:
             return inv.add(rows, shown)
+    made_state_dir()  # owner-only, ignored by git
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{site}-", suffix=".db", dir=target.parent)
     os.close(fd)
@@ -183,8 +190,8 @@ def prepare_sites(loaded, plan_path: str | Path,
 
 def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[str, int]]]:
     """Copy the SQLite inventories of the state dir (every site, or `only`) into the PostgreSQL
-    database at `url`, each site in one transaction, and check the copy's counts match.
-    Returns (site, counts) per site copied."""
+    database at `url`, each site in one transaction, and check the copy's counts match; then
+    retire the SQLite files (capacity/inventory/retired.py). Returns (site, counts) per site copied."""
     if not is_postgres(url):
         raise InventoryError(f"--to must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE), not '{url}'.")
     found = sqlite_sites()
@@ -205,4 +212,8 @@ def migrate_to(url: str, only: list[str] | None = None) -> list[tuple[str, dict[
                                  f"({landed} != {counts}). The SQLite inventory is unchanged. To fix: drop the "
                                  f"site's schema in PostgreSQL and retry.")
         copied.append((site, counts))
+    from capacity.inventory.retired import retire
+
+    for site, _counts in copied:  # only once every site is copied: a failed copy leaves all in use
+        retire(db_path(site), shown_url(url))
     return copied

@@ -26,7 +26,7 @@ PG_SCHEMES = ("postgresql", "postgres")
 
 
 def is_postgres(location: str | Path) -> bool:
-    return isinstance(location, str) and urlsplit(location).scheme in PG_SCHEMES and "://" in location
+    return isinstance(location, str) and location.split("://", 1)[0].lower() in PG_SCHEMES and "://" in location
 
 
 def shown_url(url: str) -> str:
@@ -73,6 +73,10 @@ class Sqlite:
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         self.db.executemany(sql, rows)
+
+    def stream(self, sql: str, args: Iterable[Any] = ()):
+        """The rows of a query, read as they are used (a SQLite cursor is lazy)."""
+        return self.db.execute(sql, tuple(args))
 
     def begin_write(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -152,6 +156,14 @@ class Postgres:
         if rows:
             with self.db.cursor() as cur:
                 cur.executemany(sql.replace("?", "%s"), rows)
+
+    def stream(self, sql: str, args: Iterable[Any] = ()):
+        """The rows of a query, fetched a batch at a time through a server-side cursor (inside a
+        transaction: `Inventory.read`)."""
+        with self.db.cursor(name="capacity_stream") as cur:
+            cur.itersize = 5000
+            cur.execute(sql.replace("?", "%s"), tuple(args))
+            yield from cur
 
     def begin_write(self) -> None:
         self.db.execute("BEGIN")

@@ -77,10 +77,12 @@ def owned_sites(loaded) -> list[str]:
 # --- orphans ---------------------------------------------------------------------------------
 
 
-def _unclaimed(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str]):
+def _unclaimed(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str], holder=None):
     """(site, open inventory, kind, key) of each allocation and pool of `stack` that its state does
-    not have and that is not in `keep` (what the plan will create, and so adopt)."""
+    not have and that is not in `keep` (what the plan will create, and so adopt); with `holder`,
+    only those of its backend (never what a stack of the same name in another backend holds)."""
     from capacity.inventory import open_site
+    from capacity.inventory.holders import is_mine, rows
 
     held = {c.key for c in claims(stack, resources)} | set(keep)
     for site in sites:
@@ -89,28 +91,30 @@ def _unclaimed(stack: str, resources: list[dict], sites: Iterable[str], keep: It
         except InventoryError:
             continue  # no inventory here: nothing it could hold
         with inv:
-            for kind, key in inv.owned_by(stack):
-                if key not in held:
+            for kind, key, _stack, backend, _url in rows(inv, stack):
+                if key not in held and is_mine(backend, holder):
                     yield site, inv, kind, key
 
 
-def release_orphans(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+def release_orphans(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = (),
+                    holder=None) -> list[str]:
     """Let go of the orphans of `stack` (see `_unclaimed`). Returns one line per release."""
     done = []
-    for site, inv, kind, key in _unclaimed(stack, resources, sites, keep):
+    for site, inv, kind, key in _unclaimed(stack, resources, sites, keep, holder):
         freed = inv.drop_pool(key) if kind == "pool" else inv.release(key)
         done.append(f"site {site}: released {kind} {key} ({len(freed)} nodes), which no state of "
                     f"stack {stack} has (left by an interrupted run)")
     return done
 
 
-def orphan_pools(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+def orphan_pools(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = (),
+                 holder=None) -> list[str]:
     """Lease pools among the orphans of `stack` (a run killed before it saved its state made them):
     letting them go takes a lease's capacity, which only --allow-destroy may. One line per pool,
     for the guard's refusal."""
     return [f"release the pool of lease '{key.split('/', 1)[-1]}' at site {site}, which a run killed "
             "before it saved its state made (no state has it)"
-            for site, _inv, kind, key in _unclaimed(stack, resources, sites, keep) if kind == "pool"]
+            for site, _inv, kind, key in _unclaimed(stack, resources, sites, keep, holder) if kind == "pool"]
 
 
 # --- shortages -------------------------------------------------------------------------------
@@ -184,14 +188,18 @@ def _site_shortages(loaded, stack: str, site: str, nodes: list[Node], in_state: 
 # --- around an engine run --------------------------------------------------------------------
 
 
-def before_up(loaded, plan_path, stack: str, resources: list[dict], holders) -> list[str]:
+def before_up(loaded, plan_path, stack: str, resources: list[dict], holders, holder=None) -> list[str]:
     """Before `up` changes anything: import inventories on first use (never over one that stacks
-    still hold nodes of), release what interrupted runs left that the plan no longer has, then
-    check every owned cluster can get its nodes. Returns lines for the user; InventoryError if not."""
+    still hold nodes of), refuse a stack name another backend's stack holds, release what
+    interrupted runs left that the plan no longer has, then check every owned cluster can get its
+    nodes. Returns lines for the user; InventoryError if not."""
     from capacity.inventory import prepare_sites
+    from capacity.inventory.holders import refuse_foreign
 
     done = prepare_sites(loaded, plan_path, holders)
-    done += release_orphans(stack, resources, owned_sites(loaded), keep=plan_keys(loaded, stack))
+    if holder is not None:
+        refuse_foreign(stack, holder, owned_sites(loaded))
+    done += release_orphans(stack, resources, owned_sites(loaded), keep=plan_keys(loaded, stack), holder=holder)
     check_shortages(loaded, plan_path, stack, resources)
     return done
 
@@ -202,11 +210,12 @@ def check_shortages(loaded, plan_path, stack: str, resources: list[dict]) -> Non
         raise InventoryShortage("\n".join(found))
 
 
-def after_destroy(stack: str, resources: list[dict]) -> list[str]:
-    """After `destroy`: whatever the inventory still gives the stack (an interrupted run's) goes back."""
+def after_destroy(stack: str, resources: list[dict], holder=None) -> list[str]:
+    """After `destroy`: whatever the inventory still gives the stack (an interrupted run's) goes back,
+    never what a stack of the same name in another backend holds."""
     from capacity.inventory import sites
 
-    return release_orphans(stack, resources, sites())
+    return release_orphans(stack, resources, sites(), holder=holder)
 
 
 def backend_claims(states: StackStates) -> tuple[list[Claim], set[str]]:
@@ -235,11 +244,12 @@ def holders_in(states: StackStates):
 
 
 FIXED = ("orphan", "orphan-pool", "listed-free")  # what --fix puts right
+NOT_PROBLEMS = ("elsewhere",)  # another backend's holdings: theirs to audit
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # orphan, orphan-pool, held-by-other, listed-free, missing
+    kind: str  # orphan, orphan-pool, held-by-other, held-by-other-backend, listed-free, missing, elsewhere
     site: str
     serial: str | None
     stack: str | None
@@ -251,22 +261,44 @@ class Finding:
                 "message": self.message}
 
 
-def audit(states: StackStates, sites: list[str]) -> tuple[list[Finding], set[str]]:
-    """The inventory of each site against the states of every stack of the backend.
-    Stacks a run is changing right now are left out (their states lag by design). Returns the
-    findings and those stacks."""
+def audit(states: StackStates, sites: list[str], holder=None) -> tuple[list[Finding], set[str]]:
+    """The inventory of each site against the states of every stack of the backend (whose identity
+    is `holder`). Stacks a run is changing right now are left out (their states lag by design);
+    what stacks of other backends hold is theirs (`elsewhere`, not a problem), unless a state here
+    claims it too. Returns the findings and the busy stacks."""
     from capacity.inventory import open_site
+    from capacity.inventory.holders import UNRECORDED, is_mine, rows
 
-    every, busy = backend_claims(states)
+    listed = states()
+    every, busy = backend_claims(lambda: listed)
+    here = {stack.name for stack in listed}
     findings = []
     for site in sites:
         with open_site(site) as inv:
             nodes = inv.nodes()
-            allocations, pools = inv.holdings()
+            held = rows(inv)
+        others = {key: (stack, url or UNRECORDED) for _kind, key, stack, backend, url in held
+                  if not is_mine(backend, holder) or (backend is None and stack not in here)}  # an earlier capacity's
+        allocations = {key: stack for kind, key, stack, *_ in held if kind == "allocation" and key not in others}
+        pools = {key: stack for kind, key, stack, *_ in held if kind == "pool" and key not in others}
         mine = [c for c in every if c.site == site]
         findings += _orphans(site, nodes, allocations, pools, mine, busy)
-        findings += _disputed(site, nodes, mine)
+        findings += _disputed(site, nodes, mine, others)
+        findings += _elsewhere(site, nodes, others, mine)
     return findings, busy
+
+
+def _elsewhere(site, nodes, others: dict[str, tuple[str, str]], mine: list[Claim]) -> list[Finding]:
+    claimed = {c.key for c in mine}
+    found = []
+    for key, (stack, url) in sorted(others.items()):
+        if key in claimed:
+            continue  # said as held-by-other-backend
+        held = sum(1 for n in nodes if n.allocation == key or n.pool == key)
+        found.append(Finding("elsewhere", site, None, stack, f"{key} ({held} nodes) is held by stack {stack} of "
+                             f"another backend, {url or '?'}: audit it from there (its next run there records "
+                             "its backend)", key))
+    return found
 
 
 def _orphans(site, nodes, allocations, pools, mine: list[Claim], busy: set[str]) -> list[Finding]:
@@ -289,10 +321,16 @@ def _orphans(site, nodes, allocations, pools, mine: list[Claim], busy: set[str])
     return found
 
 
-def _disputed(site, nodes, mine: list[Claim]) -> list[Finding]:
+def _disputed(site, nodes, mine: list[Claim], others: dict[str, tuple[str, str]]) -> list[Finding]:
     by_serial = {n.serial: n for n in nodes}
     found = []
     for claim in mine:
+        if claim.key in others:
+            stack, url = others[claim.key]
+            found.append(Finding("held-by-other-backend", site, None, claim.stack, f"the state of stack "
+                                 f"{claim.stack} here claims {claim.key}, which the inventory gives to stack {stack} "
+                                 f"of another backend, {url or '?'}: two states claim the same nodes"))
+            continue
         if claim.kind != "allocation":
             continue
         for serial in claim.serials:
@@ -309,20 +347,25 @@ def _disputed(site, nodes, mine: list[Claim]) -> list[Finding]:
     return found
 
 
-def fix(findings: list[Finding], states: StackStates) -> list[str]:
+def fix(findings: list[Finding], states: StackStates, allow_destroy: bool = False) -> tuple[list[str], dict[str, str]]:
     """Release the orphans found, never a node that some state claims; give back to their holder
     the nodes a state claims that the inventory lists free (a lost inventory imported again).
-    Returns what was done."""
+    Lease pools, and allocations with lease pools, are a lease's capacity: left alone unless
+    `allow_destroy`. Returns what was done, and key -> what was left and how to release it."""
     from capacity.inventory import open_site
 
     every, _ = backend_claims(states)
-    done = []
+    done: list[str] = []
+    left: dict[str, str] = {}
     for site in sorted({f.site for f in findings}):
         claimed = {s for c in every if c.site == site for s in c.serials}
         orphans = {(f.kind, f.key) for f in findings if f.site == site and f.kind in ("orphan", "orphan-pool")}
         listed_free = {(f.stack, f.serial) for f in findings if f.site == site and f.kind == "listed-free"}
         with open_site(site) as inv:
             done += _readopt(inv, site, [c for c in every if c.site == site], listed_free)
+            if not allow_destroy:
+                orphans, kept = _leases_kept(inv, site, orphans)
+                left.update(kept)
             for kind, key in sorted(orphans, reverse=True):  # pools first
                 if kind == "orphan-pool":
                     inv.unpool(key)
@@ -330,7 +373,23 @@ def fix(findings: list[Finding], states: StackStates) -> list[str]:
                 else:
                     released = inv.release_except(key, claimed)
                     done.append(f"site {site}: released {key}: {len(released)} nodes back to the free pool")
-    return done
+    return done, left
+
+
+def _leases_kept(inv, site: str, orphans: set[tuple[str, str]]) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """The orphans without a lease pool, and a line for each pool (and its allocation) left alone."""
+    with inv.read() as db:
+        pools = {key: allocation for key, allocation in db.execute("SELECT key, allocation FROM pools")}
+    with_pools = {allocation for allocation in pools.values()}
+    kept = {(kind, key) for kind, key in orphans
+            if kind == "orphan-pool" or (kind == "orphan" and key in with_pools)}
+    lines = {}
+    for kind, key in sorted(kept, reverse=True):
+        carved = len(inv.pool(key).serials) if kind == "orphan-pool" else len(inv.allocation(key).serials)
+        what = "lease pool" if kind == "orphan-pool" else "allocation (it holds lease pools)"
+        lines[key] = (f"site {site}: left {what} {key} ({carved} nodes): it holds a lease's capacity. To release "
+                      "it on purpose, if the tenants have agreed: `capacity inventory audit --fix --allow-destroy`")
+    return orphans - kept, lines
 
 
 def _readopt(inv, site: str, mine: list[Claim], freed: set[tuple[str, str]]) -> list[str]:

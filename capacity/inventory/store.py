@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS nodes (
         "UPDATE pools SET stack = substr(key, 1, length(key) - length(lease) - 1)",
         "CREATE INDEX allocations_by_stack ON allocations (stack)",
         "CREATE INDEX pools_by_stack ON pools (stack)"],
+    3: ["ALTER TABLE allocations ADD COLUMN backend TEXT",  # the holder's backend (capacity/inventory/holders.py)
+        "ALTER TABLE allocations ADD COLUMN backend_url TEXT",
+        "ALTER TABLE pools ADD COLUMN backend TEXT",
+        "ALTER TABLE pools ADD COLUMN backend_url TEXT"],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -292,15 +296,17 @@ class Inventory:
         """Add imported nodes. A serial already here with the same rack, model, GPUs and kW is left
         as it is; one that differs is an error. Returns (added, already present)."""
         with self.write() as db:
-            known = {n.serial: n for n in self._nodes()}
+            known = {n.serial.casefold(): n for n in self._nodes()}  # D1 and d1 are one node
             problems, fresh = [], []
             for row in rows:
-                old = known.get(row.serial)
+                old = known.get(row.serial.casefold())
                 if old is None:
                     fresh.append(row)
                 elif (old.rack, old.model, old.gpus, old.kw) != (row.rack, row.model, row.gpus, row.kw):
+                    listed = f" (listed as '{old.serial}')" if old.serial != row.serial else ""
                     problems.append(Problem(row.line, 1, "serial", f"serial '{row.serial}' is already in the inventory "
-                                            f"of site {self.site} as {old.model} in rack {old.rack} ({old.kw:g} kW); "
+                                            f"of site {self.site} as {old.model} in rack {old.rack} ({old.kw:g} kW)"
+                                            f"{listed}; "
                                             "this row differs. To fix: one serial per physical node.", file))
             if problems:
                 raise InventoryError(problems=problems)
@@ -316,11 +322,12 @@ class Inventory:
         if state not in ("free",) + UNHEALTHY:
             raise InventoryError(f"cannot mark a node '{state}'; use free, failed or maintenance.")
         with self.write() as db:
-            found = self._nodes("WHERE n.serial = ?", (serial,))
+            found = self._nodes("WHERE lower(n.serial) = lower(?)", (serial,))  # D1 and d1 are one node
             if not found:
                 serials = [row[0] for row in db.execute("SELECT serial FROM nodes")]
                 raise InventoryError(f"site {self.site} has no node '{serial}'.{did_you_mean(serial, serials)}")
             before = found[0]
+            serial = before.serial
             if state == "free" and before.state == "allocated":
                 raise InventoryError(
                     f"{serial} is allocated to {before.allocation}; it returns to the free pool when its cluster "
@@ -416,15 +423,17 @@ class Inventory:
         """Make the pool `key` hold `count` whole healthy nodes of `allocation` (dedicated-nodes), or
         record a quota of `gpus` on the allocation's shared nodes (shared-quota, count 0)."""
         with self.write() as db:
-            alloc = db.execute("SELECT stack FROM allocations WHERE key = ?", (allocation,)).fetchone()
+            alloc = db.execute("SELECT stack, backend, backend_url FROM allocations WHERE key = ?",
+                               (allocation,)).fetchone()
             if alloc is None:
                 raise InventoryError(f"lease {lease}: site {self.site} has no allocation {allocation} to carve from. "
                                      "To fix: run `capacity refresh`, then `capacity up`.")
-            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET allocation = excluded.allocation, "
-                       "stack = excluded.stack, lease = excluded.lease, tenant = excluded.tenant, "
-                       "isolation = excluded.isolation, gpus = excluded.gpus, count = excluded.count",
-                       (key, alloc[0], allocation, lease, tenant, isolation, gpus, count))
+            db.execute("INSERT INTO pools (key, stack, allocation, lease, tenant, isolation, gpus, count, backend, "
+                       "backend_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                       "allocation = excluded.allocation, stack = excluded.stack, lease = excluded.lease, "
+                       "tenant = excluded.tenant, isolation = excluded.isolation, gpus = excluded.gpus, "
+                       "count = excluded.count, backend = excluded.backend, backend_url = excluded.backend_url",
+                       (key, alloc[0], allocation, lease, tenant, isolation, gpus, count, alloc[1], alloc[2]))
             held = self._nodes("WHERE n.pool = ?", (key,))
             lost = [n for n in held if n.state != "allocated" or n.allocation != allocation]
             db.executemany("UPDATE nodes SET pool = NULL WHERE serial = ?", [(n.serial,) for n in lost])
@@ -557,7 +566,7 @@ class Inventory:
 
 
 COPIED = {
-    "allocations": ("key", "stack", "cluster", "model", "count"),
-    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count"),
+    "allocations": ("key", "stack", "cluster", "model", "count", "backend", "backend_url"),
+    "pools": ("key", "stack", "allocation", "lease", "tenant", "isolation", "gpus", "count", "backend", "backend_url"),
     "nodes": ("serial", "rack", "model", "gpus", "kw", "state", "allocation", "pool", "changed"),
 }

@@ -36,6 +36,16 @@ def beside(shown: str, relative: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(shown), relative))
 
 
+def repository_root(folder: Path) -> Path:
+    """The nearest directory at or above `folder` that holds `.git` (`folder` itself without one)."""
+    return next((d for d in (folder, *folder.parents) if (d / ".git").exists()), folder)
+
+
+def outside(root: Path) -> str:
+    """How a file outside `root` is named: nothing more about it is said."""
+    return "repository" if (root / ".git").exists() else "plan's directory (not in a git repository)"
+
+
 class OnDisk:
     """Files beside a plan file (or beside the current directory, for a plan given as text)."""
 
@@ -44,11 +54,10 @@ class OnDisk:
 
     def read(self, relative: str) -> Document:
         folder = (Path(self.plan).parent if self.plan is not None else Path.cwd()).resolve()
-        root = next((d for d in (folder, *folder.parents) if (d / ".git").exists()), folder)
+        root = repository_root(folder)
         target = (folder / relative).resolve()
         if not target.is_relative_to(root):
-            where = "repository" if (root / ".git").exists() else "plan's directory (not in a git repository)"
-            raise Refused(f"'{relative}' is outside the {where} ({root}); a plan reads files only from "
+            raise Refused(f"'{relative}' is outside the {outside(root)} ({root}); a plan reads files only from "
                           "inside it. To fix: keep the catalog inside, or pass it with --catalog.")
         if not target.exists():
             raise Refused(f"there is no file '{relative}' beside the plan (looked for {beside(self.shown, relative)}). "

@@ -10,6 +10,7 @@ repository, as in `git show REF:PATH`. A catalog the plan names is read from the
 from __future__ import annotations
 
 import posixpath
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,18 @@ class InGit:
             raise Refused(str(exc)) from None
 
 
+_PLAIN_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,200}")
+
+
+def _fetch_advice(ref: str) -> str:
+    """The command that fetches `ref`, only for a name that is plainly a branch or tag: a ref that
+    starts with `-` or holds anything else is never echoed as a command to run."""
+    name = ref.removeprefix("origin/")
+    if _PLAIN_REF.fullmatch(name) and ".." not in name:
+        return f" (git fetch origin {name})"
+    return " (git fetch origin, then the branch or tag by its name)"
+
+
 def read_git(ref: str, path: str, cwd: str | Path | None = None, what: str = "plan") -> bytes:
     """The bytes of the file PATH at REF; `what` names it in errors (a plan, a catalog)."""
     source = f"{ref}:{path}"
@@ -72,7 +85,7 @@ def read_git(ref: str, path: str, cwd: str | Path | None = None, what: str = "pl
     commit, blob = (lines + ["", ""])[:2]
     if commit.endswith(" missing") or not commit:
         raise SourceError(f"{source}: git ref '{ref}' does not exist in this repository. To fix: check the name, "
-                          f"or fetch it first (git fetch origin {ref.removeprefix('origin/')}).")
+                          f"or fetch it first{_fetch_advice(ref)}.")
     if blob.endswith(" missing") or not blob:
         or_else = ", or name a plan file on disk" if what == "plan" else ""
         raise SourceError(f"{source}: there is no file '{path}' at {ref} (paths start at the top of the "

@@ -180,10 +180,11 @@ def _check_records(records: list[Record], catalog: Catalog, name: str, problems:
         node = _node(fields, line, models, report)
         if node is None:
             continue
-        if node.serial in seen:
-            report("serial", f"serial '{node.serial}' repeats line {seen[node.serial]}. To fix: each node once.")
+        if node.serial.casefold() in seen:  # serials name hardware: D1 and d1 are one node
+            report("serial", f"serial '{node.serial}' repeats line {seen[node.serial.casefold()]} (serials are "
+                   "compared without case). To fix: each node once.")
             continue
-        seen[node.serial] = line
+        seen[node.serial.casefold()] = line
         nodes.append(node)
     if problems:
         raise InventoryError(problems=problems)
@@ -261,11 +262,15 @@ def _number(value: Any, field: str, kind: type, fail: Report) -> Any:
 
 def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
     """`validate`'s check of each owned site's `inventory:` file: it exists and every row parses,
-    reported at the plan line that names it. Files outside the plan's folder are only looked for,
-    never read (an untrusted plan must not make validate echo other files)."""
+    reported at the plan line that names it. A file outside the repository (or the plan's folder,
+    outside git) is neither read nor looked for: an untrusted plan must not learn, through
+    validate, which files exist elsewhere."""
+    from capacity.plan.files import outside, repository_root
+
     if not Path(doc.file).is_file():
         return []  # a plan given as text: no folder to look in
     folder = Path(doc.file).resolve().parent
+    root = repository_root(folder)
     problems = []
     for name, site in plan.sites.items():
         named = getattr(site, "inventory", None)
@@ -273,11 +278,15 @@ def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
             continue
         file = _beside(doc, named)
         at = ("sites", name, "inventory")
-        if not file.is_file():
+        if not file.is_relative_to(root):
+            problems.append(doc.problem(at, f"inventory file '{named}' is outside the {outside(root)}; a plan reads "
+                                            "files only from inside it. To fix: keep the inventory file beside the "
+                                            f"plan, or import it with `capacity inventory import FILE --site {name}`."))
+        elif not file.is_file():
             problems.append(doc.problem(at, f"inventory file '{named}' does not exist (looked for {file}). "
                                             "To fix: name the file relative to the plan, or remove `inventory:` "
                                             f"and run `capacity inventory import FILE --site {name}`."))
-        elif file.is_relative_to(folder):
+        else:
             try:
                 read_inventory(file, catalog, str(Path(doc.file).parent / named))
             except InventoryError as exc:

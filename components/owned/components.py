@@ -89,8 +89,9 @@ class LeasePool(Component):
         key = f"{cluster.stack}/{ctx.name}"
         self.pool = PoolResource(f"{ctx.name}-pool", LeasePoolArgs(
             db=network.db, site=network.site, pool=key, allocation=cluster.cluster_id,
-            lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation, gpus_leased=ctx.lease.gpus_at(ctx.cluster.day),
-            count=ctx.nodes,
+            lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation,
+            gpus_leased=ctx.lease.gpus_at(ctx.cluster.day), count=ctx.nodes,
+            start=ctx.lease.start.isoformat(), end=ctx.lease.end.isoformat(),
         ), self.child())
         self.pool_id = self.pool.pool
         self.serials, self.racks, self.gpus, self.kw = self.pool.serials, self.pool.racks, self.pool.gpus, self.pool.kw

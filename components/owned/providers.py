@@ -8,6 +8,7 @@ held nodes that went bad out of band (`unhealthy`), which `refresh` records and 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -95,6 +96,7 @@ class NodeAllocationProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         if _exists(props):
             with _open(props) as inv:
+                refuse_other_backend(inv, props["allocation"])
                 inv.release(props["allocation"])
             stop_here("after-commit")
 
@@ -105,16 +107,16 @@ class LeasePoolProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
-    INPUTS = ("db", "site", "pool", "allocation", "lease", "tenant", "isolation", "gpus_leased", "count")
+    INPUTS = ("db", "site", "pool", "allocation", "lease", "tenant", "isolation", "gpus_leased", "count", "start", "end")
     REPLACE_ON = ("site", "pool", "allocation")
-    UPDATE_ON = ("db", "lease", "tenant", "isolation", "gpus_leased", "count")
+    UPDATE_ON = ("db", "lease", "tenant", "isolation", "gpus_leased", "count", "start", "end")
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         with _open(props) as inv:
             held = inv.carve(props["pool"], props["allocation"], props["lease"], props["tenant"], props["isolation"],
                              int(props["gpus_leased"]), int(props["count"]))
         stop_here("after-commit")
-        return {**_inputs(props, self.INPUTS), **self._outputs(props, held)}
+        return {**{name: props.get(name) for name in self.INPUTS}, **self._outputs(props, held)}
 
     @staticmethod
     def _outputs(props: dict[str, Any], held) -> dict[str, Any]:
@@ -142,10 +144,40 @@ class LeasePoolProvider(ResourceProvider):
             return ReadResult(id_=id_, outs={**props, **self._outputs(props, inv.pool(props["pool"]))})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        refuse_in_force(props)
         if _exists(props):
             with _open(props) as inv:
                 inv.drop_pool(props["pool"])
             stop_here("after-commit")
+
+
+def refuse_in_force(props: dict[str, Any]) -> None:
+    """A lease pool is deleted by capacity only once its lease guard has judged the run (or with
+    --allow-destroy). Any other delete of a lease in force today (plain `pulumi destroy`, which
+    runs no program) is refused here; a pool without recorded dates counts as in force."""
+    if os.environ.get("CAPACITY_LEASE_GUARD") == "checked" or os.environ.get("CAPACITY_ALLOW_DESTROY") == "1":
+        return
+    today = dt.date.today().isoformat()
+    start, end = props.get("start"), props.get("end")
+    if start and end and not str(start) <= today < str(end):
+        return
+    raise InventoryError(
+        f"refusing to release the capacity of lease '{props.get('lease')}' (tenant {props.get('tenant')}, "
+        f"until {end or 'unknown'}): it is in force today, and this run was not checked by capacity's lease guard. "
+        f"Nothing was released. To fix: run `capacity destroy --stack {str(props.get('pool', '')).split('/', 1)[0]}` (add --allow-destroy "
+        "if the tenants have agreed); or end the lease first; or, on purpose, set CAPACITY_ALLOW_DESTROY=1 for "
+        "this one `pulumi destroy`.")
+
+
+def refuse_other_backend(inv: Inventory, key: str) -> None:
+    """Never release an allocation that the inventory gives to a stack of another backend."""
+    from capacity.inventory.holders import Holder, is_mine, rows
+
+    ours = os.environ.get("CAPACITY_BACKEND_ID")
+    for kind, found, _stack, backend, url in rows(inv, key.split("/", 1)[0]):
+        if kind == "allocation" and found == key and ours and not is_mine(backend, Holder(ours, "")):
+            raise InventoryError(f"refusing to release {key}: the inventory gives it to a stack of another backend "
+                                 f"({url or '?'}). Nothing was released.")
 
 
 def _props(args: Any, outputs: tuple[str, ...]) -> dict[str, Any]:
@@ -194,6 +226,9 @@ class LeasePoolArgs:
     gpus_leased: int
     count: int
     """Whole nodes held now (dedicated-nodes in force), else 0."""
+    start: str = ""
+    end: str = ""
+    """The lease's dates (YYYY-MM-DD): a delete while it is in force needs capacity's lease guard."""
 
 
 class LeasePool(Resource, module="owned", name="LeasePool"):

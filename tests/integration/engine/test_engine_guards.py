@@ -93,8 +93,10 @@ def test_shrinking_an_in_force_lease_is_refused(capacity, quickstart, state):
     edit_plan(quickstart, shrink)
     refused = capacity("up", quickstart, "--yes", expect=1)
     assert "acme-pilot" in refused.output and "16 to 8 GPUs" in refused.output
-    preview = json.loads(capacity("preview", quickstart, "--format", "json").stdout)
+    previewed = capacity("preview", quickstart, "--format", "json", expect=1)
+    preview = json.loads(previewed.stdout)
     assert any("acme-pilot" in line for line in preview["refused_without_allow_destroy"])
+    assert preview["refused"]["message"] in refused.output  # the same refusal text as up's
 
 
 def test_destroy_is_refused_while_a_lease_is_in_force_and_allowed_with_the_flag(capacity, quickstart, state):
@@ -212,5 +214,9 @@ def test_the_pulumi_yaml_program_runs_the_same_guard(capacity, quickstart, state
     assert "delete in-force lease 'acme-pilot'" in "\n".join(shown.errors)
     assert "acme-pilot" in _pools(state)
     pstack.stack().set_config("capacity:allowDestroy", ConfigValue("true"))
+    with pytest.raises(EngineError, match="up failed"):
+        pstack.up()  # the program lets it pass; the owned provider needs CAPACITY_ALLOW_DESTROY too
+    assert "acme-pilot" in _pools(state)
+    pstack.workspace.env_vars["CAPACITY_ALLOW_DESTROY"] = "1"
     pstack.up()
     assert "acme-pilot" not in _pools(state)

@@ -1,6 +1,6 @@
 """The root program of Pulumi.yaml under plain `pulumi` commands, as docs/pulumi.md walks a user
 through them: `pulumi stack init`, `pulumi config set capacity:plan`, `pulumi up`, outputs,
-`pulumi destroy`.
+`pulumi destroy` (refused while a lease is in force, unless CAPACITY_ALLOW_DESTROY=1 says it is meant).
 
 The Python language host (`pulumi-language-python`) cannot be built here from the Go module
 proxy, so the SDK's own language server hosts capacity/deploy/program.py in a process of its own,
@@ -76,6 +76,14 @@ def _pulumi(project, *args, check=True):
     return done
 
 
+def _capacity(project, *args):
+    work, env = project
+    done = subprocess.run([str(Path(sys.executable).parent / "capacity"), *args], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def _hosted(project):
     work, env = project
     host_env = dict(env, PATH=os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]]))
@@ -92,7 +100,7 @@ def test_plain_pulumi_stack_init_config_up_outputs_destroy(project):
                                    capture_output=True)
     assert system_python.returncode != 0  # so the provider host can only work through `virtualenv`
 
-    _pulumi(project, "stack", "init", "dev")
+    _pulumi(project, "stack", "init", "plain-quickstart", "--secrets-provider", "passphrase")
     _pulumi(project, "config", "set", "capacity:plan", "stacks/quickstart.yaml")
     host, client = _hosted(project)
     try:
@@ -103,7 +111,17 @@ def test_plain_pulumi_stack_init_config_up_outputs_destroy(project):
         assert set(outputs["clusters"]) == {"train"} and set(outputs["leases"]) == {"acme-pilot", "globex-shared"}
         again = _pulumi(project, "preview", "--diff", client)
         assert "+ " not in again.stdout and "- " not in again.stdout.replace("--", "")
-        _pulumi(project, "destroy", "--yes", client)
+        shown = _capacity(project, "status", "--stack", "plain-quickstart", "--format", "json")
+        assert json.loads(shown.stdout)["stack"] == "plain-quickstart" and "acme-pilot" in shown.stdout
+        # `pulumi destroy` runs no program, so no lease guard: the lease pool's provider refuses
+        refused = _pulumi(project, "destroy", "--yes", client, check=False)
+        assert refused.returncode != 0
+        said = refused.stdout + refused.stderr
+        assert "refusing to release the capacity of lease 'acme-pilot'" in said and "capacity destroy" in said
+        assert "acme-pilot-pool" in _pulumi(project, "stack", "export").stdout  # still held
+        work, env = project
+        project_on_purpose = (work, dict(env, CAPACITY_ALLOW_DESTROY="1"))
+        _pulumi(project_on_purpose, "destroy", "--yes", client)
     finally:
         host.stdin.close()
         host.wait(timeout=30)

@@ -76,6 +76,14 @@ def test_up_drift_and_destroy_through_the_engine(pulumi_cli, tmp_path):
     assert sum(pool == "quickstart/acme-pilot" for _, _, pool in nodes.values()) == 2
     assert stack.preview().change_summary == {"same": 8}
 
+    refused = None
+    try:
+        stack.destroy()  # no lease guard ran: the in-force lease pool's provider refuses
+    except Exception as exc:  # noqa: BLE001 - the Automation API's CommandError
+        refused = str(exc)
+    assert refused and "refusing to release the capacity of lease 'acme-pilot'" in refused
+    assert sum(pool == "quickstart/acme-pilot" for _, _, pool in inventory().values()) == 2
+    stack.workspace.env_vars["CAPACITY_ALLOW_DESTROY"] = "1"  # on purpose
     stack.destroy()
     nodes = inventory()
     assert nodes.pop(victim) == ("failed", None, None)

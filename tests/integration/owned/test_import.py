@@ -172,3 +172,16 @@ def test_a_thousand_bad_rows_stop_at_a_hundred(write_file):
     rows = "".join(f"S{i},r1,nope\n" for i in range(1000))
     lines = problems_of(write_file("many.csv", "serial,rack,model\n" + rows))
     assert len(lines) == 101 and "stopped after 100 problems" in lines[-1]
+
+
+def test_serials_are_compared_without_case(write_file):
+    with pytest.raises(InventoryError, match="serial .d1. repeats line 2"):
+        read_inventory(write_file("twice.csv", "serial,rack,model\nD1,r1,hgx-h100\nd1,r1,hgx-h100\n"), load_catalog())
+    assert import_file(write_file("one.csv", "serial,rack,model\nD1,r1,hgx-h100\n"), "lab-1") == (1, 0)
+    assert import_file(write_file("lower.csv", "serial,rack,model\nd1,r1,hgx-h100\n"), "lab-1") == (0, 1)
+    with pytest.raises(InventoryError, match=r"serial 'd1' is already .* \(listed as 'D1'\)"):
+        import_file(write_file("moved.csv", "serial,rack,model\nd1,r9,hgx-h100\n"), "lab-1")
+    with open_site("lab-1") as inv:
+        assert [n.serial for n in inv.nodes()] == ["D1"]
+        before, after = inv.mark("d1", "failed")
+        assert (before.serial, after.state) == ("D1", "failed")

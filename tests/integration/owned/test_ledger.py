@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
 
-from capacity.inventory import Inventory, InventoryError, db_path, import_file, migrate_to, open_site
+from capacity.inventory import Inventory, InventoryError, db_path, import_file, migrate_to, open_site, sqlite_sites
 from capacity.inventory.db import pg_schema
 from capacity.inventory.store import SCHEMA_VERSION
 from capacity.cli.inventory import app as inventory_app
@@ -62,7 +63,7 @@ def test_a_lost_inventory_is_refused_with_the_way_back(tmp_path, pulumi_cli, how
     runner.run("inventory", "audit", "--fix")
     assert runner.audit() == []
     assert holders(runner) == {"team/train": 6, None: 6}
-    assert "no changes" in runner.run("preview", plan).stderr  # the inventory agrees with the state again
+    assert "no changes" in runner.run("preview", plan).stdout  # the inventory agrees with the state again
 
 
 @pytest.mark.engine("sqlite")
@@ -106,6 +107,8 @@ def test_migrate_copies_a_sqlite_inventory_into_postgresql(site, postgres_url):
     inv.mark("H100-r2-04", "failed")
     site({"r9": 2}, name="lab-2")
     before = {name: Inventory(db_path(name), name).dump() for name in ("lab-1", "lab-2")}
+    held = inv.allocation("qs/train").serials
+    inv.close()
 
     result = CliRunner().invoke(inventory_app, ["migrate", "--to", postgres_url])
     assert result.exit_code == 0, result.output
@@ -115,9 +118,14 @@ def test_migrate_copies_a_sqlite_inventory_into_postgresql(site, postgres_url):
             assert {t: sorted(rows) for t, rows in copy.dump().items()} == \
                 {t: sorted(rows) for t, rows in before[name].items()}
     with Inventory(postgres_url, "lab-1") as copy:  # the copy works as the original did
-        assert copy.allocate("qs/train", "qs", "train", "hgx-h100", 5, 1e9).serials == \
-            inv.allocation("qs/train").serials
+        assert copy.allocate("qs/train", "qs", "train", "hgx-h100", 5, 1e9).serials == held
 
+    # the SQLite files are retired: never read again, so a run that forgot the URL cannot fall back to them
+    assert not db_path("lab-1").exists() and Path(f"{db_path('lab-1')}.migrated").is_file()
+    assert sqlite_sites() == []
+    again = CliRunner().invoke(inventory_app, ["migrate", "--to", postgres_url, "--site", "lab-1"])
+    assert again.exit_code == 1 and "no SQLite inventory for lab-1" in again.output
+    Path(f"{db_path('lab-1')}.migrated").rename(db_path("lab-1"))  # put back by hand: the copy is refused
     again = CliRunner().invoke(inventory_app, ["migrate", "--to", postgres_url, "--site", "lab-1"])
     assert again.exit_code == 1 and "already has nodes" in again.output
     with pytest.raises(InventoryError, match="PostgreSQL URL"):

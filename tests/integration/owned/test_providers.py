@@ -111,7 +111,7 @@ def test_missing_inventory(tmp_path):
     assert not (tmp_path / "gone.db").exists()
 
 
-def test_dedicated_pool_lifecycle(lab):
+def test_dedicated_pool_lifecycle(lab, monkeypatch):
     alloc = NodeAllocationProvider().create(alloc_props(lab)).outs
     provider = LeasePoolProvider()
     created = provider.create(pool_props(lab))
@@ -136,8 +136,17 @@ def test_dedicated_pool_lifecycle(lab):
     assert read["unhealthy"] == {victim: "maintenance"} and len(read["serials"]) == 2
     assert provider.diff("qs/acme", read, pool_props(lab, count=3, gpus=24)).changes is True
 
+    monkeypatch.delenv("CAPACITY_LEASE_GUARD", raising=False)
+    monkeypatch.delenv("CAPACITY_ALLOW_DESTROY", raising=False)
+    with pytest.raises(InventoryError, match="refusing to release the capacity of lease 'acme'"):
+        provider.delete("qs/acme", outs)  # no dates recorded: in force; no guard judged this run
+    ended = {**outs, "start": "2020-01-01", "end": "2020-02-01"}
+    assert any(pool for _, _, pool in states().values())
+    monkeypatch.setenv("CAPACITY_LEASE_GUARD", "checked")  # as `capacity up` and `destroy` run it
     provider.delete("qs/acme", outs)
     assert not any(pool for _, _, pool in states().values())
+    monkeypatch.delenv("CAPACITY_LEASE_GUARD")
+    provider.delete("qs/acme", ended)  # an ended lease goes whoever deletes it
 
 
 def test_shared_quota_pool(lab):

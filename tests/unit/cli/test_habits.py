@@ -23,7 +23,7 @@ QUICKSTART = ROOT / "stacks/quickstart.yaml"
 INVENTORY = ROOT / "stacks/inventory/quickstart-inventory.csv"
 BROKEN = QUICKSTART.read_text().replace("nodes: 8", "nodes: -8")
 # The console script, as a subprocess: `capacity ARGS...`
-SCRIPT = "import sys; sys.argv[0] = 'capacity'; from cli.main import run; run()"
+SCRIPT = "import sys; sys.argv[0] = 'capacity'; from capacity.cli.main import run; run()"
 # The same, reporting on stderr which pulumi modules were imported by the time it exits.
 WATCHED = ("import atexit, sys\n"
            "atexit.register(lambda: sys.stderr.write('\\nMODULES=' + ','.join(sorted(\n"

@@ -239,7 +239,7 @@ def test_a_plan_without_oci_sites_never_imports_pulumi_oci():
     code = (
         "import sys, datetime\n"
         "from capacity.plan.loading import load_text\n"
-        "from components.render import render\n"
+        "from capacity.components.render import render\n"
         "text = open('stacks/example.yaml').read().split('  oci-iad:')[0] + 'links: []\\nclusters: {}\\n'\n"
         "render(load_text(text, 'no-oci.yaml'), datetime.date(2027, 2, 1))\n"
         "assert 'pulumi_aws' in sys.modules\n"

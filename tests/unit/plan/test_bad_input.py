@@ -295,3 +295,17 @@ def test_regions_offered_are_listed_whole_with_the_suggestion(write_plan, old, n
     assert listed == offered and len(offered) > 8
     suggested = error["message"].split("(e.g. ")[1].split(")")[0]
     assert suggested in offered and suggested.startswith("eu-west")
+
+
+@pytest.mark.parametrize("named", ["/etc/hostname", "/etc/no-such-file-anywhere", "../../../../../etc/hostname"])
+def test_validate_says_only_outside_the_repository_for_an_inventory_elsewhere(tmp_path, named):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    plan = repo / "plan.yaml"
+    plan.write_text("apiVersion: capacity/v1\nkind: CapacityPlan\nmetadata: {name: x}\nsites:\n  lab-1:\n"
+                    "    provider: owned\n    location: A\n    power_mw: 1\n    cost_per_gpu_hour: 1\n"
+                    f"    network: {{cidr: 10.0.0.0/16}}\n    inventory: {named}\n")
+    result = CliRunner().invoke(app, ["validate", str(plan)])
+    assert result.exit_code == 1
+    assert "is outside the repository" in result.output
+    assert "does not exist" not in result.output and "looked for" not in result.output

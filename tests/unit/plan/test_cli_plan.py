@@ -154,7 +154,7 @@ def _commands():
                                   ["catalog", "--format", "json"], ["catalog", "--wide", "--region", "eastus"],
                                   ["schema"], ["schema", "--format", "json"]])
 def test_read_only_commands_never_import_pulumi(args):
-    code = (f"import sys\nfrom cli.main import app\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+    code = (f"import sys\nfrom capacity.cli.main import app\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
             "print('MODULES=' + ','.join(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("MODULES="))

@@ -186,7 +186,7 @@ def test_validating_an_oci_plan_never_imports_pulumi():
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from cli.main import app\n"
+        "from capacity.cli.main import app\n"
         f"result = CliRunner().invoke(app, ['validate', {str(PLAN)!r}])\n"
         "assert result.exit_code == 0, result.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_oci', 'components')))\n"

@@ -7,9 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from capacity.cli.main import app
+from capacity.errors import PlanError
 from capacity.plan.loading import load_plan
 from capacity.review.available import available
 
@@ -55,8 +58,8 @@ def test_an_inventory_outside_the_plans_folder_is_never_read(tmp_path):
     shutil.copy(HAND.with_name("nodes.csv"), tmp_path / "nodes.csv")
     plan = tmp_path / "plans" / "hand.yaml"
     plan.write_text(HAND.read_text().replace("inventory: nodes.csv", "inventory: ../nodes.csv"))
-    room = available(load_plan(plan), D("2027-01-01"), D("2027-02-01")).sites[0]
-    assert room.spare is None
+    with pytest.raises(PlanError, match="outside the plan's directory"):  # refused before anything reads it
+        load_plan(plan)
 
 
 def test_json_contract_and_filters():

@@ -47,6 +47,13 @@ def test_missing_ref_says_so(cli, repo):
     assert result.exit_code == 1
     assert "BASE origin/main:stacks/plan.yaml: git ref 'origin/main' does not exist in this repository" in result.stderr
     assert "git fetch origin main" in result.stderr
+
+
+def test_a_hostile_ref_is_never_echoed_as_a_command(cli, repo):
+    result = cli("diff", "--", "--upload-pack=touch pwned:stacks/plan.yaml", "stacks/plan.yaml", cwd=repo)
+    assert result.exit_code == 1
+    assert "git fetch origin --upload-pack" not in result.stderr and "fetch origin, then" in result.stderr
+    assert not (repo / "pwned").exists()
     assert "Traceback" not in result.output
 
 

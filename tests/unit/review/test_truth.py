@@ -189,7 +189,7 @@ def test_every_risk_kind_is_documented():
 
 # ------------------------------------------------------------------ hostile text made inert
 
-HOSTILE = "Dallas\\e[2J\\rFORGED\\u202eX\\x85"
+HOSTILE = "Dallas\\e[2J\\rFORGED\\u202eX\\x85\\u200bY"
 
 
 def test_control_characters_escaped_in_text_markdown_and_html(cli, tmp_path):
@@ -201,11 +201,11 @@ def test_control_characters_escaped_in_text_markdown_and_html(cli, tmp_path):
     outputs = [cli("diff", base_path, path, "--as-of", AS_OF, "--catalog", CATALOG, "-f", fmt).stdout
                for fmt in ("text", "markdown")]
     outputs += [cli("report", path, "--catalog", CATALOG, "-f", fmt).stdout for fmt in ("text", "markdown", "html")]
-    assert "\\x1b[2J\\x0dFORGED\\u202eX\\x85" in outputs[0]
-    assert "\\x1b\\[2J\\x0dFORGED\\u202eX\\x85" in outputs[1]  # and `[` escaped for Markdown
+    assert "\\x1b[2J\\x0dFORGED\\u202eX\\x85\\u200bY" in outputs[0]
+    assert "\\x1b\\[2J\\x0dFORGED\\u202eX\\x85\\u200bY" in outputs[1]  # and `[` escaped for Markdown
     assert "\\x1b[2J" in outputs[4] or "Dallas" not in outputs[4]
     for out in outputs:
-        assert not {"\x1b", "\r", "\u202e", "\x85"} & set(out), out
+        assert not {"\x1b", "\r", "\u202e", "\x85", "\u200b"} & set(out), out
     lines = outputs[0].splitlines()
     assert not any(line.startswith("FORGED") for line in lines)
 
