@@ -23,7 +23,7 @@ import typer
 
 from capacity.words import count
 from capacity.cli.inventory import InventoryUrlOption
-from capacity.cli.output import CatalogOption, Format, FormatOption, emit_json, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, day_option, emit_json, say
 
 app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
@@ -39,9 +39,8 @@ PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or 
                                         show_default=False)]
 OptionalPlanArg = Annotated[Optional[str], typer.Argument(
     help="The capacity plan file (YAML), or - to read it from stdin; or give --stack.", show_default=False)]
-DayOption = Annotated[Optional[dt.datetime], typer.Option(
-    "--on", formats=["%Y-%m-%d"], show_default=False,
-    help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
+DayOption = Annotated[Optional[dt.date], day_option(
+    "--on", help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
 
 
 # --- shared plumbing ------------------------------------------------------------------------
@@ -95,10 +94,6 @@ def _start(verb: str, loaded, fmt: Format, **options):
                           echo=say, **options)
 
 
-def _day(on: Optional[dt.datetime]) -> Optional[dt.date]:
-    return on.date() if on else None
-
-
 def _require_yes(yes: bool, verb: str) -> None:
     if not yes and not sys.stdin.isatty():
         say(f"error: `capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
@@ -143,10 +138,10 @@ def preview(
         from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
-                     day=_day(on))
+                     day=on)
         result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = change_counts(result.change_summary)
-        dated = dated_reservations(loaded, run.pstack.outputs(), _day(on))
+        dated = dated_reservations(loaded, run.pstack.outputs(), on)
         if fmt == Format.json:
             emit_json({
                 "stack": name,
@@ -197,7 +192,7 @@ def up(
         from capacity.deploy.workflow import change_counts, has_changes
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
-                     allow_destroy=allow_destroy, new_stack=new_stack, day=_day(on))
+                     allow_destroy=allow_destroy, new_stack=new_stack, day=on)
         if not yes:
             result, _ = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
             run.refuse_if_guarded()
@@ -237,7 +232,7 @@ def refresh(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=_day(on)).refresh()
+        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=on).refresh()
         drifted = shown.drifted()
         if fmt == Format.json:
             import json

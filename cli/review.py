@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capacity.cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
+from capacity.cli.output import CatalogOption, day_option, emit_json, fail, one_stdin, print_problems, say
 
 
 class DiffFormat(str, enum.Enum):
@@ -30,11 +30,6 @@ _SOURCE = "A plan file, REF:PATH read from git (origin/main:stacks/prod.yaml), o
 BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
-DAY = ["%Y-%m-%d"]
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
@@ -89,9 +84,8 @@ def diff(
     head: HeadArgument,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     catalog: CatalogOption = None,
-    as_of: Annotated[Optional[dt.datetime], typer.Option(
-        "--as-of", formats=DAY, show_default=False,
-        help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
+    as_of: Annotated[Optional[dt.date], day_option(
+        "--as-of", help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
 ) -> None:
     """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
     from capacity.review import markdown as render_diff
@@ -99,7 +93,7 @@ def diff(
     from capacity.plan.reader import shown_name
 
     plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
-    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=shown_name(base),
+    result = diff_plans(plans["base"], plans["head"], as_of, base_label=shown_name(base),
                         head_label=shown_name(head))
     if fmt == DiffFormat.json:
         emit_json(result.as_json())
@@ -112,13 +106,11 @@ def diff(
 def report(
     plan: PlanSource,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
-    from_: Annotated[Optional[dt.datetime], typer.Option(
-        "--from", formats=DAY, show_default=False,
-        help="Start of the window for utilisation, revenue and margin "
+    from_: Annotated[Optional[dt.date], day_option(
+        "--from", help="Start of the window for utilisation, revenue and margin "
              "(YYYY-MM-DD; default: the first lease's start).")] = None,
-    to: Annotated[Optional[dt.datetime], typer.Option(
-        "--to", formats=DAY, show_default=False,
-        help="End of the window, exclusive (YYYY-MM-DD; default: the last lease's end).")] = None,
+    to: Annotated[Optional[dt.date], day_option(
+        "--to", help="End of the window, exclusive (YYYY-MM-DD; default: the last lease's end).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
                                                    dir_okay=False)] = None,
     catalog: CatalogOption = None,
@@ -130,7 +122,7 @@ def report(
 
     loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
     default = default_window(loaded)
-    window = Window(_day(from_) or default.start, _day(to) or default.end)
+    window = Window(from_ or default.start, to or default.end)
     if window.start >= window.end:
         raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
                                  param_hint="'--from' / '--to'")

@@ -157,6 +157,20 @@ def test_inventory_import_checks_against_a_plan_from_stdin(tmp_path, monkeypatch
     assert result.stdout.startswith("site lab-1: 12 nodes added")
 
 
+@pytest.mark.parametrize("command", [["up", "PLAN", "--yes", "--on"], ["preview", "PLAN", "--on"],
+                                     ["refresh", "PLAN", "--on"],
+                                     ["resources", "PLAN", "--on"], ["diff", "PLAN", "PLAN", "--as-of"],
+                                     ["report", "PLAN", "--from"], ["report", "PLAN", "--to"]])
+@pytest.mark.parametrize("day,words", [("2027-02-30", "2027-02-30 is not a real calendar date"),
+                                       ("2027-2-3", "'2027-2-3' is not a date; write YYYY-MM-DD")])
+def test_every_day_option_reads_days_as_plans_do(command, day, words, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAPACITY_STATE_DIR", str(tmp_path / "state"))
+    result = runner.invoke(app, [str(QUICKSTART) if a == "PLAN" else a for a in command] + [day])
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.stderr.split())  # the usage box may wrap it
+    assert not (tmp_path / "state").exists()
+
+
 @pytest.mark.parametrize("args", [["diff", "-", "-"], ["validate", "-", "--catalog", "-"]])
 def test_stdin_holds_one_file(args):
     result = runner.invoke(app, args, input=QUICKSTART.read_text())
