@@ -135,6 +135,11 @@ class Lease(StrictModel):
         """The price per GPU-hour the tenant pays (0 for internal use)."""
         return self.price_per_gpu_hour or 0.0
 
+    def whole_nodes(self, gpus_per_node: int) -> int:
+        """Nodes of `gpus_per_node` GPUs the lease covers, rounded up (a dedicated-nodes lease is whole
+        nodes by validation)."""
+        return -(-self.gpus // gpus_per_node)
+
 
 class Plan(StrictModel):
     api_version: Annotated[Literal["capacity/v1"], Field(alias="apiVersion", description="Format version: capacity/v1.")]
