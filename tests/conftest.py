@@ -13,7 +13,8 @@ import pytest
 MARKERS = {
     "pulumi_cli": "engine",  # the real Pulumi engine
     "postgres_server": "postgres",  # a throwaway PostgreSQL server
-    "kube_api": "apiserver",  # a real kube-apiserver (tests/integration/tenancy/conftest.py)
+    "kube_api": "apiserver",  # a real kube-apiserver (tests/integration/conftest.py)
+    "kubernetes_bins": "apiserver",  # what starts one
     "chromium": "chromium",  # headless Chromium (tests/integration/browser/conftest.py)
 }
 

@@ -1,4 +1,5 @@
-"""Fixtures for the tenancy tests: a real Kubernetes API server on 127.0.0.1 for the session.
+"""Fixtures for the integration tests: a real Kubernetes API server on 127.0.0.1 for the session
+(the tenancy tests), or the binaries and kubectl to start one (the tenancy benchmark's smoke run).
 
 Its binaries and the Pulumi Kubernetes provider come from the per-user cache, built once from the
 Go module proxy when missing (capacity/engine/kubernetes_bins.py). Without them the engine tests
@@ -30,14 +31,21 @@ def kubernetes_bins():
 
 
 @pytest.fixture(scope="session")
-def kube_api(kubernetes_bins, tmp_path_factory):
-    """A running etcd + kube-apiserver + kube-controller-manager with Kueue's CRDs; stopped after."""
-    from tests.integration.tenancy.apiserver import LocalApiServer, kubectl_available
+def kubectl() -> None:
+    """kubectl is on PATH: the API server's start applies Kueue's CRDs with it, tests read objects back."""
+    from tests.integration.tenancy.apiserver import kubectl_available
 
     if not kubectl_available():
         if _required():
             pytest.fail("kubectl is not on PATH (the tests apply Kueue's CRDs and read objects back with it)")
         pytest.skip("kubectl is not on PATH")
+
+
+@pytest.fixture(scope="session")
+def kube_api(kubernetes_bins, kubectl, tmp_path_factory):
+    """A running etcd + kube-apiserver + kube-controller-manager with Kueue's CRDs; stopped after."""
+    from tests.integration.tenancy.apiserver import LocalApiServer
+
     server = LocalApiServer(kubernetes_bins, tmp_path_factory.mktemp("kube-api")).start()
     try:
         yield server
