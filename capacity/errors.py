@@ -28,7 +28,7 @@ class Problem:
         where = f"{self.file}:{self.line}:{self.column}" if self.file else f"{self.line}:{self.column}"
         return inert(f"{where}: {self.path or f'({self.subject})'}: {self.message}")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("file")
         return {"path": data["path"], "line": data["line"], "column": data["column"], "message": data["message"]}
@@ -66,7 +66,7 @@ class InventoryError(CapacityError):
         """The site has no inventory there (none yet, or an empty file), as opposed to one that fails."""
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """' Did you mean 'x'?' for a close match, else ''."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" Did you mean '{match[0]}'?" if match else ""

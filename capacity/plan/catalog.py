@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import ValidationError
 
@@ -60,7 +60,7 @@ class InstanceType:
     def offered_in(self, region: str | None) -> bool:
         return region is None or not self.regions or region in self.regions
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
             "instance_type": self.instance_type,

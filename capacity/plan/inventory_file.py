@@ -16,12 +16,15 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from capacity.plan.catalog import Catalog
+from capacity.plan.catalog import Catalog, InstanceType
 from capacity.errors import PlanError, Problem, did_you_mean
 from capacity.errors import InventoryError
-from capacity.plan.reader import parse_bytes
+from capacity.plan.reader import Document, parse_bytes
+
+if TYPE_CHECKING:
+    from capacity.plan.model import Plan
 
 COLUMNS = ("serial", "rack", "model", "gpus", "kw", "state")
 REQUIRED = ("serial", "rack", "model")
@@ -192,7 +195,7 @@ def _check_records(records: list[Record], catalog: Catalog, name: str, problems:
     return nodes
 
 
-def _node(fields: dict, line: int, models: dict, report: Report) -> NodeRow | None:
+def _node(fields: dict[str, tuple[Any, tuple[int, int]]], line: int, models: dict[str, InstanceType], report: Report) -> NodeRow | None:
     bad = False
 
     def fail(field: str, message: str) -> None:
@@ -220,9 +223,11 @@ def _node(fields: dict, line: int, models: dict, report: Report) -> NodeRow | No
     if state not in IMPORT_STATES:
         fail("state", f"state {state!r} is not one of {', '.join(IMPORT_STATES)}"
                       + (" (nodes are allocated by `capacity up`, not imported)." if state == "allocated" else "."))
-    if bad or entry is None:
+    if bad or entry is None or serial is None or rack is None:
         return None
-    return NodeRow(serial, rack, model, entry.gpus, kw if kw is not None else entry.kw_per_node, state, line)
+    if kw is None:
+        kw = entry.kw_per_node or 0.0  # an owned model always has it (the catalog's check)
+    return NodeRow(serial, rack, entry.instance_type, entry.gpus, kw, state, line)
 
 
 def _label(value: Any, field: str, fail: Report) -> str | None:
@@ -259,7 +264,7 @@ def _number(value: Any, field: str, kind: type, fail: Report) -> Any:
     return kind(value)
 
 
-def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
+def plan_inventory_problems(plan: Plan, doc: Document, catalog: Catalog) -> list[Problem]:
     """`validate`'s check of each owned site's `inventory:` file: it exists and every row parses,
     reported at the plan line that names it. Files outside the plan's folder are only looked for,
     never read (an untrusted plan must not make validate echo other files)."""

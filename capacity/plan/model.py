@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, StrictInt, model_validator
 
@@ -29,7 +29,16 @@ class Metadata(StrictModel):
                     "catalog, and `--catalog` goes over both.")] = None
 
 
-Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
+if TYPE_CHECKING:  # the union below, as the type checker sees it (it cannot run `specs()`)
+    from capacity.providers.aws import AwsSite
+    from capacity.providers.azure import AzureSite
+    from capacity.providers.gcp import GcpSite
+    from capacity.providers.oci import OciSite
+    from capacity.providers.owned import OwnedSite
+
+    Site = Union[AwsSite, AzureSite, GcpSite, OciSite, OwnedSite]
+else:  # one site model per provider module, told apart by `provider`
+    Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
 
 
 class Link(StrictModel):
@@ -90,7 +99,12 @@ class Cluster(StrictModel):
 
     @property
     def reserved(self) -> bool:
-        return self.reservation is not None and self.reservation.kind != "none"
+        return self.real_reservation is not None
+
+    @property
+    def real_reservation(self) -> Reservation | None:
+        """The reservation, unless there is none or it is of kind `none`."""
+        return self.reservation if self.reservation is not None and self.reservation.kind != "none" else None
 
 
 # A Kubernetes RBAC group as the cluster's authenticator names it (OIDC, IAM...): printable, no spaces.
