@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
 from capacity.errors import CapacityError
 from capacity.plan import git
@@ -84,7 +85,7 @@ def _plan_facts(raw: bytes | None) -> tuple[bool, str | None]:
 def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[list[str], list[str]]:
     """(plans at HEAD to deploy, paths left out as unsafe): those changed since `before`, or whose
     catalog changed; all of them when `before` is not a commit."""
-    if not git.is_commit(before, cwd):
+    if not before or not git.is_commit(before, cwd):
         safe, unsafe = _split_safe(_names(["ls-files", "-z", "--", *PLAN_PATHSPECS], cwd))
         return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
     diff = ["diff", "--name-only", "--no-renames", "-z", before, "HEAD"]
@@ -138,7 +139,7 @@ def _naming(files: set[str], cwd: str | Path | None, catalogs: dict[str, set[str
     return {plan for file in files & set(catalogs) for plan in catalogs[file]}
 
 
-def deploy_problems(plan: str | Path, env: dict) -> list[str]:
+def deploy_problems(plan: str | Path, env: Mapping[str, str]) -> list[str]:
     """Why `capacity up PLAN` must not run in CI with this environment (empty: it may)."""
     problems = []
     if not env.get("PULUMI_BACKEND_URL"):
@@ -168,7 +169,9 @@ def validate_plans(files: list[str]) -> int:
     """The pre-commit hook: `capacity validate` on each file that is a plan. 1 if any is invalid."""
     plans = [f for f in files if is_plan(_read_file(Path(f)))]
     capacity = shutil.which("capacity")
-    if plans and capacity is None:
+    if not plans:
+        return 0
+    if capacity is None:
         raise CiError("`capacity` is not on PATH. To fix: pip install capacity (the light core is enough).")
     status = 0
     for plan in plans:
@@ -216,9 +219,10 @@ def _git(args: list[str], cwd: str | Path | None) -> str:
     return git.output(args, cwd).decode("utf-8", "replace")  # a name that is not UTF-8 is then unsafe, and left out
 
 
-def read_pages(text: str) -> list:
+def read_pages(text: str) -> list[Any]:
     """The comments in `gh api --paginate` output: one JSON array per page, one after the other."""
-    decoder, comments, at = json.JSONDecoder(), [], 0
+    decoder, at = json.JSONDecoder(), 0
+    comments: list[Any] = []
     while True:
         while at < len(text) and text[at].isspace():
             at += 1
