@@ -45,7 +45,8 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     except PlanError as exc:
         _report_failures({"catalog": (shown_name(catalog or ""), exc.problems, None)}, as_json)
         raise fail(1) from None
-    plans, failures = {}, {}
+    plans = {}
+    failures: dict[str, tuple[str, list, str | None]] = {}  # side: (file, problems, or else why)
     for side, source in sources.items():
         try:
             plans[side] = load_source(source, cat)
