@@ -98,7 +98,7 @@ BARE = textwrap.dedent('''
             LeasePool(f"{name}-pool", LeasePoolArgs(
                 db=shown_location(site_name), site=site_name, pool=f"{stack}/{name}",
                 allocation=allocations[lease.cluster].allocation, lease=name, tenant=lease.tenant,
-                isolation=lease.isolation, gpus_leased=lease.gpus, count=lease.whole_nodes(8)))
+                isolation=lease.isolation, gpus_leased=lease.gpus, count=-(-lease.gpus // 8)))
 
     program = dynamic_resources
     if shape == "components":  # capacity's program as its CLI runs it, without the CLI and its engine layer

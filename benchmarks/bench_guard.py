@@ -44,12 +44,14 @@ RUNNER = textwrap.dedent("""
         original = Workflow.up
 
         def preview_then_up(self, refresh=False):
-            from capacity.engine.events import Progress
+            from capacity.cli.progress import Progress
             self.preview(progress=Progress(mode="plain", verb="preview", show_steps=False))
             return original(self, refresh=refresh)
 
         Workflow.up = preview_then_up
-    app = typer.Typer()
+    from capacity.cli.output import Handled
+
+    app = typer.Typer(cls=Handled)
     for fn in deploy.COMMANDS:
         app.command()(fn)
     app()

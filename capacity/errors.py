@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from capacity.words import inert
 
@@ -35,16 +35,27 @@ class Problem:
 
 
 class CapacityError(Exception):
-    """The root of every error meant for the user: a message, the problems found, an exit code."""
+    """The root of every error meant for the user: a message, the problems found, an exit code.
+    `kind` names the error in JSON output (`--format json`)."""
+
+    kind = "error"
 
     def __init__(self, message: str = "", problems: Iterable[Problem] = (), *, exit_code: int = 1):
         self.problems = sorted(problems)
         self.exit_code = exit_code
         super().__init__(message or "\n".join(str(p) for p in self.problems))
 
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "message": str(self), "exit_code": self.exit_code}
+        if self.problems:
+            data["problems"] = [p.as_json() for p in self.problems]
+        return data
+
 
 class PlanError(CapacityError):
     """A plan that cannot be used; carries every problem found."""
+
+    kind = "invalid-plan"
 
     def __init__(self, problems: Iterable[Problem]):
         super().__init__(problems=problems)
@@ -53,17 +64,46 @@ class PlanError(CapacityError):
 class EngineError(CapacityError):
     """A failed engine step, with a message meant for the user."""
 
+    kind = "engine"
+
     def __init__(self, message: str, *, exit_code: int = 1):
         super().__init__(message, exit_code=exit_code)
+
+
+class StackLocked(EngineError):
+    """Another run holds the stack's lock."""
+
+    kind = "stack-locked"
+
+
+class StackNotFound(EngineError):
+    """The backend has no stack of that name."""
+
+    kind = "stack-not-found"
+
+
+class LeaseGuardRefusal(EngineError):
+    """The run would take capacity from leases in force, without --allow-destroy. Raised inside the
+    program too (capacity/deploy/guard.py), where the engine reports it as the program's failure."""
+
+    kind = "lease-guard-refusal"
 
 
 class InventoryError(CapacityError):
     """A failed inventory operation. `problems` locate each bad row of an imported file."""
 
+    kind = "inventory"
+
     def __init__(self, message: str = "", problems: Iterable[Problem] = (), absent: bool = False):
         super().__init__(message, problems)
         self.absent = absent
         """The site has no inventory there (none yet, or an empty file), as opposed to one that fails."""
+
+
+class InventoryShortage(InventoryError):
+    """The free nodes (or the power budget) of an owned site cannot serve the plan's clusters."""
+
+    kind = "inventory-shortage"
 
 
 def did_you_mean(word: object, choices: Iterable[object]) -> str:

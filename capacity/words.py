@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 
 def count(number: int, noun: str) -> str:
@@ -24,3 +25,16 @@ def inert(text: object) -> str:
     """Text from a plan made harmless for a terminal, Markdown or HTML: every control character
     shown as a visible escape (ESC as \\x1b, CR as \\x0d, U+202E as \\u202e), never acted on."""
     return _UNSAFE.sub(_escape, str(text))
+
+
+def shown_url(url: str, keep_query: bool = True) -> str:
+    """A URL safe to print and to keep: without user and password (nor its query, unless
+    `keep_query`: a database URL's query can hold a password)."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return urlunsplit((parts.scheme, "", parts.path, parts.query if keep_query else "", ""))
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query if keep_query else "", ""))

@@ -21,11 +21,14 @@ def catalog(
     region: Annotated[Optional[str], typer.Option("--region", "-r", help="Only the types offered in this region.")]
     = None,
     wide: Annotated[bool, typer.Option("--wide", "-w", help="List each type's regions under it.")] = False,
+    links: Annotated[bool, typer.Option("--links", help="List link prices instead: VPN connections and the "
+                                                        "interconnect speeds each cloud sells.")] = False,
     fmt: FormatOption = Format.text,
     catalog_file: CatalogOption = None,
 ) -> None:
     """List the GPU instance types: GPUs per node, memory per GPU, price per node-hour (power per
-    node for owned hardware) and regions, in the order `accelerator:` picks from."""
+    node for owned hardware) and regions, in the order `accelerator:` picks from; with --links, the
+    link prices and speeds."""
     from capacity.plan.catalog import load_catalog
     from capacity.errors import PlanError
 
@@ -34,6 +37,9 @@ def catalog(
     except PlanError as exc:
         print_problems(exc.problems)
         raise typer.Exit(1) from None
+    if links:
+        _links(cat, provider, fmt)
+        return
     _check_choice("--provider", provider, sorted({p for p, _ in cat.types}))
     entries = cat.of(provider)
     if region is not None:
@@ -51,6 +57,22 @@ def catalog(
         return
     sys.stdout.write("".join(line + "\n" for line in table(entries, wide, bold=color())))
     sys.stdout.write(f"figures as of {cat.as_of}\n")
+
+
+def _links(cat, provider: str | None, fmt: Format) -> None:
+    """The catalog's link prices: per provider, a VPN connection and each interconnect speed."""
+    _check_choice("--provider", provider, sorted({key[0] for key in cat.links}))
+    rows = [p for p in cat.links.values() if provider in (None, p.provider)]
+    rows.sort(key=lambda p: (p.provider, p.kind, p.partner, p.bandwidth_gbps or 0))
+    if fmt == Format.json:
+        emit_json([{**p.model_dump(), "price_per_month": round(p.price_per_hour * 730, 2)} for p in rows])
+        return
+    for p in rows:
+        speed = f"{p.bandwidth_gbps:g} Gbps" if p.bandwidth_gbps else "-"
+        how = "partner" if p.partner else ("dedicated" if p.kind == "interconnect" else "")
+        sys.stdout.write(f"{p.provider:<6} {p.kind:<12} {how:<9} {speed:>9} {p.price_per_hour:>8.3f}/h "
+                         f"{p.price_per_hour * 730:>10,.0f}/month\n")
+    sys.stdout.write(f"figures as of {cat.as_of}; data transfer not included\n")
 
 
 def _check_choice(option: str, value: str | None, known: list[str]) -> None:

@@ -22,13 +22,15 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from capacity.words import count
+from capacity.cli.complete import stack_names
 from capacity.cli.inventory import InventoryUrlOption
-from capacity.cli.output import CatalogOption, Format, FormatOption, day_option, emit_json, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, Handled, day_option, emit_json, say
 
-app = typer.Typer(name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
+app = typer.Typer(cls=Handled, name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
 StackOption = Annotated[Optional[str], typer.Option(
-    "--stack", "-s", help="Stack name (default: the plan's metadata.name; docs/state.md).")]
+    "--stack", "-s", help="Stack name (default: the plan's metadata.name; docs/state.md).",
+    autocompletion=stack_names)]
 BackendOption = Annotated[Optional[str], typer.Option(
     "--backend", help="State backend URL: file://DIR, s3://, azblob://, gs:// or Pulumi Cloud "
                       "(default: PULUMI_BACKEND_URL, else .capacity/pulumi; docs/state.md).")]
@@ -48,9 +50,7 @@ DayOption = Annotated[Optional[dt.date], day_option(
 
 @contextlib.contextmanager
 def _engine_errors(verb: str, stack_name: str = "") -> Iterator[None]:
-    """EngineError -> its message and exit code; Ctrl-C (or SIGTERM) -> a clean cancel, exit 130."""
-    from capacity.errors import EngineError
-
+    """Ctrl-C (or SIGTERM) -> a clean cancel, exit 130. (Errors for the user: cli/output.py's `report`.)"""
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -58,14 +58,6 @@ def _engine_errors(verb: str, stack_name: str = "") -> Iterator[None]:
         previous = None
     try:
         yield
-    except EngineError as exc:
-        say(f"error: {exc}")
-        raise typer.Exit(exc.exit_code) from None
-    except Exception as exc:  # an owned site's inventory problem is the user's to fix, not a bug
-        if type(exc).__name__ != "InventoryError":
-            raise
-        say(f"error: {exc}")
-        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         where = f" on stack '{stack_name}'" if stack_name else ""
         say(f"Cancelled: {verb}{where} stopped; what was done is saved in the state. "
@@ -95,10 +87,18 @@ def _start(verb: str, loaded, fmt: Format, **options):
 
 
 def _require_yes(yes: bool, verb: str) -> None:
+    from capacity.errors import CapacityError
+
     if not yes and not sys.stdin.isatty():
-        say(f"error: `capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
-            f"To fix: run it again with --yes (e.g. in CI).")
-        raise typer.Exit(1)
+        raise CapacityError(f"`capacity {verb}` changes real capacity and there is no terminal to confirm it on.\n"
+                            f"To fix: run it again with --yes (e.g. in CI).")
+
+
+def _plan_or_stack(plan: Optional[str], stack: Optional[str]) -> None:
+    from capacity.errors import CapacityError
+
+    if not plan and not stack:
+        raise CapacityError("give the plan file or --stack.", exit_code=2)
 
 
 def _confirm(question: str) -> bool:
@@ -109,7 +109,7 @@ def _confirm(question: str) -> bool:
 
 
 def _progress(fmt: Format, verb: str, show_diff: bool = False):
-    from capacity.engine.events import Progress, choose_mode
+    from capacity.cli.progress import Progress, choose_mode
 
     return Progress(mode=choose_mode(fmt.value), verb=verb, show_diff=show_diff)
 
@@ -134,37 +134,36 @@ def preview(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("preview", name):
-        from capacity.engine.status import dated_reservations
-        from capacity.deploy.workflow import change_counts, has_changes
+        from capacity.deploy.status import dated_reservations
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      day=on)
-        result, shown = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
-        summary = change_counts(result.change_summary)
+        outcome = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
+        summary = outcome.changes
         dated = dated_reservations(loaded, run.pstack.outputs(), on)
         if fmt == Format.json:
             emit_json({
                 "stack": name,
                 "backend": run.pstack.backend.shown,
-                "has_changes": has_changes(summary),
+                "has_changes": outcome.has_changes,
                 "changes": summary,
-                "steps": [s.as_json() for s in shown.changes()],
-                "refused_without_allow_destroy": run.guard.found,
+                "steps": [s.as_json() for s in outcome.steps],
+                "refused_without_allow_destroy": outcome.takings,
                 "reservations": dated["reservations"],
                 "ended_as_planned": dated["ended_as_planned"],
             })
         else:
-            from capacity.engine.events import summary_line
+            from capacity.cli.progress import summary_line
 
-            if has_changes(summary):
+            if outcome.has_changes:
                 say(f"{name}: {summary_line(summary, preview=True)}.")
             else:
                 say(f"{name}: no changes.")
-            for taking in run.guard.found:
+            for taking in outcome.takings:
                 say(f"warning: up would {taking}; it will refuse without --allow-destroy.")
             for line in dated["lines"]:
                 say(f"{line}.")
-    if detailed_exitcode and has_changes(summary):
+    if detailed_exitcode and outcome.has_changes:
         raise typer.Exit(2)
 
 
@@ -188,25 +187,22 @@ def up(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("up", name):
-        from capacity.engine.events import summary_line
-        from capacity.deploy.workflow import change_counts, has_changes
+        from capacity.cli.progress import summary_line
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
                      allow_destroy=allow_destroy, new_stack=new_stack, day=on)
         if not yes:
-            result, _ = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
+            planned = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
             run.refuse_if_guarded()
-            summary = change_counts(result.change_summary)
-            if not has_changes(summary):
+            if not planned.has_changes:
                 _done(fmt, name, {}, "no changes")
                 return
-            say(f"{name}: {summary_line(summary, preview=True)}.")
+            say(f"{name}: {summary_line(planned.changes, preview=True)}.")
             if not _confirm(f"Apply these changes to stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
-        result, shown = run.up(refresh=refresh)
-        changes = change_counts(result.summary.resource_changes)
-        _done(fmt, name, changes, summary_line(changes, shown.duration))
+        outcome = run.up(refresh=refresh)
+        _done(fmt, name, outcome.changes, summary_line(outcome.changes, outcome.seconds))
 
 
 def _done(fmt: Format, name: str, changes: dict[str, int], text: str) -> None:
@@ -232,8 +228,8 @@ def refresh(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        result, shown = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=on).refresh()
-        drifted = shown.drifted()
+        outcome = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=on).refresh()
+        drifted = outcome.drift
         if fmt == Format.json:
             import json
 
@@ -243,7 +239,7 @@ def refresh(
             say(f"{name}: drift in {len(drifted)} resource(s): {', '.join(s.name for s in drifted)}. "
                 "The state now records it; run `capacity up` to put it right.")
         else:
-            read = sum((result.summary.resource_changes or {}).values())
+            read = sum(outcome.changes.values())
             say(f"{name}: no drift ({count(read, 'resource')} read).")
 
 
@@ -259,15 +255,12 @@ def destroy(
     inventory_url: InventoryUrlOption = None,
 ) -> None:
     """Delete every resource of the plan's stack (owned nodes go back to the free pool)."""
-    if not plan and not stack:
-        say("error: give the plan file or --stack.")
-        raise typer.Exit(2)
+    _plan_or_stack(plan, stack)
     _require_yes(yes, "destroy")
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
     with _engine_errors("destroy", name):
-        from capacity.engine.events import summary_line
-        from capacity.deploy.workflow import change_counts
+        from capacity.cli.progress import summary_line
 
         run = _start("destroy", loaded, fmt, stack=name, backend=backend, allow_destroy=allow_destroy)
         if not run.pstack.exists():
@@ -278,16 +271,14 @@ def destroy(
             say(f"{name}: nothing to destroy (no such stack in {run.pstack.backend.shown}).")
             return
         if not yes:
-            from capacity.engine.status import managed_resources
+            from capacity.engine.deployment import managed_resources
 
             held = managed_resources(run.pstack.deployment())
             if not _confirm(f"Destroy all {count(len(held), 'resource')} of stack '{name}'?"):
                 say("Nothing changed.")
                 raise typer.Exit(1)
-        result, shown = run.destroy()
-        changes = change_counts(result.summary.resource_changes)
-        changes.pop("same", None)
-        _done(fmt, name, changes, summary_line(changes, shown.duration))
+        outcome = run.destroy()
+        _done(fmt, name, outcome.changes, summary_line(outcome.changes, outcome.seconds))
 
 
 @app.command()
@@ -297,25 +288,51 @@ def status(
     stack: StackOption = None,
     backend: BackendOption = None,
     catalog: CatalogOption = None,
+    link: Annotated[Optional[str], typer.Option(
+        "--link", help="Show this link's router configuration for the owned end: strongSwan swanctl.conf and "
+                       "FRR, or vendor-neutral JSON with --format json.", show_default=False)] = None,
+    show_secrets: Annotated[bool, typer.Option(
+        "--show-secrets", help="With --link: write the pre-shared and BGP keys in clear (else a placeholder).")] = False,
 ) -> None:
-    """What is deployed: GPUs by provider, site and cluster; leases with their nodes or pools; reservations."""
-    if not plan and not stack:
-        say("error: give the plan file or --stack.")
-        raise typer.Exit(2)
+    """What is deployed: GPUs by provider, site and cluster; leases with their nodes or pools; reservations;
+    links to owned sites (`--link NAME` for a router's configuration)."""
+    from capacity.errors import CapacityError
+
+    _plan_or_stack(plan, stack)
+    if show_secrets and not link:
+        raise CapacityError("--show-secrets goes with --link NAME (it shows that link's keys).", exit_code=2)
     loaded = _load(plan, catalog, fmt) if plan else None
     name = stack or loaded.name
+    if link:
+        _link_status(name, backend, stack is not None, link, show_secrets, fmt)
+        return
     with _engine_errors("status", name):
-        from capacity.engine.status import render_text, stack_status
+        from capacity.deploy.status import stack_status
         from capacity.deploy.workflow import open_stack
 
-        data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded)
+        data = stack_status(open_stack(name, backend, echo=say, known=stack is not None), loaded).as_json()
     if fmt == Format.json:
         emit_json(data)
     else:
+        from capacity.cli.status_text import render_text
+
         sys.stdout.write(render_text(data))
 
 
-stacks_app = typer.Typer(name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",
+def _link_status(name: str, backend: str | None, known: bool, link: str, show_secrets: bool, fmt: Format) -> None:
+    with _engine_errors("status", name):
+        from capacity.deploy.workflow import open_stack
+        from capacity.engine.links import link_config
+        from capacity.review import router
+
+        data, keys = link_config(open_stack(name, backend, echo=say, known=known), link, show_secrets)
+    if fmt == Format.json:
+        emit_json(router.neutral(link, data, keys))
+    else:
+        sys.stdout.write(router.text(link, data, keys))
+
+
+stacks_app = typer.Typer(cls=Handled, name="stacks", help="List the stacks in the backend (`stacks rm NAME` removes one).",
                          invoke_without_command=True)
 
 
@@ -330,15 +347,15 @@ def stacks(
     if context.invoked_subcommand is not None:
         return
     with _engine_errors("stacks"):
-        from capacity.deploy.workflow import open_stack
+        from capacity.deploy.workflow import open_stacks
 
-        pstack = open_stack("list", backend, echo=say)
-        rows = pstack.list_stacks()
+        stacks = open_stacks(backend, echo=say)
+        rows = stacks.list_stacks()
     if fmt == Format.json:
-        emit_json({"backend": pstack.backend.shown, "stacks": rows})
+        emit_json({"backend": stacks.backend.shown, "stacks": rows})
         return
     if not rows:
-        say(f"No stacks in {pstack.backend.shown}.")
+        say(f"No stacks in {stacks.backend.shown}.")
         return
     width = max(len(r["name"]) for r in rows)
     for row in rows:
@@ -349,11 +366,12 @@ def stacks(
 
 @stacks_app.command("rm")
 def remove_stack(
-    name: Annotated[str, typer.Argument(help="The stack to remove.", show_default=False)],
+    name: Annotated[str, typer.Argument(help="The stack to remove.", show_default=False, autocompletion=stack_names)],
     force: Annotated[bool, typer.Option("--force", help="Remove it even if it holds resources (they are left "
                                                          "running, no longer managed).")] = False,
     yes: YesOption = False,
     backend: BackendOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Remove a stack: its state, configuration and history. Refused while it holds resources
     (run `capacity destroy --stack NAME` first) unless --force, which asks first (or takes --yes)."""
@@ -367,6 +385,9 @@ def remove_stack(
             say("Nothing changed.")
             raise typer.Exit(1)
         pstack.remove(force=force)
+    if fmt == Format.json:
+        emit_json({"ok": True, "removed": name, "backend": pstack.backend.shown})
+        return
     say(f"Removed stack '{name}' from {pstack.backend.shown}.")
 
 

@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
-from capacity.cli.output import Format, FormatOption, emit_json, say
+from capacity.cli.output import Format, FormatOption, Handled, emit_json, say
 
 app = typer.Typer(
+    cls=Handled,
     name="engine",
     help="The Pulumi engine that runs plans: set it up once per user, and inspect it.",
     no_args_is_help=True,
@@ -28,29 +29,30 @@ def setup(
     kubernetes: Annotated[bool, typer.Option("--kubernetes", help=(
         "Also build the Pulumi Kubernetes provider plugin (for clusters with `orchestrator: kubernetes`) "
         "from the Go module proxy, once per user (about 10 minutes)."))] = False,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Find or install the Pulumi CLI pinned to the SDK (on PATH, cached, Pulumi's installer, or a Go build)."""
-    from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import ensure_pulumi
 
     started = time.monotonic()
-    try:
-        cli = ensure_pulumi(install=True, echo=say)
-        say(f"Pulumi CLI v{cli.version}: {cli.pulumi} ({_SOURCES.get(cli.source, cli.source)}).")
-        if kubernetes:
-            from capacity.engine.kubernetes_bins import PLUGIN, ensure_plugin
+    data: dict = {"ok": True}
+    cli = ensure_pulumi(install=True, echo=say)
+    data["cli"] = {"path": str(cli.pulumi), "version": cli.version, "source": cli.source}
+    say(f"Pulumi CLI v{cli.version}: {cli.pulumi} ({_SOURCES.get(cli.source, cli.source)}).")
+    if kubernetes:
+        from capacity.engine.kubernetes_bins import PLUGIN, ensure_plugin
 
-            say(f"Pulumi Kubernetes provider: {ensure_plugin(echo=say) / PLUGIN}.")
-        if check:
-            from capacity.engine.probe import run_probe
+        data["kubernetes_plugin"] = str(ensure_plugin(echo=say) / PLUGIN)
+        say(f"Pulumi Kubernetes provider: {data['kubernetes_plugin']}.")
+    if check:
+        from capacity.engine.probe import run_probe
 
-            seconds = run_probe(cli, echo=say)
-            say(f"Engine check passed: a probe resource went up and was destroyed through the real engine "
-                f"in {seconds:.1f}s.")
-    except EngineError as exc:
-        say(f"error: {exc}")
-        raise typer.Exit(exc.exit_code) from None
+        data["check_seconds"] = round(run_probe(cli, echo=say), 3)
+        say(f"Engine check passed: a probe resource went up and was destroyed through the real engine "
+            f"in {data['check_seconds']:.1f}s.")
     say(f"Engine ready ({time.monotonic() - started:.0f}s).")
+    if fmt == Format.json:
+        emit_json(data)
 
 
 _SOURCES = {"path": "found on PATH", "cache": "from the per-user cache", "installer": "installed by Pulumi's installer",
@@ -62,7 +64,7 @@ def info(fmt: FormatOption = Format.text) -> None:
     """Show the SDK and CLI versions, where the CLI is, and where state and secrets are kept."""
     from capacity.errors import EngineError
     from capacity.engine.pulumi_cli import find_pulumi, pulumi_home, sdk_version, version_dir
-    from capacity.engine.stack import default_state_dir, resolve_backend
+    from capacity.engine.backend import default_state_dir, resolve_backend
 
     try:
         cli = find_pulumi(echo=lambda _m: None)

@@ -11,10 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from capacity.cli.complete import site_names
 from capacity.words import count
-from capacity.cli.output import CatalogOption, Format, FormatOption, emit_json, is_tty, print_problems, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, Handled, emit_json, is_tty, say
 
 app = typer.Typer(
+    cls=Handled,
     name="inventory",
     help="Racks and nodes of owned data centers: import them, list them, mark failures.",
     no_args_is_help=True,
@@ -43,7 +45,7 @@ def _any_site(value: Optional[str]) -> Optional[str]:
 def _use_inventory_url(value: Optional[str]) -> Optional[str]:
     """--inventory-url sets CAPACITY_INVENTORY_URL for this run and what it starts (the providers)."""
     if value:
-        from capacity.inventory.engines import is_postgres
+        from capacity.inventory.db import is_postgres
 
         if not is_postgres(value):
             raise typer.BadParameter("give a PostgreSQL URL: postgresql://USER@HOST:PORT/DATABASE")
@@ -60,15 +62,7 @@ BackendOption = Annotated[Optional[str], typer.Option(
                       "else .capacity/pulumi).")]
 
 SiteOption = Annotated[str, typer.Option("--site", "-s", help="The owned site (its name in the plan).",
-                                         callback=_site, show_default=False)]
-
-
-def _fail(exc) -> typer.Exit:
-    if exc.problems:
-        print_problems(exc.problems, sys.stderr)
-    else:
-        say(f"error: {exc}")
-    return typer.Exit(1)
+                                         callback=_site, show_default=False, autocompletion=site_names)]
 
 
 @app.command("import")
@@ -83,31 +77,30 @@ def import_(
     catalog: CatalogOption = None,
     backend: BackendOption = None,
     inventory_url: InventoryUrlOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Add the nodes of FILE to the site's inventory (every row checked first; all or nothing)."""
     from capacity import inventory
     from capacity.plan.catalog import load_catalog
-    from capacity.errors import PlanError, did_you_mean
+    from capacity.errors import did_you_mean
     from capacity.cli.output import load_or_exit
 
-    try:
-        if plan:
-            loaded = load_or_exit(plan, catalog)
-            owned = [name for name, s in loaded.plan.sites.items() if s.provider == "owned"]
-            if site not in owned:
-                raise typer.BadParameter(f"plan {plan} has no owned site '{site}'.{did_you_mean(site, owned)} "
-                                         f"Its owned sites: {', '.join(owned) or 'none'}.", param_hint="--site")
-            cat = loaded.catalog
-        else:
-            cat = load_catalog(catalog)
-        if not force:
-            _refuse_lost_inventory(site, file, backend)
-        added, present = inventory.import_file(file, site, cat, force=force)
-    except PlanError as exc:
-        print_problems(exc.problems, sys.stderr)
-        raise typer.Exit(1) from None
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+    if plan:
+        loaded = load_or_exit(plan, catalog, fmt)
+        owned = [name for name, s in loaded.plan.sites.items() if s.provider == "owned"]
+        if site not in owned:
+            raise typer.BadParameter(f"plan {plan} has no owned site '{site}'.{did_you_mean(site, owned)} "
+                                     f"Its owned sites: {', '.join(owned) or 'none'}.", param_hint="--site")
+        cat = loaded.catalog
+    else:
+        cat = load_catalog(catalog)
+    if not force:
+        _refuse_lost_inventory(site, file, backend)
+    added, present = inventory.import_file(file, site, cat, force=force)
+    if fmt == Format.json:
+        emit_json({"ok": True, "site": site, "file": file, "added": added, "already_there": present,
+                   "inventory": inventory.shown_location(site)})
+        return
     note = f" ({present} already there)" if present else ""
     sys.stdout.write(f"site {site}: {count(added, 'node')} added from {file}{note}; inventory "
                      f"{inventory.shown_location(site)}\n")
@@ -121,24 +114,24 @@ def _refuse_lost_inventory(site: str, file: str, backend: Optional[str]) -> None
         return
     if inventory.inventory_url() is None and inventory.db_path(site).is_file():
         inventory.open_site(site)  # an empty file: refused, with the recovery steps
-    pstack = _stacks(backend, required=False)
-    if pstack is not None:
+    stacks = _stacks(backend, required=False)
+    if stacks is not None:
+        from capacity.deploy.workflow import stack_states
         from capacity.inventory.ledger import holders_in
 
-        inventory.refuse_reimport(site, holders_in(pstack)(site), file)
+        inventory.refuse_reimport(site, holders_in(stack_states(stacks))(site), file)
 
 
 def _stacks(backend: Optional[str], required: bool = True):
     """The backend's stacks (through the Pulumi CLI); None if there is no CLI and they are optional."""
     from capacity.errors import EngineError
-    from capacity.engine.stack import PlanStack
+    from capacity.engine.stack import Stacks
 
     try:
-        return PlanStack.open("audit", None, backend=backend, echo=say, install=required)
-    except EngineError as exc:
+        return Stacks.open(backend, echo=say, install=required)
+    except EngineError:
         if required:
-            say(f"error: {exc}")
-            raise typer.Exit(1) from None
+            raise
         return None
 
 
@@ -174,7 +167,7 @@ def _site_data(site: str) -> dict:
 @app.command("list")
 def list_(
     site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
-                                                callback=_any_site)] = None,
+                                                callback=_any_site, autocompletion=site_names)] = None,
     fmt: FormatOption = Format.text,
     inventory_url: InventoryUrlOption = None,
 ) -> None:
@@ -182,19 +175,13 @@ def list_(
     from capacity import inventory
     from capacity.errors import did_you_mean
 
-    try:
-        known = inventory.sites()
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+    known = inventory.sites()
     if site is not None and site not in known:
         hint = did_you_mean(site, known)
-        say(f"error: site {site} has no inventory in {inventory.where()}.{hint} "
-            f"Sites with one: {', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
-        raise typer.Exit(1)
-    try:
-        data = [_site_data(name) for name in ([site] if site else known)]
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+        raise inventory.InventoryError(
+            f"site {site} has no inventory in {inventory.where()}.{hint} Sites with one: "
+            f"{', '.join(known) or 'none'}. To fix: `capacity inventory import FILE --site {site}`.")
+    data = [_site_data(name) for name in ([site] if site else known)]
     if fmt == Format.json:
         emit_json({"sites": data})
         return
@@ -240,16 +227,18 @@ def mark(
     state: Annotated[MarkState, typer.Option("--state", help="failed or maintenance (out of service), "
                                              "or free (back in the pool).", show_default=False)],
     inventory_url: InventoryUrlOption = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Record an out-of-band change of a node. A held node that fails stays with its cluster until
     `capacity refresh` reports it and `capacity up` replaces it with a free node."""
     from capacity import inventory
 
-    try:
-        with inventory.open_site(site) as inv:
-            before, after = inv.mark(serial, state.value)
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+    with inventory.open_site(site) as inv:
+        before, after = inv.mark(serial, state.value)
+    if fmt == Format.json:
+        emit_json({"ok": True, "site": site, "serial": serial, "rack": after.rack, "before": before.state,
+                   "after": after.state, "holder": after.allocation, "pool": after.pool})
+        return
     held = f", held by {after.allocation}" + (f" (lease pool {after.pool})" if after.pool else "") \
         if after.allocation else ""
     sys.stdout.write(f"{serial} (site {site}, rack {after.rack}): {before.state} -> {after.state}{held}.\n")
@@ -260,7 +249,7 @@ def mark(
 @app.command()
 def audit(
     site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
-                                                callback=_any_site)] = None,
+                                                callback=_any_site, autocompletion=site_names)] = None,
     fmt: FormatOption = Format.text,
     fix: Annotated[bool, typer.Option("--fix", help="Release the orphans found (after listing them), never a "
                                       "node that a state holds; give nodes a state holds that the inventory "
@@ -272,17 +261,15 @@ def audit(
     no state has (orphans), nodes a state claims that the inventory gives to another holder or lists
     as free, pools of leases that no longer exist. Exit 0 when clean (or all fixed), 1 with problems."""
     from capacity import inventory
+    from capacity.deploy.workflow import stack_states
     from capacity.inventory.ledger import FIXED
     from capacity.inventory.ledger import audit as run_audit
     from capacity.inventory.ledger import fix as fix_orphans
 
-    try:
-        chosen = [site] if site else inventory.sites()
-        pstack = _stacks(backend)
-        found, busy = run_audit(pstack, chosen)
-        fixed = fix_orphans(found, pstack) if fix and found else []
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+    chosen = [site] if site else inventory.sites()
+    states = stack_states(_stacks(backend))
+    found, busy = run_audit(states, chosen)
+    fixed = fix_orphans(found, states) if fix and found else []
     left = [f for f in found if f.kind not in FIXED] if fix else found
     if fmt == Format.json:
         emit_json({"problems": [f.as_json() for f in found]})
@@ -305,17 +292,18 @@ def migrate(
     to: Annotated[str, typer.Option("--to", help="The PostgreSQL database to copy into "
                                     "(postgresql://USER@HOST:PORT/DATABASE).", show_default=False)],
     site: Annotated[Optional[str], typer.Option("--site", "-s", help="Only this site (default: every site).",
-                                                callback=_any_site)] = None,
+                                                callback=_any_site, autocompletion=site_names)] = None,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Copy the SQLite inventories of this state dir (racks, nodes, allocations, pools) into
     PostgreSQL, and check the counts. The SQLite files are left as they are."""
     from capacity import inventory
-    from capacity.inventory.engines import shown_url
+    from capacity.inventory.db import shown_url
 
-    try:
-        copied = inventory.migrate_to(to, [site] if site else None)
-    except inventory.InventoryError as exc:
-        raise _fail(exc) from None
+    copied = inventory.migrate_to(to, [site] if site else None)
+    if fmt == Format.json:
+        emit_json({"ok": True, "to": shown_url(to), "sites": [{"site": name, **counts} for name, counts in copied]})
+        return
     for name, counts in copied:
         sys.stdout.write(f"site {name}: copied {counts['nodes']} nodes, {counts['allocations']} allocations and "
                          f"{counts['pools']} pools into {shown_url(to)}; counts checked.\n")

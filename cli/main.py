@@ -13,11 +13,14 @@ from typing import Annotated
 import typer
 
 from capacity.cli import catalog, deploy, engine, inventory, plan, resources, review
+from capacity.cli import fit
+from capacity.cli.output import Handled
 
 # NO_COLOR: Click's own messages (--install-completion's) have no colour either
 NO_CLICK_COLOR = {"color": False} if os.environ.get("NO_COLOR") else {}
 
 app = typer.Typer(
+    cls=Handled,
     name="capacity",
     help="GPU capacity as code: plan it in YAML, review it in pull requests, deploy it with Pulumi.\n\n"
          "A plan argument of - reads the plan from stdin. The asked-for output goes to stdout; errors and "
@@ -53,8 +56,11 @@ def main(
 
 # Plans, reviews, deploys, owned data centers: in the order of --help.
 for command in (plan.validate, plan.schema, catalog.catalog, resources.resources, review.diff, review.report,
+                review.calendar,
                 *deploy.COMMANDS):
     app.command()(command)
+app.command()(fit.available)
+app.command()(fit.fit)
 app.add_typer(deploy.stacks_app)
 app.add_typer(engine.app)
 app.add_typer(inventory.app, name="inventory")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import enum
 import json
@@ -10,6 +11,7 @@ import sys
 from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 
 class Format(str, enum.Enum):
@@ -17,7 +19,18 @@ class Format(str, enum.Enum):
     json = "json"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+_FORMAT: contextvars.ContextVar[str] = contextvars.ContextVar("capacity_output_format", default="text")
+
+
+def remember_format(value):
+    """--format's callback: it also decides how an error is said (the one handler below). Any
+    command's own format enum may use it."""
+    _FORMAT.set(getattr(value, "value", value) or "text")
+    return value
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format (errors too, with json).",
+                                              callback=remember_format)]
 CatalogOption = Annotated[
     Optional[str], typer.Option("--catalog", help="A catalog file that extends or overrides the shipped one "
                                                   "(docs/file-formats.md).")
@@ -106,3 +119,33 @@ def load_or_exit(path: str, catalog: str | None, fmt: Format = Format.text, json
         else:
             print_problems(exc.problems)
         raise fail(1) from None
+
+
+def report(exc: Exception) -> typer.Exit:
+    """The one handler of every error meant for the user (a `CapacityError`): with --format json,
+    `{"ok": false, "error": {kind, message, exit_code[, problems]}}` on stdout; otherwise its problems,
+    or `error: MESSAGE`, on stderr. Returns the exit to raise (the error's exit code)."""
+    code = getattr(exc, "exit_code", 1)
+    if _FORMAT.get() == "json":
+        emit_json({"ok": False, "error": exc.as_json()})  # type: ignore[attr-defined]
+    elif getattr(exc, "problems", None):
+        print_problems(exc.problems)  # type: ignore[attr-defined]
+    else:
+        say(f"error: {exc}")
+    return typer.Exit(code)
+
+
+class Handled(TyperGroup):
+    """A command group whose commands' CapacityErrors go to `report` (the root app and each noun)."""
+
+    def invoke(self, ctx):
+        from capacity.errors import CapacityError
+
+        token = _FORMAT.set("text") if ctx.parent is None else None
+        try:
+            return super().invoke(ctx)
+        except CapacityError as exc:
+            raise report(exc) from None
+        finally:
+            if token is not None:
+                _FORMAT.reset(token)

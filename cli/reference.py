@@ -29,6 +29,10 @@ INTRO = """\
 - **Streams.** The output you asked for goes to stdout: text, or with `--format json` one JSON
   document (`up`, `refresh` and `destroy` write JSON lines). Problems, progress and notes go to
   stderr, so `capacity validate plan.yaml --format json > result.json` holds JSON and nothing else.
+  Every command takes `--format json`, and with it an error is JSON on stdout too:
+  `{"ok": false, "error": {"kind": "stack-not-found", "message": "...", "exit_code": 1}}` (kinds:
+  `error`, `engine`, `stack-locked`, `stack-not-found`, `lease-guard-refusal`, `inventory`,
+  `inventory-shortage`, ...; an invalid plan keeps `{"valid": false, "errors": [...]}`).
 - **Exit codes.** 0 success; 1 an invalid plan or a failed operation; 2 a wrong command line;
   130 cancelled with Ctrl-C (the state is saved). `preview --detailed-exitcode`: 0 no changes,
   2 changes pending, 1 error.
@@ -36,7 +40,8 @@ INTRO = """\
   when `NO_COLOR` is set to anything but the empty string.
 - **Shell completion.** `capacity --install-completion` adds completion of commands, options and
   choices to your shell (bash, zsh, fish, PowerShell); `capacity --show-completion` prints the
-  script instead. Completion never imports Pulumi or a cloud SDK.
+  script instead. Completion never imports Pulumi or a cloud SDK. It offers the stacks of a local
+  backend after `--stack` and `stacks rm`, and the owned sites with an inventory after `--site`.
 - **Errors without a traceback.** A bug shows one line and asks to rerun with `CAPACITY_DEBUG=1`,
   which shows the traceback.
 

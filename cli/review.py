@@ -1,4 +1,5 @@
-"""Commands for reviewers: `capacity diff BASE HEAD` and `capacity report PLAN`. No engine, no network."""
+"""Commands for reviewers: `capacity diff BASE HEAD`, `capacity report PLAN` and `capacity calendar PLAN`.
+No engine, no network."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ class DiffFormat(str, enum.Enum):
     text = "text"
     markdown = "markdown"
     json = "json"
+
+
+class Basis(str, enum.Enum):
+    accrual = "accrual"
+    cash = "cash"
 
 
 class ReportFormat(str, enum.Enum):
@@ -115,9 +121,15 @@ def report(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
                                                    dir_okay=False)] = None,
     catalog: CatalogOption = None,
+    basis: Annotated[Basis, typer.Option(
+        "--basis", help="accrual: money when GPU-hours are used; cash: when it is paid (a capacity block on its "
+                        "buy day, bills and lease invoices monthly in arrears). Sets the table by provider and "
+                        "month.")] = Basis.accrual,
 ) -> None:
-    """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster."""
+    """GPUs, run-rate, lease value, utilisation, revenue and margin per provider, site and cluster,
+    and money by provider and month."""
     from capacity.review import report as layout
+    from capacity.review.cash import by_month
     from capacity.review.economics import Window, book, default_window
     from capacity.plan.reader import shown_name
 
@@ -128,19 +140,72 @@ def report(
         raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
                                  param_hint="'--from' / '--to'")
     figures = book(loaded, window)
+    table = by_month(loaded, window, basis.value)
     if fmt == ReportFormat.json:
         import json
 
-        content = json.dumps(layout.as_json(figures, shown_name(plan)), indent=2) + "\n"
+        content = json.dumps(layout.as_json(figures, shown_name(plan), table), indent=2) + "\n"
     else:
         content = {ReportFormat.text: layout.text, ReportFormat.markdown: layout.markdown,
-                   ReportFormat.html: layout.to_html}[fmt](figures)
+                   ReportFormat.html: layout.to_html}[fmt](figures, table)
+    _write(content, output, "report", fmt.value)
+
+
+class CalendarFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    ics = "ics"
+
+
+def calendar(
+    plan: PlanSource,
+    fmt: Annotated[CalendarFormat, typer.Option("--format", "-f", help="Output format (ics: RFC 5545, for a "
+                                                                       "team calendar).")] = CalendarFormat.text,
+    from_: Annotated[Optional[dt.date], day_option(
+        "--from", help="First day shown (YYYY-MM-DD; default: the first event).")] = None,
+    to: Annotated[Optional[dt.date], day_option("--to", help="Day after the last shown (YYYY-MM-DD, exclusive).")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", show_default=False,
+        help="Only these kinds (repeat it): reservation-bought, reservation-starts, reservation-ends, lease-starts, "
+             "lease-amended, lease-ends, internal-starts, internal-amended, internal-ends; or a group: "
+             "reservation, lease, internal.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
+                                                   dir_okay=False)] = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Every dated event of a plan in order: reservations bought, starting and ending; leases starting,
+    amended and ending; internal use."""
+    from capacity.review import calendar as cal
+    from capacity.plan.reader import shown_name
+
+    groups = {k.split("-")[0] for k in cal.KINDS}
+    unknown = [k for k in kind or [] if k not in cal.KINDS and k not in groups]
+    if unknown:
+        raise typer.BadParameter(f"unknown kind {', '.join(unknown)}; the kinds: {', '.join(cal.KINDS)}, or "
+                                 f"{', '.join(sorted(groups))}.", param_hint="'--kind'")
+    loaded = _load_sides({"plan": plan}, catalog, fmt == CalendarFormat.json)["plan"]
+    found = cal.select(cal.events(loaded), from_, to, list(kind or []))
+    if fmt == CalendarFormat.json:
+        import json
+
+        content = json.dumps({"plan": loaded.name, "source": shown_name(plan),
+                              "events": [e.as_json() for e in found]}, indent=2) + "\n"
+    elif fmt == CalendarFormat.ics:
+        content = cal.ics(found, loaded.name)
+    else:
+        content = (cal.markdown if fmt == CalendarFormat.markdown else cal.text)(found)
+    _write(content, output, "calendar", fmt.value)
+
+
+def _write(content: str, output: Path | None, command: str, fmt: str) -> None:
+    """To stdout, or to the file (exit 1 if it cannot be written)."""
     if output is None:
         sys.stdout.write(content)
         return
     try:
-        output.write_text(content, encoding="utf-8")
+        output.write_text(content, encoding="utf-8", newline="")
     except OSError as exc:
-        say(f"capacity report: cannot write {output}: {exc.strerror}.")
+        say(f"capacity {command}: cannot write {output}: {exc.strerror}.")
         raise fail(1) from None
-    say(f"wrote {output} ({fmt.value}, {len(content.encode()):,} bytes)")
+    say(f"wrote {output} ({fmt}, {len(content.encode()):,} bytes)")

@@ -56,6 +56,10 @@ class SiteContext:
     """Tags for plan and site, normalised to the provider's rules."""
     opts: Optional[pulumi.ResourceOptions] = None
     """Options for every top-level component of the site (e.g. an explicit cloud provider)."""
+    bgp: bool = False
+    """The site has VPNs to owned routers: its VPN gateway speaks BGP (Azure's must be told)."""
+    bgp_addresses: tuple[str, ...] = ()
+    """The cloud's inside (BGP) addresses of those VPNs' sessions (Azure declares them on its gateway)."""
 
     @property
     def provider(self) -> str:
@@ -120,7 +124,7 @@ class LeaseContext:
     @property
     def lease_nodes(self) -> int:
         """Whole nodes the lease covers (dedicated-nodes leases are whole nodes by validation)."""
-        return self.lease.whole_nodes(self.cluster.gpus_per_node)
+        return self.lease.whole_nodes(self.cluster.gpus_per_node, self.cluster.day)
 
     @property
     def nodes(self) -> int:

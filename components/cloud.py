@@ -26,6 +26,10 @@ class CloudProvider:
     gateway: type
     link: type
     site_options: Callable[[SiteContext], Optional[pulumi.ResourceOptions]] = lambda ctx: None
+    owned_vpn: Optional[type] = None
+    """A VPN to an owned site's routers (components/edge.py): called with (EdgeContext, network, gateway getter)."""
+    interconnect: Optional[type] = None
+    """A dedicated interconnect to an owned site's router, called as `owned_vpn` is."""
 
     def options(self, ctx: SiteContext) -> Optional[pulumi.ResourceOptions]:
         return self.site_options(ctx)

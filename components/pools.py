@@ -44,7 +44,7 @@ class PooledCluster(Protocol):
 def shared_pool(ctx: ClusterContext) -> PoolSpec:
     """The nodes no dedicated lease holds; shared-quota leases are labels on it (gpus per lease)."""
     labels = {"nvidia.com/gpu.present": "true", f"{LABEL}/pool": "shared", f"{LABEL}/cluster": ctx.name}
-    labels.update({f"quota.{LABEL}/{name}": str(lease.gpus) for name, lease in sorted(ctx.quotas.items())})
+    labels.update({f"quota.{LABEL}/{name}": str(lease.gpus_at(ctx.day)) for name, lease in sorted(ctx.quotas.items())})
     return PoolSpec(SHARED_POOL, ctx.shared_nodes, max(ctx.shared_nodes, 1), labels, (GPU_TAINT,), ctx.tags)
 
 
@@ -92,7 +92,7 @@ class LeasePool(Component):
     def __init__(self, provider: str, ctx: LeaseContext, cluster: PooledCluster) -> None:
         super().__init__(provider, ctx.name, ctx.opts)
         self.tenant = ctx.lease.tenant
-        self.gpus = ctx.lease.gpus
+        self.gpus = ctx.lease.gpus_at(ctx.cluster.day)
         self.nodes = ctx.nodes
         if ctx.lease.isolation == "dedicated-nodes":
             self.pool_id = cluster.pool(lease_pool(ctx), parent=self).id

@@ -17,7 +17,8 @@ import pulumi
 from capacity.plan import schedule
 from capacity.plan.loading import LoadedPlan
 from capacity.providers import spec
-from capacity.components import naming
+from capacity.components import edge, naming
+from capacity.components.addressing import inside_blocks
 from capacity.components.base import ClusterContext, Component, LeaseContext, LinkContext, Provider, SiteContext
 from capacity.components.linkkey import PresharedKey
 
@@ -58,13 +59,22 @@ def build(loaded: LoadedPlan, on: dt.date | None = None) -> None:
     day = on or dt.date.today()
     pulumi.runtime.register_stack_transformation(without_type_aliases)
     providers = {name: provider(name) for name in sorted(loaded.providers())}
-    sites = {name: _site(loaded, name, providers[site.provider]) for name, site in loaded.plan.sites.items()}
+    edge_links = [link for link in loaded.plan.links if _with_owned_end(loaded, link)]
+    blocks = inside_blocks([link.name for link in edge_links])
+    sites = {name: _site(loaded, name, providers[site.provider], blocks) for name, site in loaded.plan.sites.items()}
     clusters, leases = {}, {}
     for name in loaded.plan.clusters:
         clusters[name], leases_here = _cluster(loaded, name, sites[loaded.plan.clusters[name].site], day)
         leases.update(leases_here)
+    exports, keys = {}, {}
     for link in loaded.plan.links:
-        _link(loaded, link.between, link.name, sites)
+        if link in edge_links:
+            exports[link.name], keys[link.name] = _edge_link(loaded, link, sites, blocks[link.name])
+        else:
+            _link(loaded, link.between, link.name, sites)
+    if exports:
+        pulumi.export("links", exports)
+        pulumi.export("link_keys", pulumi.Output.secret(keys))
     pulumi.export("plan", loaded.name)
     pulumi.export("clusters", clusters)
     pulumi.export("leases", leases)
@@ -85,9 +95,13 @@ def without_type_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.Reso
     return pulumi.ResourceTransformationResult(args.props, args.opts)
 
 
-def _site(loaded: LoadedPlan, name: str, provider: Provider) -> _Site:
+def _site(loaded: LoadedPlan, name: str, provider: Provider, blocks: dict) -> _Site:
     site = loaded.plan.sites[name]
-    ctx = SiteContext(plan=loaded.name, name=name, site=site,
+    owned_vpns = [link for link in loaded.plan.links if link.kind == "vpn" and name in link.between
+                  and any(spec(loaded.plan.sites[s].provider).owned for s in link.between)]
+    # The cloud's end of each owned VPN's sessions: the first address of each /30.
+    addresses = tuple(str(block[1]) for link in owned_vpns for block in blocks[link.name])
+    ctx = SiteContext(plan=loaded.name, name=name, site=site, bgp=bool(owned_vpns), bgp_addresses=addresses,
                       tags=naming.tags(site.provider, loaded.plan.metadata.labels, plan=loaded.name, site=name))
     ctx = replace(ctx, opts=provider.options(ctx))
     return _Site(ctx, provider, provider.network(ctx))
@@ -102,7 +116,7 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
     ctx = ClusterContext(
         site=site.ctx, name=name, cluster=cluster, instance_type=entry,
         tags=_tags(loaded, site.ctx, cluster=name),
-        leased_nodes=sum(current[n].whole_nodes(entry.gpus) for n in in_force
+        leased_nodes=sum(current[n].whole_nodes(entry.gpus, day) for n in in_force
                          if current[n].isolation == "dedicated-nodes"),
         quotas={n: lease for n, lease in current.items() if lease.isolation == "shared-quota"},
         day=day,
@@ -124,6 +138,12 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
 
         for lease_name, tenancy in enforce(ctx, component, pools, loaded.plan.tenants or {}).items():
             exported[lease_name].update(namespace=tenancy.namespace, gpu_quota=tenancy.gpu_quota)
+    if cluster.orchestrator == "slurm" and pools:
+        from capacity.components.slurm.tenancy import enforce as enforce_slurm
+
+        for lease_name, limits in enforce_slurm(ctx, component, pools, loaded.plan.tenants or {}).items():
+            exported[lease_name].update(slurm_account=limits.account, qos=limits.qos, gpu_limit=limits.gpu_limit,
+                                        slurm_reservation=limits.reservation)
     summary = {"site": site.ctx.name, "provider": site.ctx.provider, "instance_type": entry.instance_type,
                "nodes": cluster.nodes, "shared_nodes": ctx.shared_nodes, "cluster_id": component.cluster_id,
                "reservation_id": reservation.reservation_id if reservation else None}
@@ -145,6 +165,30 @@ def _link(loaded: LoadedPlan, between: tuple[str, str], name: str, sites: dict[s
         ctx = LinkContext(site=here.ctx, peer=peer.ctx, name=name, tags=_tags(loaded, here.ctx, link=name))
         end = here.provider.link_end(ctx, here.network, here.gateway, address, str(peer.ctx.site.network.cidr), psk)
         address = end.outside_address
+
+
+def _with_owned_end(loaded: LoadedPlan, link) -> bool:
+    return link.kind == "interconnect" or any(spec(loaded.plan.sites[s].provider).owned for s in link.between)
+
+
+def _edge_link(loaded: LoadedPlan, link, sites: dict[str, _Site], blocks: list) -> tuple[dict, list]:
+    """A link with an owned end: the cloud side built towards the owned routers (components/edge.py);
+    between two owned sites, nothing is built. Returns the link's export and its keys."""
+    owned, cloud = sorted((sites[s] for s in link.between), key=lambda s: not spec(s.ctx.provider).owned)
+    ctx = LinkContext(site=cloud.ctx, peer=owned.ctx, name=link.name, tags=_tags(loaded, cloud.ctx, link=link.name))
+    if spec(cloud.ctx.provider).owned:
+        return edge.wan(replace(ctx, site=owned.ctx, peer=cloud.ctx), link, blocks)
+
+    def gateway() -> Component:
+        if cloud.gateway is None:
+            cloud.gateway = cloud.provider.vpn_gateway(cloud.ctx, cloud.network)
+        return cloud.gateway
+
+    edge_ctx = edge.EdgeContext(link=ctx, plan_link=link, edges=owned.ctx.site.network.edges, blocks=blocks,
+                                cloud_asn=spec(cloud.ctx.provider).bgp_asn)
+    kind = cloud.provider.owned_vpn if link.kind == "vpn" else cloud.provider.interconnect
+    built = kind(edge_ctx, cloud.network, gateway)
+    return edge.exported(edge_ctx, built.sessions, built.link_id), built.keys
 
 
 def _tags(loaded: LoadedPlan, site: SiteContext, **parts: str) -> dict[str, str]:

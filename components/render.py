@@ -8,6 +8,7 @@ root stack) starts clean and is left untouched: render can run any number of tim
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime as dt
 import importlib
@@ -21,7 +22,6 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from capacity.errors import CapacityError
 from capacity.plan.loading import LoadedPlan
@@ -92,8 +92,19 @@ def _run(program: Callable[[], None], stack: str, config: dict[str, str], answer
     monitor = _Monitor(answers)
     set_all_config(config)
     mocks.set_mocks(answers, project=PROJECT, stack=stack, preview=preview, logger=log, monitor=monitor)
-    _sync_await(run_pulumi_func(program))
+    _run_to_end(run_pulumi_func(program))
     return Rendering(monitor.ordered(), sorted(log.warnings))  # warnings arrive in task order
+
+
+def _run_to_end(awaitable) -> None:
+    """Run the program on this thread's event loop, the one the mocks' own waits pump (public
+    asyncio only: no private SDK helper)."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    loop.run_until_complete(asyncio.ensure_future(awaitable, loop=loop))
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ MARKERS = {
     "kube_api": "apiserver",  # a real kube-apiserver (tests/integration/conftest.py)
     "kubernetes_bins": "apiserver",  # what starts one
     "chromium": "chromium",  # headless Chromium (tests/integration/browser/conftest.py)
+    "slurm_installed": "slurm",  # a local Slurm cluster (tests/integration/conftest.py)
 }
 
 

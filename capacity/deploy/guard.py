@@ -25,6 +25,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from capacity.engine import deployment as state
+from capacity.errors import LeaseGuardRefusal
 from capacity.words import inert
 
 FACTS = "capacityLease"
@@ -38,12 +40,9 @@ def is_component(type_token: Any, kind: str) -> bool:
     return token.startswith("capacity:") and token.endswith(f":{kind}")
 
 
-class LeaseGuardRefusal(Exception):
-    """Raised inside the program: the run would take capacity from in-force leases."""
-
-
-def plan_facts(loaded) -> dict[str, dict[str, Any]]:
-    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy)."""
+def plan_facts(loaded, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """lease -> its facts, for every lease of the plan (None: no plan, as for destroy); its GPUs are
+    those it holds on `day` (today), so an amendment that shrinks a lease in force is a shrink."""
     if loaded is None:
         return {}
     facts = {}
@@ -52,7 +51,7 @@ def plan_facts(loaded) -> dict[str, dict[str, Any]]:
         entry = loaded.types.get(lease.cluster)
         facts[name] = {"cluster": lease.cluster, "site": cluster.site if cluster else "",
                        "instance_type": entry.instance_type if entry else "", "isolation": lease.isolation,
-                       "gpus": int(lease.gpus), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
+                       "gpus": int(lease.gpus_at(day or dt.date.today())), "start": lease.start.isoformat(), "end": lease.end.isoformat()}
     return facts
 
 
@@ -60,29 +59,27 @@ def held(deployment: Optional[dict]) -> dict[str, dict[str, Any]]:
     """lease -> facts, for every lease pool in the state's resources; `in_use`: the GPUs of
     workloads its namespace ran when last read (0 without one)."""
     found = {}
-    resources = (deployment or {}).get("resources") or []
-    pools = {r.get("urn"): r for r in resources if is_component(r.get("type"), "LeasePool")}
+    resources = state.resources(deployment)
+    pools = state.by_urn(state.of_type(deployment, lambda token: is_component(token, "LeasePool")))
     in_use = gpus_in_use(resources, pools)
     for urn, resource in pools.items():
         facts = (resource.get("inputs") or {}).get(FACTS)
-        found[str(urn).rsplit("::", 1)[-1]] = dict(facts if isinstance(facts, dict) else {}, in_use=in_use.get(urn, 0))
+        found[state.urn_name(urn)] = dict(facts if isinstance(facts, dict) else {}, in_use=in_use.get(urn, 0))
     return found
 
 
 def gpus_in_use(resources: list[dict], pools: dict[str, dict]) -> dict[str, int]:
     """Lease pool urn -> GPUs in use in its namespace: `status.used` of the ResourceQuota under it,
     as the last up or refresh read it."""
-    by_urn = {r.get("urn"): r for r in resources}
+    by_urn = state.by_urn(resources)
     found: dict[str, int] = {}
     for resource in resources:
         if resource.get("type") != "kubernetes:core/v1:ResourceQuota":
             continue
         used = (((resource.get("outputs") or {}).get("status") or {}).get("used") or {}).get("requests.nvidia.com/gpu")
-        parent = resource.get("parent")
-        while parent in by_urn and parent not in pools:
-            parent = by_urn[parent].get("parent")
-        if parent in pools and str(used or "0").isdigit():
-            found[parent] = found.get(parent, 0) + int(used or 0)
+        pool = state.ancestor(by_urn, resource, lambda urn: urn in pools)
+        if pool is not None and str(used or "0").isdigit():
+            found[pool] = found.get(pool, 0) + int(used or 0)
     return found
 
 
@@ -133,6 +130,38 @@ def _held(facts: dict[str, Any]) -> str:
     return f" ({_gpus(facts)} GPUs on cluster '{inert(facts.get('cluster', '?'))}' until {inert(facts.get('end', '?'))})"
 
 
+SLURM_QOS = "pulumi-python:dynamic/slurm:Qos"
+
+
+def busy_slurm_leases(deployment: Optional[dict], planned: dict[str, dict], day: dt.date,
+                      queued: Optional[Callable[[str, str, str], int]] = None) -> list[str]:
+    """Slurm leases whose objects this run removes (dropped from the plan, or ended by `day`)
+    while their account still has running or pending jobs under their QOS, asked of Slurm now
+    (`queued(cluster, account, qos)`); one line each. Dropping an in-force lease is `takings`' to say."""
+    resources = (deployment or {}).get("resources") or []
+    queues = [r.get("outputs") or {} for r in resources if r.get("type") == SLURM_QOS]
+    facts = held(deployment) if queues else {}
+    if queued is None:
+        from capacity.components.slurm.access import queued_jobs as queued
+    lines = []
+    for queue in sorted(queues, key=lambda q: str(q.get("lease"))):
+        lease, new = str(queue.get("lease")), planned.get(str(queue.get("lease")))
+        if (new is not None and str(new.get("end", "")) > day.isoformat()) or \
+                (new is None and in_force(facts.get(lease, {}), day)):
+            continue
+        account, qos = str(queue.get("account")), str(queue.get("name"))
+        try:
+            jobs = queued(str(facts.get(lease, {}).get("cluster", "")), account, qos)
+        except Exception as exc:  # noqa: BLE001 - unknown counts as busy: the guard errs on the tenant's side
+            lines.append(f"end lease '{inert(lease)}' without knowing whether Slurm account '{inert(account)}' still "
+                         f"has jobs under QOS {inert(qos)}: {inert(str(exc))}")
+            continue
+        if jobs:
+            lines.append(f"end lease '{inert(lease)}' whose Slurm account '{inert(account)}' still has {jobs} running "
+                         f"or pending job{'s' if jobs != 1 else ''} under QOS {inert(qos)} (its end cancels them)")
+    return lines
+
+
 REFUSAL_MARK = "keep those leases' capacity in the plan"
 """A phrase of every refusal: how the progress display knows not to show it twice."""
 
@@ -157,7 +186,9 @@ class LeaseGuard:
 
     def check(self, loaded, *, dry_run: bool, day: dt.date | None = None) -> None:
         """Record what would be taken; refuse (raise) in a real run unless allowed."""
-        self.found = takings(held(self.read_state()), plan_facts(loaded), day or dt.date.today())
+        day = day or dt.date.today()
+        deployment, planned = self.read_state(), plan_facts(loaded, day)
+        self.found = takings(held(deployment), planned, day) + busy_slurm_leases(deployment, planned, day)
         if self.found and not self.allow and not dry_run:
             raise LeaseGuardRefusal(refusal(self.verb, self.found))
 
@@ -165,20 +196,19 @@ class LeaseGuard:
 def cluster_sites(deployment: Optional[dict]) -> set[tuple[str, str]]:
     """(site, cluster) of every cluster component in the state's resources (site '' if unrecorded)."""
     found = set()
-    for resource in (deployment or {}).get("resources") or []:
-        if is_component(resource.get("type"), "GpuCluster"):
-            facts = (resource.get("inputs") or {}).get(FACTS_CLUSTER)
-            site = str(facts.get("site", "")) if isinstance(facts, dict) else ""
-            found.add((site, str(resource.get("urn", "")).rsplit("::", 1)[-1]))
+    for resource in state.of_type(deployment, lambda token: is_component(token, "GpuCluster")):
+        facts = (resource.get("inputs") or {}).get(FACTS_CLUSTER)
+        site = str(facts.get("site", "")) if isinstance(facts, dict) else ""
+        found.add((site, state.urn_name(str(resource.get("urn", "")))))
     return found
 
 
-def recording_facts(loaded):
+def recording_facts(loaded, day: dt.date | None = None):
     """A stack transformation that records the facts above as the inputs of lease pool and cluster
     components, when they are registered."""
     import pulumi
 
-    leases = plan_facts(loaded)
+    leases = plan_facts(loaded, day)
     clusters = {name: {"site": cluster.site} for name, cluster in loaded.plan.clusters.items()}
 
     def record(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:

@@ -1,32 +1,36 @@
 """The deploy workflow: what preview, up, refresh and destroy share, below the CLI.
 
     run = Workflow.start("up", loaded, plan_path=..., stack=..., progress=...)
-    result = run.up()
+    outcome = run.up()
 
 `start` checks credentials (preflight), opens the stack, repairs a killed run's debris, clears its
 lock and recovers its pending operations (up, destroy), refuses an `up` that would create a second
 stack for capacity another stack already holds (a renamed plan), then readies owned sites'
-inventories (imported on first use, shortages found before any change). Every run carries the lease guard (capacity/deploy/guard.py),
-checked inside the update; `destroy` is an update to an empty program, so the same guard, under
-the same lock, decides it.
+inventories (imported on first use, shortages found before any change). Every run carries the
+lease guard (capacity/deploy/guard.py), checked inside the update; `destroy` is an update to an
+empty program, so the same guard, under the same lock, decides it.
 
-The CLI parses flags, confirms, and shows results; `progress(verb)` is its display of engine events
-(a `Progress`). pulumi is imported inside functions only.
+Each operation returns an `Outcome`. The CLI parses flags, confirms, and shows outcomes;
+`progress(verb)` is its display of engine events (a `Recorder` that shows them:
+capacity/cli/progress.py). pulumi is imported inside functions only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from capacity.errors import EngineError
+from capacity.engine import deployment as state
+from capacity.errors import EngineError, LeaseGuardRefusal, StackNotFound
 from capacity.engine.filestate import disk_full, full_disk
 from capacity.deploy.guard import REFUSAL_MARK, LeaseGuard, cluster_sites, recording_facts, refusal
 from capacity.engine.pulumi_cli import Echo, print_to_stderr
-from capacity.engine.stack import PlanStack
+from capacity.engine.events import Recorder, Step
+from capacity.engine.stack import PlanStack, Stacks
 from capacity.inventory import InventoryError, inventory_url
+from capacity.inventory.ledger import StackState, StackStates
 from capacity.words import inert
 
 
@@ -53,7 +57,7 @@ def guarded_program(loaded, guard: LeaseGuard, day: dt.date | None = None) -> Ca
         if loaded is not None:
             from capacity.components.program import build
 
-            pulumi.runtime.register_stack_transformation(recording_facts(loaded))
+            pulumi.runtime.register_stack_transformation(recording_facts(loaded, day))
             build(loaded, day)
 
     return program
@@ -65,6 +69,27 @@ def change_counts(changes: Optional[dict]) -> dict[str, int]:
 
 def has_changes(counts: dict[str, int]) -> bool:
     return any(n for op, n in counts.items() if op != "same")
+
+
+@dataclass
+class Outcome:
+    """What one operation did (or, for a preview, would do): for the CLI to show."""
+
+    verb: str
+    stack: str
+    changes: dict[str, int]
+    """op -> resources (create, update, delete, replace, same)."""
+    steps: list[Step] = field(default_factory=list)
+    """The planned or performed steps that change something."""
+    drift: list[Step] = field(default_factory=list)
+    """refresh: the resources whose real state differed from the state's."""
+    seconds: float | None = None
+    takings: list[str] = field(default_factory=list)
+    """What the lease guard found the run would take (refused without --allow-destroy)."""
+
+    @property
+    def has_changes(self) -> bool:
+        return has_changes(self.changes)
 
 
 @dataclass
@@ -111,25 +136,29 @@ class Workflow:
 
     # -- the operations
 
-    def preview(self, diff: bool = False, refresh: bool = False, progress=None):
+    def preview(self, diff: bool = False, refresh: bool = False, progress=None) -> Outcome:
         with self.shown("preview", progress, show_diff=diff) as shown:
             result = self.pstack.preview(on_event=shown, diff=diff, refresh=refresh)
-        return result, shown
+        return self._outcome("preview", change_counts(result.change_summary), shown)
+
+    def _outcome(self, verb: str, changes: dict[str, int], shown: Recorder) -> Outcome:
+        return Outcome(verb=verb, stack=self.pstack.name, changes=changes, steps=shown.changes(),
+                       drift=shown.drifted(), seconds=shown.duration, takings=list(self.guard.found))
 
     def refuse_if_guarded(self) -> None:
         """After a preview: refuse now what the update would refuse (before asking anyone)."""
         if self.guard.found and not self.guard.allow:
-            raise EngineError(refusal(self.verb, self.guard.found))
+            raise LeaseGuardRefusal(refusal(self.verb, self.guard.found))
 
-    def up(self, refresh: bool = False):
+    def up(self, refresh: bool = False) -> Outcome:
         with self.guarded(), self.shown("up") as shown:
             result = self.pstack.up(on_event=shown, refresh=refresh)
-        return result, shown
+        return self._outcome("up", change_counts(result.summary.resource_changes), shown)
 
-    def refresh(self):
+    def refresh(self) -> Outcome:
         with self.shown("refresh") as shown:
             result = self.pstack.refresh(on_event=shown)
-        return result, shown
+        return self._outcome("refresh", change_counts(result.summary.resource_changes), shown)
 
     def destroy(self):
         """Every resource deleted, as an update to an empty program (so under the guard); then the
@@ -138,32 +167,35 @@ class Workflow:
 
         with self.guarded(), self.shown("destroy") as shown:
             result = self.pstack.up(on_event=shown)
-        for line in after_destroy(self.pstack.name, self.pstack.deployment()):
+        for line in after_destroy(self.pstack.name, state.resources(self.pstack.deployment())):
             self.echo(line)
-        return result, shown
+        changes = change_counts(result.summary.resource_changes)
+        changes.pop("same", None)
+        return self._outcome("destroy", changes, shown)
 
     # -- the owned sites' inventory
 
     def prepare_inventories(self, plan_path: str | None) -> None:
         """After recovery, before the first create: `up` imports inventories on first use, releases
         what killed runs left and checks every owned cluster can get its nodes; `preview` checks
-        that last. An owned-only state is saved once at the end (capacity/inventory/ledger.py)."""
+        that last. An owned-only state is saved once at the end (`checkpoint_env`)."""
         from capacity.inventory import ledger
 
         owned = self.loaded is not None and "owned" in self.loaded.providers()
         deployment = self.pstack.deployment() if self.pstack.exists() else None
+        resources = state.resources(deployment)
         if (owned and self.verb == "up") or self.verb == "destroy":
-            self.refuse_releasing_unsaved_pools(deployment)
+            self.refuse_releasing_unsaved_pools(resources)
         if owned and plan_path and self.verb == "up":
-            for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, deployment,
-                                         ledger.holders_in(self.pstack)):
+            for line in ledger.before_up(self.loaded, plan_path, self.pstack.name, resources,
+                                         ledger.holders_in(stack_states(self.pstack.stacks()))):
                 self.echo(line)
         elif owned and plan_path and self.verb == "preview":
-            ledger.check_shortages(self.loaded, plan_path, self.pstack.name, deployment)
+            ledger.check_shortages(self.loaded, plan_path, self.pstack.name, resources)
         if self.verb in ("up", "destroy"):
-            self.pstack.workspace.env_vars.update(ledger.engine_env(self.loaded, deployment))
+            self.pstack.add_env(checkpoint_env(self.loaded, deployment))
 
-    def refuse_releasing_unsaved_pools(self, deployment: dict | None) -> None:
+    def refuse_releasing_unsaved_pools(self, resources: list[dict]) -> None:
         """Lease pools a killed run made but no state has (owned runs save their state at the end):
         an `up` whose plan drops them, or a `destroy`, would release them. That takes a lease's
         capacity, so it needs --allow-destroy like any other taking."""
@@ -171,9 +203,9 @@ class Workflow:
 
         keep = ledger.plan_keys(self.loaded, self.pstack.name) if self.verb == "up" else ()
         where = ledger.owned_sites(self.loaded) if self.verb == "up" else sites()
-        taken = ledger.orphan_pools(self.pstack.name, deployment, where, keep)
+        taken = ledger.orphan_pools(self.pstack.name, resources, where, keep)
         if taken and not self.guard.allow:
-            raise EngineError(refusal(self.verb, taken))
+            raise LeaseGuardRefusal(refusal(self.verb, taken))
 
     # -- the steps around them
 
@@ -184,7 +216,7 @@ class Workflow:
             yield
         except EngineError:
             if self.guard.found and not self.guard.allow:
-                raise EngineError(refusal(self.verb, self.guard.found)) from None
+                raise LeaseGuardRefusal(refusal(self.verb, self.guard.found)) from None
             raise
 
     @contextlib.contextmanager
@@ -230,17 +262,59 @@ def _second_stack(name: str, other: str, clusters: list[str], backend: str) -> s
             f"meant to exist, run again with --new-stack.")
 
 
+def stack_states(stacks: Stacks) -> StackStates:
+    """The ledger's handle on a backend: each stack's resources, and whether a run is changing it
+    now (a live lock of the local backend says so; elsewhere, the backend's own flag)."""
+
+    def read() -> list[StackState]:
+        found = []
+        for row in stacks.list_stacks():
+            other = stacks.stack(row["name"])
+            busy = other.has_live_lock() if other.backend.local_dir is not None else row["update_in_progress"]
+            found.append(StackState(row["name"], state.resources(other.deployment()), busy))
+        return found
+
+    return read
+
+
+OWNED_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:pulumi-python")
+OWNED_PREFIXES = ("capacity:owned:", "pulumi-python:dynamic/owned:")
+
+
+def checkpoint_env(loaded, deployment: dict | None) -> dict[str, str]:
+    """The engine's environment for a run that touches owned resources only.
+
+    The file backend rewrites the whole state twice per step (and copies it to a `.bak` first), so
+    a run's time grows with the square of its resources. An owned resource needs none of those
+    intermediate states to survive a crash: the ledger keys every allocation and pool by its
+    resource, so a create the state lost adopts the same nodes, an update or delete run again
+    changes nothing more, and what a changed plan no longer has is released before the next `up`.
+    So for a plan (and a state) of owned resources only, the engine saves the state once, at the
+    end (`PULUMI_SKIP_CHECKPOINTS`). Any cloud resource keeps every checkpoint: a cloud create the
+    state lost would leak."""
+    if loaded is not None and loaded.providers() != {"owned"}:
+        return {}
+    if any(t not in OWNED_TYPES and not t.startswith(OWNED_PREFIXES) for t in state.types(deployment)):
+        return {}
+    return {"PULUMI_SKIP_CHECKPOINTS": "true"}
+
+
 def open_stack(name: str, backend: str | None = None, echo: Echo = print_to_stderr, known: bool = False) -> PlanStack:
-    """A stack to read (status, stacks); `known`: it must exist (a name given with --stack)."""
-    pstack = PlanStack.open(name, None, backend=backend, echo=echo, writes=False)
+    """A stack to read (status); `known`: it must exist (a name given with --stack)."""
+    pstack = open_stacks(backend, echo).stack(name)
     if known and not pstack.exists():
         raise unknown_stack(pstack)
     return pstack
 
 
-def unknown_stack(pstack: PlanStack) -> EngineError:
+def open_stacks(backend: str | None = None, echo: Echo = print_to_stderr) -> Stacks:
+    """The stacks of a backend, to read (stacks, status)."""
+    return Stacks.open(backend, echo=echo, writes=False)
+
+
+def unknown_stack(pstack: PlanStack) -> StackNotFound:
     """A stack named with --stack that the backend does not have: the ones it has."""
     names = [inert(row["name"]) for row in pstack.list_stacks()]
     there = f"the stacks there are: {', '.join(names)}" if names else "there are no stacks there yet"
-    return EngineError(f"No stack '{pstack.name}' in {pstack.backend.shown}; {there}.\n"
+    return StackNotFound(f"No stack '{pstack.name}' in {pstack.backend.shown}; {there}.\n"
                        "To fix: name one of those with --stack, or give the plan file instead.")

@@ -1,24 +1,21 @@
-"""Progress of engine events: rich live view on a terminal, plain lines otherwise, or JSON lines.
+"""Engine events made into steps: what an operation planned or did, its diagnostics, its summary.
 
-`Progress(mode)` is the `on_event` callback of every Automation API call. It also records the
-steps (`progress.steps`) for `preview --format json`.
-
-- tty: a live table of the operations in flight on stderr, each finished one printed above it.
-- plain: one line per resource operation (started, done, failed) and per diagnostic, on stderr.
-  Unchanged resources are counted, not listed.
-- json: one JSON object per line on stdout: resource-pre, resource-done, resource-failed,
-  diagnostic, summary. Inputs and outputs are never included (they may hold secrets).
+`Recorder` is the `on_event` callback of every Automation API call: it records the steps
+(`recorder.steps`, for `preview --format json`), the errors and warnings, and the summary, and
+calls a hook for each (`on_step`, `on_diagnostic`, `on_summary`) that a display overrides. The
+display itself (a rich live view, plain lines, JSON lines) is the CLI's: capacity/cli/progress.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
+
+from capacity.engine.deployment import urn_name
 
 QUIET_OPS = {"same", "read", "discard", "discard-replaced", "remove-pending-replace"}
 VERBS = {
@@ -33,8 +30,6 @@ VERBS = {
     "import-replacement": ("=>", "importing replacement", "imported replacement"),
     "read-replacement": (">>", "reading replacement", "read replacement"),
 }
-# Resources that are plumbing, not capacity: not listed in text progress.
-_PLUMBING = ("pulumi:providers:", "pulumi:pulumi:Stack")
 # Keys the engine adds to a dynamic resource's state: not the user's data.
 _INTERNAL_KEYS = {"__provider"}
 
@@ -66,24 +61,6 @@ def clean_message(message: str) -> str:
         if text.startswith(prefix):
             text = text[len(prefix):]
     return text
-
-
-def urn_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1] if urn else ""
-
-
-def urn_type(urn: str) -> str:
-    """The resource's own type token (the last of the parent$child chain)."""
-    if not urn or "::" not in urn:
-        return ""
-    parts = urn.split("::")
-    return parts[-2].split("$")[-1] if len(parts) >= 2 else ""
-
-
-def type_chain(urn: str) -> list[str]:
-    """The type tokens from the root component down to the resource itself."""
-    parts = urn.split("::")
-    return parts[-2].split("$") if len(parts) >= 3 else []
 
 
 def short_type(token: str) -> str:
@@ -162,17 +139,13 @@ def _changed_keys(old: Any, new: Any) -> list[str]:
     return sorted(k for k in set(olds) | set(news) if k not in _INTERNAL_KEYS and olds.get(k) != news.get(k))
 
 
-class Progress:
-    """The on_event callback: renders and records. Thread-safe (events arrive on gRPC threads)."""
+class Recorder:
+    """The on_event callback: records steps, diagnostics and the summary, and calls the hooks.
+    Thread-safe (events arrive on gRPC threads)."""
 
-    def __init__(self, mode: str = "plain", verb: str = "up", stream: TextIO | None = None,
-                 json_stream: TextIO | None = None, show_diff: bool = False, show_steps: bool = True):
-        self.mode = mode
-        self.show_diff = show_diff
-        self.show_steps = show_steps
+    def __init__(self, verb: str = "up", show_diff: bool = False):
         self.verb = verb
-        self.stream = stream or sys.stderr
-        self.json_stream = json_stream or sys.stdout
+        self.show_diff = show_diff
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -180,178 +153,102 @@ class Progress:
         """Diagnostics containing any of these are recorded but not shown (the caller says them)."""
         self.summary: dict[str, int] = {}
         self.duration: float | None = None
-        self._started: dict[str, float] = {}
-        self._same = 0
-        self._lock = threading.Lock()
-        self._live = None
-        self._console = None
-        self._t0 = time.monotonic()
-        if mode == "tty":
-            self._start_live()
+        self.in_flight: dict[str, float] = {}
+        """urn -> when its operation started (monotonic), for operations not finished yet."""
+        self.unchanged = 0
+        self.lock = threading.Lock()
 
-    # -- the rich live view
+    # -- hooks a display overrides
 
-    def _start_live(self) -> None:
-        from rich.console import Console
-        from rich.live import Live
+    def on_step(self, step: "Step", phase: str, seconds: float | None = None) -> None:
+        """A step began (`pre`), finished (`done`) or failed (`failed`); quiet ones are not told."""
 
-        self._console = Console(file=self.stream, highlight=False)
-        self._live = Live(self._render(), console=self._console, refresh_per_second=8, transient=True)
-        self._live.start()
+    def on_diagnostic(self, severity: str, where: str, message: str) -> None:
+        """A diagnostic not seen before, not debug and not muted."""
 
-    def _render(self):
-        from rich.spinner import Spinner
-        from rich.table import Table
-        from rich.text import Text
+    def on_summary(self) -> None:
+        """The operation's summary arrived (`summary`, `duration`)."""
 
-        table = Table.grid(padding=(0, 1))
-        now = time.monotonic()
-        in_flight = list(self._started.items())
-        for urn, started in in_flight[:15]:
-            step = next((s for s in reversed(self.steps) if s.urn == urn), None)
-            label = VERBS.get(step.op, ("", step.op, step.op))[1] if step else "working on"
-            table.add_row(Spinner("dots"), Text(f"{label} {urn_name(urn)}"),
-                          Text(short_type(urn_type(urn)), style="dim"), Text(f"{now - started:.0f}s", style="dim"))
-        if len(in_flight) > 15:
-            table.add_row("", Text(f"... and {len(in_flight) - 15} more"), "", "")
-        done = sum(1 for s in self.steps if s.urn not in self._started and s.op not in QUIET_OPS)
-        table.add_row("", Text(f"{self.verb}: {done} done, {len(in_flight)} in flight, {self._same} unchanged, "
-                               f"{now - self._t0:.0f}s", style="dim"), "", "")
-        return table
-
-    def _line(self, text: str, style: str | None = None) -> None:
-        if self._console is not None:
-            self._console.print(text, style=style, markup=False)
-            if self._live is not None:
-                self._live.update(self._render())
-        else:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def _json(self, data: dict[str, Any]) -> None:
-        self.json_stream.write(json.dumps(data, default=str) + "\n")
-        self.json_stream.flush()
+    def on_error(self, exc: Exception) -> None:
+        """Handling an event failed: a display must never break a deployment."""
 
     # -- events
 
     def __call__(self, event: Any) -> None:
-        with self._lock:
+        with self.lock:
             try:
                 self._handle(event)
-            except Exception as exc:  # noqa: BLE001 - rendering must never break a deployment
-                self.stream.write(f"(progress display error: {exc})\n")
+            except Exception as exc:  # noqa: BLE001 - recording must never break a deployment
+                self.on_error(exc)
 
     def _handle(self, event: Any) -> None:
         if event.resource_pre_event is not None:
-            meta = event.resource_pre_event.metadata
-            op = str(getattr(meta.op, "value", meta.op))
-            diffs = list(meta.diffs or []) or _changed_inputs(meta.old, meta.new)
-            step = Step(op=op, urn=meta.urn, type=meta.type, diffs=diffs, keys=list(meta.keys or []),
-                        old_parent=getattr(meta.old, "parent", "") or "", new_parent=getattr(meta.new, "parent", "") or "")
-            if self.show_diff and op in ("update", "replace") and meta.old is not None and meta.new is not None:
-                step.diff_detail = _input_detail(meta.old, meta.new, diffs)
-            self.steps.append(step)
-            if op in QUIET_OPS:
-                if op == "same":
-                    self._same += 1
-                return
-            if self.verb != "preview":  # a preview's steps are plans: nothing is in flight
-                self._started[meta.urn] = time.monotonic()
-            self._emit_step(step, "pre")
+            self._pre(event.resource_pre_event.metadata)
         elif event.res_outputs_event is not None:
-            meta = event.res_outputs_event.metadata
-            op = str(getattr(meta.op, "value", meta.op))
-            started = self._started.pop(meta.urn, None)
-            step = next((s for s in reversed(self.steps) if s.urn == meta.urn), None)
-            if step is not None and step.op == "refresh":
-                step.drift = _changed_keys(meta.old, meta.new)
-                step.drift_detail = _drift_detail(meta.old, meta.new, step.drift)
-            if step is None or step.op in QUIET_OPS or (op in QUIET_OPS and step.op != "refresh"):
-                return
-            self._emit_step(step, "done", None if started is None else time.monotonic() - started)
+            self._outputs(event.res_outputs_event.metadata)
         elif event.res_op_failed_event is not None:
             meta = event.res_op_failed_event.metadata
-            self._started.pop(meta.urn, None)
-            step = next((s for s in reversed(self.steps) if s.urn == meta.urn), None)
+            self.in_flight.pop(meta.urn, None)
+            step = self.last_step(meta.urn)
             if step is not None:
                 step.failed = True
-                self._emit_step(step, "failed")
+                self.on_step(step, "failed")
         elif event.diagnostic_event is not None:
-            diag = event.diagnostic_event
-            severity = diag.severity or "info"
-            if severity in ("debug",) or diag.ephemeral:
-                return
-            message = clean_message(diag.message or "")
-            if not message or message in self.errors or message in self.warnings:
-                return
-            (self.errors if severity == "error" else self.warnings if severity == "warning" else []).append(message)
-            if any(mark in message for mark in self.muted):
-                return
-            where = urn_name(diag.urn or "")
-            if self.mode == "json":
-                self._json({"event": "diagnostic", "severity": severity, "resource": where, "message": message})
-            else:
-                prefix = f"{severity}: " + (f"{where}: " if where else "")
-                style = {"error": "red", "warning": "yellow"}.get(severity)
-                for i, line in enumerate(message.splitlines()):
-                    self._line((prefix if i == 0 else " " * len(prefix)) + line, style)
+            self._diagnostic(event.diagnostic_event)
         elif event.summary_event is not None:
             summary = event.summary_event
             self.summary = {str(getattr(k, "value", k)): int(v) for k, v in (summary.resource_changes or {}).items()}
             self.duration = float(summary.duration_seconds or 0)
-            if self.mode == "json":
-                self._json({"event": "summary", "changes": self.summary, "duration_seconds": self.duration})
+            self.on_summary()
 
-    def _emit_step(self, step: Step, phase: str, seconds: float | None = None) -> None:
-        if not self.show_steps:
+    def _pre(self, meta: Any) -> None:
+        op = str(getattr(meta.op, "value", meta.op))
+        diffs = list(meta.diffs or []) or _changed_inputs(meta.old, meta.new)
+        step = Step(op=op, urn=meta.urn, type=meta.type, diffs=diffs, keys=list(meta.keys or []),
+                    old_parent=getattr(meta.old, "parent", "") or "", new_parent=getattr(meta.new, "parent", "") or "")
+        if self.show_diff and op in ("update", "replace") and meta.old is not None and meta.new is not None:
+            step.diff_detail = _input_detail(meta.old, meta.new, diffs)
+        self.steps.append(step)
+        if op in QUIET_OPS:
+            if op == "same":
+                self.unchanged += 1
             return
-        symbol, doing, done = VERBS.get(step.op, ("*", step.op, step.op))
-        if self.mode == "json":
-            data = {"event": f"resource-{phase}", **step.as_json()}
-            if seconds is not None:
-                data["seconds"] = round(seconds, 3)
-            self._json(data)
+        if self.verb != "preview":  # a preview's steps are plans: nothing is in flight
+            self.in_flight[meta.urn] = time.monotonic()
+        self.on_step(step, "pre")
+
+    def _outputs(self, meta: Any) -> None:
+        op = str(getattr(meta.op, "value", meta.op))
+        started = self.in_flight.pop(meta.urn, None)
+        step = self.last_step(meta.urn)
+        if step is not None and step.op == "refresh":
+            step.drift = _changed_keys(meta.old, meta.new)
+            step.drift_detail = _drift_detail(meta.old, meta.new, step.drift)
+        if step is None or step.op in QUIET_OPS or (op in QUIET_OPS and step.op != "refresh"):
             return
-        kind = short_type(step.type)
-        if step.type.startswith(_PLUMBING) and phase != "failed":
+        self.on_step(step, "done", None if started is None else time.monotonic() - started)
+
+    def _diagnostic(self, diag: Any) -> None:
+        severity = diag.severity or "info"
+        if severity in ("debug",) or diag.ephemeral:
             return
-        if phase == "pre":
-            if self.mode == "tty" and self.verb != "preview":
-                if self._live is not None:
-                    self._live.update(self._render())
-                return
-            if step.op == "refresh":
-                return
-            if self.verb == "preview":
-                if step.op in ("create-replacement", "delete-replaced"):
-                    return  # the `replace` line says it
-                detail = f" ({', '.join(step.diffs)})" if step.diffs and not step.diff_detail else ""
-                self._line(f"{symbol} {step.op} {step.name} [{kind}]{detail}")
-                for line in step.diff_detail:
-                    self._line(f"    {line}")
-            else:
-                self._line(f"{symbol} {doing} {step.name} [{kind}] ...")
-        elif phase == "done":
-            if self.verb == "preview":
-                return
-            if step.op == "refresh":
-                if step.drift:
-                    self._line(f"~ drift in {step.name} [{kind}]: {step.drift_detail}", "yellow")
-                return
-            took = f" in {seconds:.1f}s" if seconds is not None else ""
-            self._line(f"{symbol} {done} {step.name} [{kind}]{took}", "green" if self.mode == "tty" else None)
-        else:
-            self._line(f"! failed to {step.op} {step.name} [{kind}]", "red")
+        message = clean_message(diag.message or "")
+        if not message or message in self.errors or message in self.warnings:
+            return
+        (self.errors if severity == "error" else self.warnings if severity == "warning" else []).append(message)
+        if any(mark in message for mark in self.muted):
+            return
+        self.on_diagnostic(severity, urn_name(diag.urn or ""), message)
 
     # -- the end
 
-    def close(self) -> None:
-        with self._lock:
-            if self._live is not None:
-                self._live.stop()
-                self._live = None
+    def last_step(self, urn: str) -> "Step | None":
+        return next((s for s in reversed(self.steps) if s.urn == urn), None)
 
-    def __enter__(self) -> "Progress":
+    def close(self) -> None:
+        """The operation is over (a display stops drawing)."""
+
+    def __enter__(self) -> "Recorder":
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -363,23 +260,3 @@ class Progress:
 
     def drifted(self) -> list[Step]:
         return [s for s in self.steps if s.op == "refresh" and s.drift]
-
-
-def summary_line(changes: dict[str, int], seconds: float | None = None, preview: bool = False) -> str:
-    words = {"create": "to create" if preview else "created", "update": "to update" if preview else "updated",
-             "delete": "to delete" if preview else "deleted", "replace": "to replace" if preview else "replaced",
-             "same": "unchanged"}
-    parts = [f"{n} {words.get(op, op)}" for op, n in sorted(changes.items(), key=lambda kv: list(words).index(kv[0])
-                                                                if kv[0] in words else 99) if n]
-    text = ", ".join(parts) or "nothing"
-    return text + (f" ({seconds:.0f}s)" if seconds is not None else "")
-
-
-def choose_mode(fmt: str, stream: TextIO | None = None) -> str:
-    """json for --format json, tty for a terminal, plain otherwise (CI, pipes, and NO_COLOR: the live
-    view is drawn with escape codes)."""
-    if fmt == "json":
-        return "json"
-    stream = stream or sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
-    return "tty" if tty and not os.environ.get("NO_COLOR") else "plain"

@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capacity.errors import EngineError
-from capacity.engine.pulumi_cli import (
+from capacity.engine.gobuild import (
+    BuildFailed,
     Echo,
-    _file_lock,
-    _last_line,
-    _run_go,
-    _WayFailed,
     cache_root,
+    executable,
+    file_lock,
+    last_line,
     print_to_stderr,
+    run_go,
 )
 
 # The Pulumi Kubernetes provider: the proxy serves the provider module only as a pseudo-version,
@@ -94,14 +95,10 @@ def kueue_dir() -> Path:
     return kubernetes_dir() / f"kueue-v{KUEUE_VERSION}" / "crds"
 
 
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
 def find_plugin_dir() -> Path | None:
     """The cached plugin's directory, for the engine's PATH; None if it is not built."""
     found = plugin_dir()
-    return found if _executable(found / PLUGIN) else None
+    return found if executable(found / PLUGIN) else None
 
 
 def find_kubernetes_bins() -> KubernetesBins | None:
@@ -109,7 +106,7 @@ def find_kubernetes_bins() -> KubernetesBins | None:
     crds = tuple(kueue_dir() / f"kueue.x-k8s.io_{name}.yaml" for name in KUEUE_CRDS)
     ready = (
         find_plugin_dir() is not None
-        and all(_executable(server_dir() / name) for name in SERVER_BINARIES)
+        and all(executable(server_dir() / name) for name in SERVER_BINARIES)
         and all(crd.is_file() for crd in crds)
     )
     return KubernetesBins(plugin_dir(), server_dir(), crds) if ready else None
@@ -134,7 +131,7 @@ def ensure_kubernetes_bins(echo: Echo = print_to_stderr) -> KubernetesBins:
 def _ensure(steps: tuple, echo: Echo) -> None:
     go = shutil.which("go")
     kubernetes_dir().mkdir(parents=True, exist_ok=True)
-    with _file_lock(kubernetes_dir() / ".build.lock", echo):
+    with file_lock(kubernetes_dir() / ".build.lock", echo, "building the Kubernetes binaries"):
         for what, ready, build in steps:
             if ready():
                 continue
@@ -147,7 +144,7 @@ def _ensure(steps: tuple, echo: Echo) -> None:
             echo(f"Building {what} from the Go module proxy (once per user) ...")
             try:
                 build(go, echo)
-            except _WayFailed as failed:
+            except BuildFailed as failed:
                 raise EngineError(f"Could not build {what}: {failed}\nTo fix: see the log named above, "
                                   "make the Go module proxy reachable and run this again.") from None
             echo(f"{what} ready ({time.monotonic() - started:.0f}s).")
@@ -157,7 +154,7 @@ def _ensure(steps: tuple, echo: Echo) -> None:
 
 
 def _servers_ready() -> bool:
-    return all(_executable(server_dir() / name) for name in SERVER_BINARIES)
+    return all(executable(server_dir() / name) for name in SERVER_BINARIES)
 
 
 def _kueue_ready() -> bool:
@@ -165,9 +162,9 @@ def _kueue_ready() -> bool:
 
 
 def _go_checked(go: str, args: list[str], cwd: Path, log: Path, extra_env: dict[str, str] | None = None) -> str:
-    proc = _run_go(go, args, cwd, os.environ.get("GOSUMDB") == "off", args[0] == "build", GO_TIMEOUT, log, extra_env)
+    proc = run_go(go, args, cwd, os.environ.get("GOSUMDB") == "off", args[0] == "build", GO_TIMEOUT, log, extra_env)
     if proc.returncode != 0:
-        raise _WayFailed(f"`go {' '.join(args[:2])}` failed: {_last_line(proc.stderr)} (full log: {log})")
+        raise BuildFailed(f"`go {' '.join(args[:2])}` failed: {last_line(proc.stderr)} (full log: {log})")
     return proc.stdout
 
 
@@ -175,7 +172,7 @@ def _module_dir(go: str, module: str, version: str, cwd: Path, log: Path) -> Pat
     out = _go_checked(go, ["mod", "download", "-json", f"{module}@{version}"], cwd, log)
     info = json.loads(out or "{}")
     if not info.get("Dir"):
-        raise _WayFailed(f"`go mod download {module}@{version}` gave no directory")
+        raise BuildFailed(f"`go mod download {module}@{version}` gave no directory")
     return Path(info["Dir"])
 
 
@@ -208,7 +205,7 @@ def _copy_kueue_crds(go: str, echo: Echo) -> None:
     for name in KUEUE_CRDS:
         crd = source / "config" / "components" / "crd" / "bases" / f"kueue.x-k8s.io_{name}.yaml"
         if not crd.is_file():
-            raise _WayFailed(f"sigs.k8s.io/kueue@v{KUEUE_VERSION} has no {crd.name}")
+            raise BuildFailed(f"sigs.k8s.io/kueue@v{KUEUE_VERSION} has no {crd.name}")
         shutil.copyfile(crd, kueue_dir() / crd.name)
 
 

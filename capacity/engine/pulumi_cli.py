@@ -27,12 +27,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
 
+from capacity.engine.gobuild import (
+    BuildFailed,
+    Echo,
+    cache_root,
+    executable,
+    file_lock,
+    is_sumdb_failure,
+    last_line,
+    print_to_stderr,
+    run_go,
+)
 from capacity.errors import EngineError
 
 # The one place that names the Pulumi CLI we run: the newest whose Go module builds here, never
@@ -53,13 +62,6 @@ _DYNAMIC_PLUGIN_SCRIPT = """#!/bin/sh
 # Host of Pulumi Python dynamic providers (written by capacity; same as the SDK's dist script).
 exec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.dynamic "$@"
 """
-
-Echo = Callable[[str], None]
-
-
-def print_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 @dataclass(frozen=True)
 class PulumiCli:
@@ -95,13 +97,6 @@ def check_sdk_not_newer(cli_version: str = PULUMI_CLI_VERSION) -> None:
             "capacity runs.\nTo fix: install the tested versions (pip install -c constraints.txt ...), "
             "or raise PULUMI_CLI_VERSION as docs/development.md describes."
         )
-
-
-def cache_root() -> Path:
-    if os.environ.get("CAPACITY_CACHE"):
-        return Path(os.environ["CAPACITY_CACHE"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(xdg) / "capacity"
 
 
 def version_dir(version: str | None = None) -> Path:
@@ -157,10 +152,6 @@ def _run_version(pulumi: str) -> str | None:
     return text[1:] if text.startswith("v") else text or None
 
 
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
 def engine_env(cli: PulumiCli) -> dict[str, str]:
     """Environment for every engine run: our CLI and plugin first on PATH, our Python for them."""
     from capacity.engine.kubernetes_bins import find_plugin_dir
@@ -194,7 +185,7 @@ def _from_path(version: str, echo: Echo) -> PulumiCli | None:
     if have != version:
         echo(f"note: the pulumi on PATH ({pulumi}) is v{have}, not v{version}; not using it.")
         return None
-    if _executable(pulumi.parent / DYNAMIC_PLUGIN) or shutil.which(DYNAMIC_PLUGIN):
+    if executable(pulumi.parent / DYNAMIC_PLUGIN) or shutil.which(DYNAMIC_PLUGIN):
         return PulumiCli(bin_dir=pulumi.parent, pulumi=pulumi, version=version, source="path")
     # Right CLI, but no host for dynamic providers: put the script in our cache, in front.
     bin_dir = version_dir(version) / "bin"
@@ -205,7 +196,7 @@ def _from_path(version: str, echo: Echo) -> PulumiCli | None:
 def _from_cache(version: str) -> PulumiCli | None:
     bin_dir = version_dir(version) / "bin"
     pulumi = bin_dir / "pulumi"
-    if not _executable(pulumi) or cli_version(pulumi) != version:
+    if not executable(pulumi) or cli_version(pulumi) != version:
         return None
     return PulumiCli(bin_dir=bin_dir, pulumi=pulumi, version=version, source="cache")
 
@@ -214,7 +205,7 @@ def find_pulumi(version: str | None = None, echo: Echo = print_to_stderr) -> Pul
     """A ready CLI on PATH or in the cache, installing nothing (the plugin script aside)."""
     version = version or PULUMI_CLI_VERSION
     cli = _from_path(version, echo) or _from_cache(version)
-    if cli is not None and not _executable(cli.bin_dir / DYNAMIC_PLUGIN) and not shutil.which(DYNAMIC_PLUGIN):
+    if cli is not None and not executable(cli.bin_dir / DYNAMIC_PLUGIN) and not shutil.which(DYNAMIC_PLUGIN):
         _install_dynamic_plugin(cli.bin_dir, version, shutil.which("go"), echo)
     return cli
 
@@ -233,7 +224,7 @@ def ensure_pulumi(install: bool = True, echo: Echo = print_to_stderr, version: s
             "To fix: run `capacity engine setup` (installs it there once per user)."
         )
     vdir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(vdir / ".install.lock", echo):
+    with file_lock(vdir / ".install.lock", echo):
         cli = _from_cache(version)  # another process may have finished while we waited
         if cli is not None:
             _install_dynamic_plugin(cli.bin_dir, version, shutil.which("go"), echo)
@@ -243,7 +234,7 @@ def ensure_pulumi(install: bool = True, echo: Echo = print_to_stderr, version: s
             started = time.monotonic()
             try:
                 pulumi = way(version, vdir, echo)
-            except _WayFailed as failed:
+            except BuildFailed as failed:
                 echo(f"{name}: {failed}")
                 failures.append(f"- {name}: {failed}")
                 continue
@@ -268,15 +259,6 @@ def ensure_pulumi(install: bool = True, echo: Echo = print_to_stderr, version: s
     )
 
 
-class _WayFailed(Exception):
-    """One way of installing failed; the message is one line."""
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "(no output)"
-
-
 def _via_installer(version: str, vdir: Path, echo: Echo) -> Path:
     import urllib.error
     import urllib.request
@@ -287,7 +269,7 @@ def _via_installer(version: str, vdir: Path, echo: Echo) -> Path:
             pass
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise _WayFailed(f"cannot reach {INSTALLER_URL} ({reason})") from None
+        raise BuildFailed(f"cannot reach {INSTALLER_URL} ({reason})") from None
     echo(f"Installing Pulumi CLI v{version} with Pulumi's installer into {vdir} ...")
     code = (
         "import sys\n"
@@ -302,12 +284,12 @@ def _via_installer(version: str, vdir: Path, echo: Echo) -> Path:
             env=dict(os.environ, PULUMI_SKIP_UPDATE_CHECK="true"),
         )
     except subprocess.TimeoutExpired:
-        raise _WayFailed(f"gave up after {INSTALLER_TIMEOUT}s") from None
+        raise BuildFailed(f"gave up after {INSTALLER_TIMEOUT}s") from None
     except subprocess.CalledProcessError as exc:
-        raise _WayFailed(_last_line(exc.stderr or exc.stdout)) from None
+        raise BuildFailed(last_line(exc.stderr or exc.stdout)) from None
     pulumi = vdir / "bin" / "pulumi"
-    if not _executable(pulumi):
-        raise _WayFailed(f"finished but left no {pulumi}")
+    if not executable(pulumi):
+        raise BuildFailed(f"finished but left no {pulumi}")
     return pulumi
 
 
@@ -366,51 +348,8 @@ import _ "{CLI_PACKAGE}"
 """
 
 
-def _go_env(go: str, sumdb_off: bool, for_build: bool) -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOWORK"] = "off"  # a go.work around the cache must not leak into the build
-    env.pop("GOFLAGS", None)
-    flags = [f for f in os.environ.get("GOFLAGS", "").split() if not f.startswith("-mod=")]
-    if for_build:
-        flags.append("-mod=mod")
-    if flags:
-        env["GOFLAGS"] = " ".join(flags)
-    if sumdb_off:
-        env["GOSUMDB"] = "off"
-    return env
-
-
-def _is_sumdb_failure(stderr: str) -> bool:
-    """The checksum database could not be reached (not: a checksum that does not match)."""
-    text = stderr.lower()
-    if "security error" in text or "checksum mismatch" in text:
-        return False
-    return "verifying" in text and ("sum.golang.org" in text or "sumdb" in text or "gosumdb" in text)
-
-
-def _run_go(go: str, args: list[str], cwd: Path, sumdb_off: bool, for_build: bool, timeout: float,
-            log: Path | None = None, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryFile("w+") as err:
-        try:
-            proc = subprocess.run(
-                [go, *args], cwd=cwd, env={**_go_env(go, sumdb_off, for_build), **(extra_env or {})},
-                stdout=subprocess.PIPE,
-                stderr=err, text=True, timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            raise _WayFailed(f"`go {args[0]}` gave up after {timeout:.0f}s") from None
-        except OSError as exc:
-            raise _WayFailed(f"cannot run {go}: {exc}") from None
-        err.seek(0)
-        proc.stderr = err.read()
-    if log is not None:
-        with open(log, "a") as fh:
-            fh.write(f"$ go {' '.join(args)}\n{proc.stderr}\n")
-    return proc
-
-
 def _go_mod_download(go: str, module: str, version: str, cwd: Path, sumdb_off: bool) -> dict:
-    proc = _run_go(go, ["mod", "download", "-json", f"{module}@v{version}"], cwd, sumdb_off, False, 600)
+    proc = run_go(go, ["mod", "download", "-json", f"{module}@v{version}"], cwd, sumdb_off, False, 600)
     try:
         info = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
@@ -427,7 +366,7 @@ class _GoStepFailed(Exception):
 def _via_go_build(version: str, vdir: Path, echo: Echo) -> Path:
     go = shutil.which("go")
     if not go:
-        raise _WayFailed("no `go` on PATH (needs the Go toolchain and a reachable Go module proxy)")
+        raise BuildFailed("no `go` on PATH (needs the Go toolchain and a reachable Go module proxy)")
     build_dir = vdir / "build"
     build_dir.mkdir(parents=True, exist_ok=True)
     log = build_dir / "build.log"
@@ -439,7 +378,7 @@ def _via_go_build(version: str, vdir: Path, echo: Echo) -> Path:
         try:
             return _go_mod_download(go, module, version, build_dir.parent, sumdb_off)
         except _GoStepFailed as exc:
-            if not sumdb_off and _is_sumdb_failure(str(exc)):
+            if not sumdb_off and is_sumdb_failure(str(exc)):
                 echo("note: the Go checksum database is unreachable; building with GOSUMDB=off "
                      "(modules still come from your GOPROXY).")
                 sumdb_off = True
@@ -447,14 +386,14 @@ def _via_go_build(version: str, vdir: Path, echo: Echo) -> Path:
                     return _go_mod_download(go, module, version, build_dir.parent, sumdb_off)
                 except _GoStepFailed as again:
                     exc = again
-            raise _WayFailed(f"`go mod download {module}@v{version}` failed: {_last_line(str(exc))}") from None
+            raise BuildFailed(f"`go mod download {module}@v{version}` failed: {last_line(str(exc))}") from None
 
     echo(f"Building Pulumi CLI v{version} from the Go module {PKG_MODULE} "
          f"(once per user; a few minutes, more on a cold Go module cache) ...")
     pkg = download(PKG_MODULE)
     gomod_path = pkg.get("GoMod")
     if not gomod_path or not Path(gomod_path).is_file():
-        raise _WayFailed(f"`go mod download` gave no go.mod for {PKG_MODULE}@v{version}")
+        raise BuildFailed(f"`go mod download` gave no go.mod for {PKG_MODULE}@v{version}")
     go_version, replaces = parse_go_mod(Path(gomod_path).read_text())
     (build_dir / "go.mod").write_text(wrapper_go_mod(version, go_version, replaces))
     (build_dir / "tools.go").write_text(_TOOLS_GO)
@@ -467,13 +406,13 @@ def _via_go_build(version: str, vdir: Path, echo: Echo) -> Path:
     tmp = Path(tmp_name)
     args = ["build", "-trimpath", "-ldflags", f"-s -w -X {VERSION_SYMBOL}=v{version}", "-o", str(tmp), CLI_PACKAGE]
     try:
-        proc = _run_go(go, args, build_dir, sumdb_off, True, GO_BUILD_TIMEOUT, log)
-        if proc.returncode != 0 and not sumdb_off and _is_sumdb_failure(proc.stderr):
+        proc = run_go(go, args, build_dir, sumdb_off, True, GO_BUILD_TIMEOUT, log)
+        if proc.returncode != 0 and not sumdb_off and is_sumdb_failure(proc.stderr):
             echo("note: the Go checksum database is unreachable; building with GOSUMDB=off.")
             sumdb_off = True
-            proc = _run_go(go, args, build_dir, sumdb_off, True, GO_BUILD_TIMEOUT, log)
+            proc = run_go(go, args, build_dir, sumdb_off, True, GO_BUILD_TIMEOUT, log)
         if proc.returncode != 0:
-            raise _WayFailed(f"`go build` failed: {_last_line(proc.stderr)} (full log: {log})")
+            raise BuildFailed(f"`go build` failed: {last_line(proc.stderr)} (full log: {log})")
         os.chmod(tmp, 0o755)
         os.replace(tmp, bin_dir / "pulumi")
     finally:
@@ -487,7 +426,7 @@ def _via_go_build(version: str, vdir: Path, echo: Echo) -> Path:
 def _install_dynamic_plugin(bin_dir: Path, version: str, go: str | None, echo: Echo) -> None:
     """Put `pulumi-resource-pulumi-python` in bin_dir: the SDK's own script, else an equivalent."""
     target = bin_dir / DYNAMIC_PLUGIN
-    if _executable(target):
+    if executable(target):
         return
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = None
@@ -497,7 +436,7 @@ def _install_dynamic_plugin(bin_dir: Path, version: str, go: str | None, echo: E
             source = Path(info.get("Dir", "")) / "python" / "dist" / DYNAMIC_PLUGIN
             if source.is_file():
                 script = source.read_bytes()
-        except (_GoStepFailed, _WayFailed):
+        except (_GoStepFailed, BuildFailed):
             script = None
     if script is None:
         script = _DYNAMIC_PLUGIN_SCRIPT.encode()
@@ -508,28 +447,3 @@ def _install_dynamic_plugin(bin_dir: Path, version: str, go: str | None, echo: E
     os.replace(tmp_name, target)
 
 
-@contextmanager
-def _file_lock(path: Path, echo: Echo) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock, installs are still atomic renames
-        yield
-        return
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            echo(f"Waiting for {holder}, which is installing the Pulumi CLI into {path.parent} ...")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"capacity pid {os.getpid()}")
-        fh.flush()
-        try:
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)

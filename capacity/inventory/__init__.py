@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from capacity.inventory.engines import EngineFailure, is_postgres, pg_sites, shown_url
+from capacity.inventory.db import EngineFailure, is_postgres, pg_sites, shown_url
 from capacity.errors import InventoryError
 from capacity.inventory.store import STATES, Holding, Inventory, Node
 from capacity.state import state_dir

@@ -7,15 +7,18 @@ owned by its resource: the stack, and the resource's id (`<stack>/<cluster>`, `<
 - `release_orphans` lets go of what a stack's state and plan no longer have (before `up`, after `destroy`).
 - `audit` compares the inventory with every stack of a backend.
 - `shortages` finds, before any change, the clusters the free nodes cannot serve.
+
+The ledger reads no engine state itself: capacity/deploy hands it a stack's resources (as
+capacity/engine/deployment.py reads them) and, for the whole backend, a `StackState` per stack.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
-from capacity.errors import InventoryError
+from capacity.errors import InventoryError, InventoryShortage
 from capacity.inventory.store import Node, shortage
 
 
@@ -31,10 +34,24 @@ class Claim:
     props: dict = field(default_factory=dict, compare=False, hash=False)
 
 
-def claims(stack: str, deployment: dict | None) -> list[Claim]:
-    """The node allocations and lease pools recorded in a stack's state."""
+@dataclass(frozen=True)
+class StackState:
+    """One stack of a backend as the ledger needs it: its resources, and whether a run is changing
+    it right now (its state then lags, by design)."""
+
+    name: str
+    resources: list[dict]
+    busy: bool = False
+
+
+StackStates = Callable[[], list[StackState]]
+"""The backend handle: every stack of the backend, read when called."""
+
+
+def claims(stack: str, resources: list[dict]) -> list[Claim]:
+    """The node allocations and lease pools recorded in a stack's resources."""
     found = []
-    for resource in (deployment or {}).get("resources") or []:
+    for resource in resources:
         kind = resource.get("type", "").rsplit(":", 1)[-1]
         outputs = resource.get("outputs") or resource.get("inputs") or {}
         key = outputs.get("allocation") if kind == "NodeAllocation" else outputs.get("pool")
@@ -60,12 +77,12 @@ def owned_sites(loaded) -> list[str]:
 # --- orphans ---------------------------------------------------------------------------------
 
 
-def _unclaimed(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str]):
+def _unclaimed(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str]):
     """(site, open inventory, kind, key) of each allocation and pool of `stack` that its state does
     not have and that is not in `keep` (what the plan will create, and so adopt)."""
     from capacity.inventory import open_site
 
-    held = {c.key for c in claims(stack, deployment)} | set(keep)
+    held = {c.key for c in claims(stack, resources)} | set(keep)
     for site in sites:
         try:
             inv = open_site(site)
@@ -77,29 +94,29 @@ def _unclaimed(stack: str, deployment: dict | None, sites: Iterable[str], keep: 
                     yield site, inv, kind, key
 
 
-def release_orphans(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+def release_orphans(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
     """Let go of the orphans of `stack` (see `_unclaimed`). Returns one line per release."""
     done = []
-    for site, inv, kind, key in _unclaimed(stack, deployment, sites, keep):
+    for site, inv, kind, key in _unclaimed(stack, resources, sites, keep):
         freed = inv.drop_pool(key) if kind == "pool" else inv.release(key)
         done.append(f"site {site}: released {kind} {key} ({len(freed)} nodes), which no state of "
                     f"stack {stack} has (left by an interrupted run)")
     return done
 
 
-def orphan_pools(stack: str, deployment: dict | None, sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
+def orphan_pools(stack: str, resources: list[dict], sites: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
     """Lease pools among the orphans of `stack` (a run killed before it saved its state made them):
     letting them go takes a lease's capacity, which only --allow-destroy may. One line per pool,
     for the guard's refusal."""
     return [f"release the pool of lease '{key.split('/', 1)[-1]}' at site {site}, which a run killed "
             "before it saved its state made (no state has it)"
-            for site, _inv, kind, key in _unclaimed(stack, deployment, sites, keep) if kind == "pool"]
+            for site, _inv, kind, key in _unclaimed(stack, resources, sites, keep) if kind == "pool"]
 
 
 # --- shortages -------------------------------------------------------------------------------
 
 
-def shortages(loaded, plan_path, stack: str, deployment: dict | None) -> list[str]:
+def shortages(loaded, plan_path, stack: str, resources: list[dict]) -> list[str]:
     """What `up` would refuse for want of nodes or power, found before any change: per site and
     model, the plan's clusters need their nodes from the free ones plus those they hold already
     (and those an interrupted run left, which `up` releases or adopts). A site not imported yet
@@ -107,7 +124,7 @@ def shortages(loaded, plan_path, stack: str, deployment: dict | None) -> list[st
     from capacity.inventory import open_site, site_nodes
 
     problems = []
-    in_state = {c.key for c in claims(stack, deployment)}
+    in_state = {c.key for c in claims(stack, resources)}
     for site in owned_sites(loaded):
         if site_nodes(site):
             with open_site(site) as inv:
@@ -167,52 +184,48 @@ def _site_shortages(loaded, stack: str, site: str, nodes: list[Node], in_state: 
 # --- around an engine run --------------------------------------------------------------------
 
 
-def before_up(loaded, plan_path, stack: str, deployment: dict | None, holders) -> list[str]:
+def before_up(loaded, plan_path, stack: str, resources: list[dict], holders) -> list[str]:
     """Before `up` changes anything: import inventories on first use (never over one that stacks
     still hold nodes of), release what interrupted runs left that the plan no longer has, then
     check every owned cluster can get its nodes. Returns lines for the user; InventoryError if not."""
     from capacity.inventory import prepare_sites
 
     done = prepare_sites(loaded, plan_path, holders)
-    done += release_orphans(stack, deployment, owned_sites(loaded), keep=plan_keys(loaded, stack))
-    check_shortages(loaded, plan_path, stack, deployment)
+    done += release_orphans(stack, resources, owned_sites(loaded), keep=plan_keys(loaded, stack))
+    check_shortages(loaded, plan_path, stack, resources)
     return done
 
 
-def check_shortages(loaded, plan_path, stack: str, deployment: dict | None) -> None:
-    found = shortages(loaded, plan_path, stack, deployment)
+def check_shortages(loaded, plan_path, stack: str, resources: list[dict]) -> None:
+    found = shortages(loaded, plan_path, stack, resources)
     if found:
-        raise InventoryError("\n".join(found))
+        raise InventoryShortage("\n".join(found))
 
 
-def after_destroy(stack: str, deployment: dict | None) -> list[str]:
+def after_destroy(stack: str, resources: list[dict]) -> list[str]:
     """After `destroy`: whatever the inventory still gives the stack (an interrupted run's) goes back."""
     from capacity.inventory import sites
 
-    return release_orphans(stack, deployment, sites())
+    return release_orphans(stack, resources, sites())
 
 
-def backend_claims(pstack) -> tuple[list[Claim], set[str]]:
-    """The claims of every stack in `pstack`'s backend, and the stacks a run is changing now."""
-    import dataclasses
-
+def backend_claims(states: StackStates) -> tuple[list[Claim], set[str]]:
+    """The claims of every stack of the backend, and the stacks a run is changing now."""
     found, busy = [], set()
-    for row in pstack.list_stacks():
-        other = dataclasses.replace(pstack, name=row["name"], _stack=None, _workspace=pstack._workspace)
-        found += claims(row["name"], other.deployment())
-        local = other.backend.local_dir is not None  # its locks say whether their run is alive
-        if any(not lock.stale for lock in other.locks()) if local else row["update_in_progress"]:
-            busy.add(row["name"])
+    for stack in states():
+        found += claims(stack.name, stack.resources)
+        if stack.busy:
+            busy.add(stack.name)
     return found, busy
 
 
-def holders_in(pstack):
+def holders_in(states: StackStates):
     """holders(site): the stacks of the backend whose states hold nodes of the site (read once, when first asked)."""
     read: list[list[Claim]] = []
 
     def holders(site: str) -> list[str]:
         if not read:
-            read.append(backend_claims(pstack)[0])
+            read.append(backend_claims(states)[0])
         return sorted({c.stack for c in read[0] if c.site == site and c.serials})
 
     return holders
@@ -238,13 +251,13 @@ class Finding:
                 "message": self.message}
 
 
-def audit(pstack, sites: list[str]) -> tuple[list[Finding], set[str]]:
-    """The inventory of each site against the states of every stack in `pstack`'s backend.
+def audit(states: StackStates, sites: list[str]) -> tuple[list[Finding], set[str]]:
+    """The inventory of each site against the states of every stack of the backend.
     Stacks a run is changing right now are left out (their states lag by design). Returns the
     findings and those stacks."""
     from capacity.inventory import open_site
 
-    every, busy = backend_claims(pstack)
+    every, busy = backend_claims(states)
     findings = []
     for site in sites:
         with open_site(site) as inv:
@@ -296,13 +309,13 @@ def _disputed(site, nodes, mine: list[Claim]) -> list[Finding]:
     return found
 
 
-def fix(findings: list[Finding], pstack) -> list[str]:
+def fix(findings: list[Finding], states: StackStates) -> list[str]:
     """Release the orphans found, never a node that some state claims; give back to their holder
     the nodes a state claims that the inventory lists free (a lost inventory imported again).
     Returns what was done."""
     from capacity.inventory import open_site
 
-    every, _ = backend_claims(pstack)
+    every, _ = backend_claims(states)
     done = []
     for site in sorted({f.site for f in findings}):
         claimed = {s for c in every if c.site == site for s in c.serials}
@@ -339,28 +352,3 @@ def _readopt(inv, site: str, mine: list[Claim], freed: set[tuple[str, str]]) -> 
                            str(p.get("tenant", "")), str(p.get("isolation", "dedicated-nodes")),
                            int(p.get("gpus_leased") or 0), int(p.get("count") or 0), claim.serials)
     return done
-
-
-# --- the engine's checkpoints ----------------------------------------------------------------
-
-OWNED_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:pulumi-python")
-OWNED_PREFIXES = ("capacity:owned:", "pulumi-python:dynamic/owned:")
-
-
-def engine_env(loaded, deployment: dict | None) -> dict[str, str]:
-    """The engine's environment for a run that touches owned resources only.
-
-    The file backend rewrites the whole state twice per step (and copies it to a `.bak` first), so
-    a run's time grows with the square of its resources. An owned resource needs none of those
-    intermediate states to survive a crash: the ledger keys every allocation and pool by its
-    resource, so a create the state lost adopts the same nodes, an update or delete run again
-    changes nothing more, and what a changed plan no longer has is released before the next `up`.
-    So for a plan (and a state) of owned resources only, the engine saves the state once, at the
-    end (`PULUMI_SKIP_CHECKPOINTS`). Any cloud resource keeps every checkpoint: a cloud create the
-    state lost would leak."""
-    if loaded is not None and loaded.providers() != {"owned"}:
-        return {}
-    types = {r.get("type", "") for r in (deployment or {}).get("resources") or []}
-    if any(t not in OWNED_TYPES and not t.startswith(OWNED_PREFIXES) for t in types):
-        return {}
-    return {"PULUMI_SKIP_CHECKPOINTS": "true"}

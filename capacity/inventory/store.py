@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from capacity import words
 from capacity.errors import Problem, did_you_mean
-from capacity.inventory.engines import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
+from capacity.inventory.db import BUSY_TIMEOUT_S, EngineFailure, connect, is_postgres, shown_url
 from capacity.errors import InventoryError
 from capacity.inventory.faults import stop_here
 from capacity.inventory.locality import give_back, pick
@@ -482,12 +482,6 @@ class Inventory:
             return carved
 
     # --- summaries -----------------------------------------------------------------------------
-
-    def holders(self) -> dict[str, tuple[str, str]]:
-        """allocation key -> (stack, cluster)."""
-        with self.read() as db:
-            return {key: (stack, cluster) for key, stack, cluster in
-                    db.execute("SELECT key, stack, cluster FROM allocations")}
 
     def owned_by(self, stack: str | None = None) -> list[tuple[str, str]]:
         """(kind, key) of every pool and allocation (of one stack, or of all): pools first, so that

@@ -9,4 +9,5 @@
 - `git`: git run safely (argument lists, a timeout, sizes before reads), for `gitref` and `review.ci`.
 - `schedule`: which reservations and leases are in force on a day.
 - `schema`: the plan's JSON Schema for editors.
+- `edit`: a plan file edited in place, comments and layout kept (`capacity fit --write`).
 """

@@ -7,10 +7,10 @@ same provider and instance type as one below replaces it, and its regions join t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import ValidationError
 
@@ -34,11 +34,27 @@ class InstanceTypeEntry(StrictModel):
     interconnect: Optional[Text] = None
 
 
+class LinkPrice(StrictModel):
+    """A VPN connection's or an interconnect port's (circuit's) list price, per hour."""
+
+    provider: Text
+    kind: Literal["vpn", "interconnect"]
+    bandwidth_gbps: Annotated[Optional[float], Field(strict=True, gt=0, allow_inf_nan=False)] = None
+    partner: Annotated[bool, Field(strict=True)] = False
+    price_per_hour: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+    product: Optional[Text] = None
+
+    @property
+    def key(self) -> tuple[str, str, float | None, bool]:
+        return (self.provider, self.kind, self.bandwidth_gbps, self.partner)
+
+
 class CatalogFile(StrictModel):
     as_of: Optional[Text] = None
     sources: list[Text] = []
     regions: dict[Text, list[Text]] = {}
     instance_types: list[InstanceTypeEntry] = []
+    links: list[LinkPrice] = []
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,17 @@ class Catalog:
     types: dict[tuple[str, str], InstanceType]
     regions: dict[str, frozenset[str]]
     layers: tuple[Layer, ...] = ()  # the files over the shipped catalog, lowest first
+    links: dict[tuple[str, str, float | None, bool], LinkPrice] = field(default_factory=dict)
+    """Link prices by (provider, kind, bandwidth_gbps, partner)."""
+
+    def link_price(self, provider: str, kind: str, bandwidth: float | None = None, partner: bool = False) -> LinkPrice | None:
+        return self.links.get((provider, kind, bandwidth, partner))
+
+    def bandwidths(self, provider: str, partner: bool) -> list[float]:
+        """The interconnect speeds the provider offers, in Gbps, as dedicated ports or through a partner."""
+        return sorted(p.bandwidth_gbps for (name, kind, _, by_partner), p in self.links.items()
+                      if name == provider and kind == "interconnect" and by_partner == partner
+                      and p.bandwidth_gbps is not None)
 
     def lookup(self, provider: str, instance_type: str) -> InstanceType | None:
         return self.types.get((provider, instance_type))
@@ -126,7 +153,8 @@ def _merge(base: Catalog | None, data: CatalogFile) -> Catalog:
         types[(entry.provider, entry.instance_type)] = InstanceType(**fields)
         regions.setdefault(entry.provider, set()).update(entry.regions)
     as_of = data.as_of or (base.as_of if base else "")
-    return Catalog(as_of, types, {p: frozenset(r) for p, r in regions.items()})
+    links = {**(base.links if base else {}), **{price.key: price for price in data.links}}
+    return Catalog(as_of, types, {p: frozenset(r) for p, r in regions.items()}, links=links)
 
 
 @cache

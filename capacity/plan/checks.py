@@ -15,6 +15,7 @@ from typing import Iterable
 
 from capacity.plan.catalog import Catalog, InstanceType
 from capacity.errors import Problem, did_you_mean
+from capacity.plan.link_checks import check_links
 from capacity.plan.model import Cluster, Plan, Reservation
 from capacity.providers import spec, specs
 from capacity.plan.reader import Document, Path_
@@ -77,37 +78,12 @@ def _networks(c: Checker) -> None:
     widest: tuple[ipaddress.IPv4Network, str] | None = None  # the earlier network reaching furthest
     for cidr, name in ranked:
         if widest and cidr.overlaps(widest[0]):
+            line, _ = c.doc.locate(("sites", widest[1], "network", "cidr"))
             c.report(("sites", name, "network", "cidr"),
-                        f"{cidr} overlaps {widest[0]} of site '{widest[1]}'; linked sites would be unroutable. "
-                        "To fix: give each site its own address range.")
+                        f"{cidr} of site '{name}' overlaps {widest[0]} of site '{widest[1]}' (line {line}); "
+                        "linked sites would be unroutable. To fix: give each site its own address range.")
         if widest is None or cidr.broadcast_address > widest[0].broadcast_address:
             widest = (cidr, name)
-
-
-def _links(c: Checker) -> None:
-    seen: dict[frozenset[str], int] = {}
-    for index, link in enumerate(c.plan.links):
-        path = ("links", index, "between")
-        a, b = link.between
-        if a == b:
-            c.report(path, f"links site '{a}' to itself. To fix: name two different sites.")
-            continue
-        if not all([c.exists("sites", a, path + (0,), "site"), c.exists("sites", b, path + (1,), "site")]):
-            continue
-        pair = frozenset(link.between)
-        if pair in seen:
-            c.report(path, f"repeats the link of links[{seen[pair]}] between '{a}' and '{b}'.")
-        seen[pair] = index
-        ends = [spec(c.plan.sites[s].provider) for s in (a, b)]
-        for site, provider in zip((a, b), ends):
-            if not provider.supports_links:
-                c.report(path, f"site '{site}' is {provider.title}: {provider.link_note}.")
-        if all(p.link_address_from_connection for p in ends):
-            titles = " and ".join(sorted({p.title for p in ends}))
-            via = " or ".join(s.title for s in specs().values() if s.supports_links and not s.link_address_from_connection)
-            c.report(path, f"both ends ({titles}) get their VPN tunnel addresses only from a connection that needs "
-                        "the peer's address first, so neither can be built first; a VPN between them is not supported. "
-                        f"To fix: link each of them to a {via} site, or connect them outside the plan.")
 
 
 def _clusters(c: Checker) -> None:
@@ -222,20 +198,30 @@ def _leases(c: Checker) -> None:
         if entry is None:
             continue
         cluster = c.plan.clusters[lease.cluster]
-        total = cluster.nodes * entry.gpus
-        if lease.gpus > total:
-            c.report(path + ("gpus",), f"{lease.gpus} GPUs is more than cluster '{lease.cluster}' has ({total}).")
-            continue
-        if lease.isolation == "dedicated-nodes" and lease.gpus % entry.gpus:
-            low = lease.gpus - lease.gpus % entry.gpus
-            c.report(path + ("gpus",), f"dedicated-nodes leases take whole nodes of {entry.gpus} GPUs; "
-                        f"{lease.gpus} is not. To fix: lease {low or entry.gpus} or {low + entry.gpus}, or use shared-quota.")
+        if not _fits_cluster(c, name, entry.gpus, cluster.nodes * entry.gpus):
             continue
         if not _inside_reservation(c, name, cluster):
             continue
         by_cluster[lease.cluster].append(name)
     for cluster_name, names in by_cluster.items():
         _oversubscription(c, cluster_name, names)
+
+
+def _fits_cluster(c: Checker, name: str, per_node: int, total: int) -> bool:
+    """Each term of the lease (its amendments included) fits the cluster, in whole nodes if dedicated."""
+    lease = c.plan.leases[name]
+    for index, term in enumerate(lease.terms):
+        path = ("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",))
+        since = f" from {term.start}" if index else ""
+        if term.gpus > total:
+            c.report(path, f"{term.gpus} GPUs{since} is more than cluster '{lease.cluster}' has ({total}).")
+            return False
+        if lease.isolation == "dedicated-nodes" and term.gpus % per_node:
+            low = term.gpus - term.gpus % per_node
+            c.report(path, f"dedicated-nodes leases take whole nodes of {per_node} GPUs; {term.gpus}{since} is not. "
+                           f"To fix: lease {low or per_node} or {low + per_node}, or use shared-quota.")
+            return False
+    return True
 
 
 def _inside_reservation(c: Checker, name: str, cluster: Cluster) -> bool:
@@ -260,18 +246,20 @@ def _oversubscription(c: Checker, cluster_name: str, names: list[str]) -> None:
     """Sweep the lease starts and ends; report the first instant the leases exceed the cluster."""
     leases = c.plan.leases
     capacity = c.plan.clusters[cluster_name].nodes * c.types[cluster_name].gpus
-    events = sorted([(leases[n].start, 1, n) for n in names] + [(leases[n].end, 0, n) for n in names])
+    # Each term of each lease (amendments cut a lease into terms) starts and ends; ends sort first.
+    events = sorted((day, starting, n, t.gpus, index) for n in names for index, t in enumerate(leases[n].terms)
+                    for day, starting in ((t.start, 1), (t.end, 0)))
     active: dict[str, int] = {}
     held = 0
-    for day, starting, name in events:
+    for day, starting, name, gpus, index in events:
         if not starting:
             held -= active.pop(name)
             continue
-        active[name] = leases[name].gpus
-        held += active[name]
+        active[name] = gpus
+        held += gpus
         if held > capacity:
             parts = ", ".join(f"{n} ({g})" for n, g in sorted(active.items()))
-            c.report(("leases", name, "gpus"),
+            c.report(("leases", name) + (("amendments", index - 1, "gpus") if index else ("gpus",)),
                         f"on {day} the leases on cluster '{cluster_name}' hold {held} GPUs, more than its {capacity}: "
                         f"{parts}. To fix: shrink, move or end one of them, or grow the cluster.")
             return
@@ -300,6 +288,64 @@ def _tenants(c: Checker) -> None:
             owner.setdefault(group, name)
 
 
+def _slurm(c: Checker) -> None:
+    """`orchestrator: slurm` goes with a `slurm` block at an owned site, one plan cluster per Slurm
+    cluster; the accounts it makes (the parent, one per tenant) are names Slurm can hold apart."""
+    seen: dict[str, str] = {}
+    for name, cluster in c.plan.clusters.items():
+        path = ("clusters", name)
+        if (cluster.orchestrator == "slurm") != (cluster.slurm is not None):
+            c.report(path, "a cluster with `orchestrator: slurm` needs a `slurm` block (cluster, partition), "
+                           "and only such a cluster has one. To fix: write both, or neither.")
+            continue
+        if cluster.slurm is None:
+            continue
+        site = c.plan.sites.get(cluster.site)
+        if site is not None and site.provider != "owned":
+            c.report(path + ("orchestrator",), f"Slurm is enforced on clusters of owned sites; site '{cluster.site}' "
+                     f"is {spec(site.provider).title}. To fix: describe the Slurm cluster as an owned site's cluster "
+                     "(a neocloud's Slurm too), or use `orchestrator: kubernetes` or `none`.")
+        slurm = cluster.slurm
+        if slurm.cluster in seen:
+            c.report(path + ("slurm", "cluster"), f"Slurm cluster '{slurm.cluster}' is also cluster '{seen[slurm.cluster]}'; "
+                     "both would declare the same accounts. To fix: one plan cluster per Slurm cluster.")
+        seen.setdefault(slurm.cluster, name)
+        if slurm.partition.upper() == "DEFAULT":
+            c.report(path + ("slurm", "partition"), "DEFAULT is a keyword of slurm.conf, not a partition. "
+                     "To fix: name the partition of the GPU nodes.")
+        _slurm_accounts(c, name, slurm.account or c.plan.metadata.name)
+    _slurm_users(c)
+
+
+def _slurm_accounts(c: Checker, cluster: str, parent: str) -> None:
+    tenants = sorted({lease.tenant for lease in c.plan.leases.values() if lease.cluster == cluster})
+    where = ("clusters", cluster, "slurm", "account")
+    if parent == "root":
+        c.report(where, "'root' is Slurm's own top account. To fix: set `slurm.account` to another name.")
+    if len(parent) > 40:
+        c.report(where, f"the parent account '{parent}' (the plan's name) is longer than 40 characters. "
+                        "To fix: set a shorter `slurm.account`.")
+    for tenant in tenants:
+        if tenant in ("root", parent):
+            like = "Slurm's top account" if tenant == "root" else "the parent account"
+            c.report(where, f"tenant '{tenant}' would be an account named like {like}. "
+                            "To fix: rename the tenant, or set another `slurm.account`.")
+        elif len(tenant) > 40:
+            c.report(where, f"tenant '{tenant}' is longer than the 40 characters of a Slurm account name. "
+                            "To fix: shorten the tenant's name.")
+
+
+def _slurm_users(c: Checker) -> None:
+    """A Slurm user belongs to one tenant: its jobs could otherwise use another tenant's account."""
+    owner: dict[str, str] = {}
+    for name, tenant in (c.plan.tenants or {}).items():
+        for index, user in enumerate(tenant.users):
+            if user in owner and owner[user] != name:
+                c.report(("tenants", name, "users", index), f"user '{user}' is also a user of tenant '{owner[user]}': "
+                         "its jobs could run under both tenants' accounts. To fix: give each tenant its own users.")
+            owner.setdefault(user, name)
+
+
 # In order: later rules use what earlier ones resolved (instance types before power and leases).
 def _inventories(c: Checker) -> None:
     from capacity.plan.inventory_file import plan_inventory_problems
@@ -307,4 +353,4 @@ def _inventories(c: Checker) -> None:
     c.problems += plan_inventory_problems(c.plan, c.doc, c.catalog)
 
 
-RULES = (_sites, _networks, _links, _clusters, _power, _leases, _tenants, _inventories)
+RULES = (_sites, _networks, check_links, _clusters, _power, _leases, _tenants, _slurm, _inventories)

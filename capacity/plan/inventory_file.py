@@ -276,7 +276,7 @@ def plan_inventory_problems(plan: Plan, doc: Document, catalog: Catalog) -> list
         named = getattr(site, "inventory", None)
         if site.provider != "owned" or not named:
             continue
-        file = (folder / named).resolve()
+        file = _beside(doc, named)
         at = ("sites", name, "inventory")
         if not file.is_file():
             problems.append(doc.problem(at, f"inventory file '{named}' does not exist (looked for {file}). "
@@ -292,3 +292,19 @@ def plan_inventory_problems(plan: Plan, doc: Document, catalog: Catalog) -> list
                                                 + "; ".join(line.rstrip(".") for line in lines[:3]) + more
                                                 + ". To fix: correct those rows."))
     return problems
+
+
+def _beside(doc: Document, named: str) -> Path:
+    return (Path(doc.file).resolve().parent / named).resolve()
+
+
+def site_inventory(site: Any, doc: Document, catalog: Catalog) -> list[NodeRow] | None:
+    """The nodes of an owned site's `inventory:` file, read as `validate` reads it (only inside the
+    plan's folder); None when the site names none, the plan is not a file, or the file is outside."""
+    named = getattr(site, "inventory", None)
+    if not named or not Path(doc.file).is_file():
+        return None
+    file = _beside(doc, named)
+    if not file.is_file() or not file.is_relative_to(Path(doc.file).resolve().parent):
+        return None
+    return read_inventory(file, catalog, str(Path(doc.file).parent / named))

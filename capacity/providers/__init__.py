@@ -25,11 +25,20 @@ class ProviderSpec:
     reservation_note: str = ""
     capacity_block_days: tuple[int, int] | None = None
     """Shortest and longest capacity block, in days."""
-    supports_links: bool = True
+    capacity_block_nodes: tuple[int, int] | None = None
+    """Fewest and most instances in one capacity block."""
+    capacity_block_ahead_days: int | None = None
+    """How far ahead of its start a capacity block can be bought, at most, in days."""
     link_note: str = ""
     link_address_from_connection: bool = False
     """Its VPN address exists only once a connection to the peer is made (AWS): it goes first."""
     has_regions: bool = True
+    owned: bool = False
+    """An owned data center: its links end on its own edge routers, configured from our output."""
+    bgp_asn: int | None = None
+    """The ASN of the cloud's side of a VPN or interconnect (an owned gateway may not use it)."""
+    reserved_asns: frozenset[int] = frozenset()
+    """Other ASNs the cloud keeps for itself."""
     longest_prefix: Callable[[Any], int] = field(default=lambda site: 28)
     """The smallest site network its components can lay out, as a prefix length (/N or larger)."""
     tags: Callable[[dict[str, str]], dict[str, str]] = field(default=lambda tags: dict(tags))

@@ -38,6 +38,7 @@ def longest_prefix(site: AwsSite) -> int:
 
 
 SPEC = ProviderSpec(
+    bgp_asn=64512,
     sdk="pulumi_aws",
     name="aws",
     title="Amazon Web Services",
@@ -45,6 +46,9 @@ SPEC = ProviderSpec(
     reservation_kinds=frozenset({"capacity-reservation", "capacity-block"}),
     # EC2 Capacity Blocks for ML: 1-14 days in 1-day steps, then up to 182 days in 7-day steps.
     capacity_block_days=(1, 182),
+    # ... of 1 to 64 instances, bought at most 8 weeks before they start.
+    capacity_block_nodes=(1, 64),
+    capacity_block_ahead_days=56,
     link_address_from_connection=True,
     longest_prefix=longest_prefix,
     tags=lambda tags: limited(tags, key_max=128, value_max=256, count_max=50),

@@ -32,6 +32,8 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    bgp_asn=65515,
+    reserved_asns=frozenset({8074, 8075, 12076, 65517, 65518, 65519, 65520}),
     sdk="pulumi_azure_native",
     name="azure",
     title="Microsoft Azure",

@@ -46,6 +46,7 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    bgp_asn=64514,
     sdk="pulumi_gcp",
     name="gcp",
     title="Google Cloud",

@@ -88,6 +88,7 @@ def missing_credentials() -> list[str]:
 
 
 SPEC = ProviderSpec(
+    bgp_asn=31898,
     sdk="pulumi_oci",
     name="oci",
     title="Oracle Cloud Infrastructure",

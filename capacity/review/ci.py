@@ -88,6 +88,7 @@ def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[li
     if not before or not git.is_commit(before, cwd):
         safe, unsafe = _split_safe(_names(["ls-files", "-z", "--", *PLAN_PATHSPECS], cwd))
         return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
+    assert before is not None  # a commit, as _is_commit said
     diff = ["diff", "--name-only", "--no-renames", "-z", before, "HEAD"]
     safe, unsafe = _split_safe(_names([*diff, "--diff-filter=d", "--", *PLAN_PATHSPECS], cwd))
     plans = {n for n in safe if is_plan(_blob("HEAD", n, cwd))}
@@ -176,7 +177,7 @@ def validate_plans(files: list[str]) -> int:
     status = 0
     for plan in plans:
         try:
-            done = subprocess.run([capacity, "validate", plan], timeout=VALIDATE_TIMEOUT, check=False)
+            done = subprocess.run([str(capacity), "validate", plan], timeout=VALIDATE_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             raise CiError(f"`capacity validate {plan}` did not finish within {VALIDATE_TIMEOUT} s.") from None
         status = status or (1 if done.returncode else 0)
@@ -237,7 +238,7 @@ def read_pages(text: str) -> list[Any]:
         comments += page
 
 
-def find_comment(comments: list, body: str, author: str = BOT) -> int | None:
+def find_comment(comments: list[Any], body: str, author: str = BOT) -> int | None:
     """Id of the oldest comment by `author` whose first line is `body`'s marker, else None."""
     marker = body.split("\n", 1)[0]
     if not MARKER.fullmatch(marker):
@@ -291,7 +292,7 @@ def _warn_unsafe(names: list[str]) -> None:
         print(f"::warning::skipping '{shown(name)}': plan paths use only A-Z a-z 0-9 . _ / -")
 
 
-def _changed_plans(args) -> int:
+def _changed_plans(args: argparse.Namespace) -> int:
     safe, unsafe = changed_plans(args.before)
     _warn_unsafe(unsafe)
     args.output.write_text(json.dumps(safe, separators=(",", ":")) + "\n")
@@ -299,7 +300,7 @@ def _changed_plans(args) -> int:
     return 0
 
 
-def _review_plans(args) -> int:
+def _review_plans(args: argparse.Namespace) -> int:
     plans, unsafe, others = review_plans(args.base)
     _warn_unsafe(unsafe)
     for name in others:
@@ -308,18 +309,18 @@ def _review_plans(args) -> int:
     return 0
 
 
-def _deploy_check(args) -> int:
+def _deploy_check(args: argparse.Namespace) -> int:
     problems = deploy_problems(args.plan, os.environ)
     for problem in problems:
         print(f"::error::{problem}")
     return 1 if problems else 0
 
 
-def _validate(args) -> int:
+def _validate(args: argparse.Namespace) -> int:
     return validate_plans(args.files)
 
 
-def _find_comment(args) -> int:
+def _find_comment(args: argparse.Namespace) -> int:
     found = find_comment(read_pages(_read(args.comments)), _read(args.body), args.author)
     if found is not None:
         print(found)

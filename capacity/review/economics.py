@@ -1,15 +1,16 @@
 """Money and GPU figures of one plan: run-rates, lease values, leased GPUs over time, utilisation.
 
 Conventions (docs/plan-format.md, "Machine-readable output"):
-- a month is 730 hours; the run-rate of a cluster is its full size for a month at its price per
-  GPU-hour: the reservation's `price_per_gpu_hour` when the plan gives one, else the owned site's
-  `cost_per_gpu_hour`, else the catalog's on-demand price;
-- a lease's value is GPUs x hours x price over its whole term (start inclusive, end exclusive);
+- what a cluster costs on each day is capacity/review/costs.py's rule (its reservation's price
+  inside the reservation's window, on demand outside it, a capacity block only inside its block);
+  the run-rate is a cluster at full size for a month (730 hours) at its committed price;
+- a lease's value is GPUs x hours x price over its whole term (start inclusive, end exclusive),
+  term by term where amendments change its GPUs or price;
 - an internal lease (the company's own use) takes capacity like any lease but has no price: its
   GPU-hours count as use (`internal_gpu_hours`), never as revenue or lease value;
 - utilisation is (leased + internal) GPU-hours over the GPU-hours available; the rest is idle;
-- figures in a window [start, end) count GPU-hours inside it only; a cluster on a capacity block
-  has its GPUs (and costs them) during the block's days only, any other cluster all the time.
+- figures in a window [start, end) count GPU-hours inside it only; the cost of a lease's GPU-hours
+  (its share of its cluster's cost) splits the cost into sold, internal use and idle.
 """
 
 from __future__ import annotations
@@ -20,50 +21,46 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from capacity.plan.model import Lease
 from capacity.plan.loading import LoadedPlan
+from capacity.plan.model import Lease
+from capacity.review import costs
+from capacity.review.costs import HOURS_PER_DAY, HOURS_PER_MONTH, Price, monthly_cost
+from capacity.review.link_costs import add_link_costs
 
-HOURS_PER_MONTH = 730
-HOURS_PER_DAY = 24
-
-
-@dataclass(frozen=True)
-class Price:
-    """A cluster's cost per GPU-hour and where it comes from."""
-
-    per_gpu_hour: float | None
-    source: str  # "reservation" | "owned site" | "catalog" | "none"
 
 
 def price(loaded: LoadedPlan, cluster: str) -> Price:
-    spec = loaded.plan.clusters[cluster]
-    reservation = spec.reservation
-    if spec.reserved and reservation.price_per_gpu_hour is not None:
-        return Price(reservation.price_per_gpu_hour, "reservation")
-    site = loaded.plan.sites[spec.site]
-    if site.provider == "owned":
-        return Price(site.cost_per_gpu_hour, "owned site")
-    per_gpu = loaded.types[cluster].price_per_gpu_hour
-    return Price(per_gpu, "catalog") if per_gpu is not None else Price(None, "none")
-
-
-def monthly_cost(loaded: LoadedPlan, cluster: str) -> float:
-    """The cluster at full size for 730 hours (0 when the catalog has no price for it)."""
-    per_gpu = price(loaded, cluster).per_gpu_hour
-    return (per_gpu or 0.0) * loaded.gpus(cluster) * HOURS_PER_MONTH
+    """The cluster's committed price (its reservation's, else on demand)."""
+    return costs.committed(loaded, cluster)
 
 
 def lease_hours(lease: Lease) -> int:
     return (lease.end - lease.start).days * HOURS_PER_DAY
 
 
-def lease_value(lease: Lease) -> float:
-    return lease.gpus * lease_hours(lease) * lease.price
+def lease_value(lease: Lease, since: dt.date = dt.date.min) -> float:
+    """Revenue of the lease's terms from `since` on (its whole term by default)."""
+    return lease_value_between(lease, since, dt.date.max)
+
+
+def lease_value_between(lease: Lease, start: dt.date, end: dt.date) -> float:
+    """Revenue of the lease's days in [start, end)."""
+    return sum(t.gpus * _days(t.start, t.end, start, end) * HOURS_PER_DAY * t.price for t in lease.terms)
+
+
+def below_cost(lease: Lease, cost_per_gpu_hour: float | None) -> float:
+    """Dollars a sold lease loses over its term where its price is under `cost_per_gpu_hour` (0: none)."""
+    if lease.internal or cost_per_gpu_hour is None:
+        return 0.0
+    return sum((cost_per_gpu_hour - t.price) * t.gpus * t.hours for t in lease.terms if t.price < cost_per_gpu_hour)
+
+
+def _days(start: dt.date, end: dt.date, window_start: dt.date, window_end: dt.date) -> int:
+    return max((min(end, window_end) - max(start, window_start)).days, 0)
 
 
 def overlap_hours(start: dt.date, end: dt.date, window: "Window") -> int:
-    days = (min(end, window.end) - max(start, window.start)).days
-    return max(days, 0) * HOURS_PER_DAY
+    return _days(start, end, window.start, window.end) * HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -125,11 +122,13 @@ class Steps:
 
 def _steps(spans: Iterable[tuple[dt.date, dt.date | None, int]]) -> Steps:
     change: dict[dt.date, int] = defaultdict(int)
-    for start, end, gpus in spans:
-        change[start] += gpus
+    for start, end, count in spans:
+        change[start] += count
         if end is not None:
-            change[end] -= gpus
-    days, gpus, held = [], [], 0
+            change[end] -= count
+    days: list[dt.date] = []
+    gpus: list[int] = []
+    held = 0
     for day in sorted(change):
         held += change[day]
         days.append(day)
@@ -138,15 +137,13 @@ def _steps(spans: Iterable[tuple[dt.date, dt.date | None, int]]) -> Steps:
 
 
 def leased_steps(leases: Iterable[Lease]) -> Steps:
-    return _steps((lease.start, lease.end, lease.gpus) for lease in leases)
+    return _steps((t.start, t.end, t.gpus) for lease in leases for t in lease.terms)
 
 
 def available(loaded: LoadedPlan, cluster: str) -> tuple[dt.date, dt.date | None]:
     """When a cluster's GPUs exist: a capacity block's days only; any other cluster always."""
-    reservation = loaded.plan.clusters[cluster].reservation
-    if reservation is not None and reservation.kind == "capacity-block" and reservation.start and reservation.end:
-        return reservation.start, reservation.end
-    return dt.date.min, None
+    start, end = costs.runs(loaded, cluster)
+    return start, (None if end == dt.date.max else end)
 
 
 def capacity_steps(loaded: LoadedPlan, clusters: Iterable[str]) -> Steps:
@@ -180,6 +177,17 @@ class Usage:
     internal_gpu_hours: int = 0
     revenue: float = 0.0
     cost: float = 0.0
+    sold_cost: float = 0.0  # the share of `cost` that the leased-out GPU-hours take
+    internal_cost: float = 0.0  # the share that internal use takes: the cost of the company's own work
+
+    @property
+    def idle_cost(self) -> float:
+        return max(self.cost - self.sold_cost - self.internal_cost, 0.0)
+
+    @property
+    def sold_margin(self) -> float:
+        """Revenue less the cost of the GPU-hours sold: what the leases earn."""
+        return self.revenue - self.sold_cost
 
     @property
     def used_gpu_hours(self) -> int:
@@ -203,6 +211,8 @@ class Usage:
         self.internal_gpu_hours += other.internal_gpu_hours
         self.revenue += other.revenue
         self.cost += other.cost
+        self.sold_cost += other.sold_cost
+        self.internal_cost += other.internal_cost
 
 
 def cluster_totals(loaded: LoadedPlan) -> dict[str, Totals]:
@@ -271,16 +281,23 @@ class Book:
     internal: Steps  # GPUs in internal use across the plan over time
 
 
-def usage(leases: Iterable[Lease], available_gpu_hours: int, cost_per_gpu_hour: float, window: Window) -> Usage:
-    """The window's figures of leases on GPU-hours that cost `cost_per_gpu_hour`."""
-    out = Usage(available_gpu_hours=available_gpu_hours, cost=cost_per_gpu_hour * available_gpu_hours)
+def usage(loaded: LoadedPlan, cluster: str, leases: Iterable[Lease], window: Window) -> Usage:
+    """The window's figures of a cluster and the leases on it, term by term."""
+    spans = costs.spans(loaded, cluster, window.start, window.end)
+    out = Usage(available_gpu_hours=costs.available_gpu_hours(loaded, cluster, window.start, window.end),
+                cost=sum(loaded.gpus(cluster) * s.hours * (s.price.per_gpu_hour or 0.0) for s in spans))
     for lease in leases:
-        hours = lease.gpus * overlap_hours(lease.start, lease.end, window)
-        if lease.internal:
-            out.internal_gpu_hours += hours
-        else:
-            out.leased_gpu_hours += hours
-            out.revenue += hours * lease.price
+        for term in lease.terms:
+            hours = term.gpus * overlap_hours(term.start, term.end, window)
+            share = sum(term.gpus * _days(term.start, term.end, s.start, s.end) * HOURS_PER_DAY
+                        * (s.price.per_gpu_hour or 0.0) for s in spans)
+            if lease.internal:
+                out.internal_gpu_hours += hours
+                out.internal_cost += share
+            else:
+                out.leased_gpu_hours += hours
+                out.revenue += hours * term.price
+                out.sold_cost += share
     return out
 
 
@@ -303,7 +320,7 @@ def book(loaded: LoadedPlan, window: Window, over_time: bool = True) -> Book:
         leases = [lease for _, lease in on_cluster[name]]
         per_gpu = price(loaded, name)
         capacity = capacity_steps(loaded, [name])
-        figures = usage(leases, capacity.gpu_hours(window), per_gpu.per_gpu_hour or 0.0, window)
+        figures = usage(loaded, name, leases, window)
         entry = loaded.types[name]
         clusters[name] = ClusterBook(name, spec.site, plan.sites[spec.site].provider, entry.accelerator,
                                      entry.instance_type, spec.nodes, per_gpu, totals[name], figures, capacity,
@@ -315,5 +332,6 @@ def book(loaded: LoadedPlan, window: Window, over_time: bool = True) -> Book:
     for cluster in clusters.values():
         for group in (sites[cluster.site], providers[cluster.provider], total):
             group.add(cluster)
+    add_link_costs(loaded, sites, providers, total)
     return Book(loaded, window, clusters, sites, providers, total, capacity_steps(loaded, plan.clusters),
                 *(split_steps(plan.leases.values()) if over_time else (Steps(), Steps())))

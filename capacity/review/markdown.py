@@ -7,10 +7,14 @@ and lease charts as fit, and says at the top what it left out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
-from capacity.review.diff import LEVELS, Change, Figures, PlanDiff, Risk, compact_money, signed
+from capacity.plan.model import Lease
+from capacity.review.changes import either
+from capacity.review.diff import LEVELS, Change, Figures, PlanDiff, Risk, signed
+from capacity.review.money import compact, dollars
 from capacity.words import count, inert
 
 LIMIT = 65_536
@@ -41,15 +45,6 @@ def code(text: str, limit: int = 160) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return "`" + text.replace("|", "\\|") + "`"
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}"
-
-
-def _signed_money(value: float) -> str:
-    rounded = round(value)
-    return f"{'+' if rounded > 0 else '-' if rounded < 0 else ''}${abs(rounded):,.0f}"
 
 
 # ------------------------------------------------------------------ markdown
@@ -91,7 +86,7 @@ def markdown(d: PlanDiff, limit: int = LIMIT) -> str:
 
 
 def _figure_cells(f: Figures) -> str:
-    money = [f"{_money(d.base)} \u2192 {_money(d.head)} | {_signed_money(d.delta)}"
+    money = [f"{dollars(d.base)} \u2192 {dollars(d.head)} | {dollars(d.delta, signed=True)}"
              for d in (f.monthly_cost, f.lease_value)]
     return f"{int(f.gpus.base):,} \u2192 {int(f.gpus.head):,} | {signed(int(f.gpus.delta))} | " + " | ".join(money)
 
@@ -119,7 +114,7 @@ def _table(d: PlanDiff) -> str:
 
 
 def _hours(value: float) -> str:
-    return f"{compact_money(value).lstrip('$')} GPU-h"
+    return f"{compact(value).lstrip('$')} GPU-h"
 
 
 def _use_parts(f: Figures) -> list[str]:
@@ -196,13 +191,20 @@ def _changes_section(changes: list[Change], budget: _Budget, left_out: list[str]
 # ------------------------------------------------------------------ lease charts (mermaid gantt)
 
 
+def _quotas_title(d: PlanDiff) -> str:
+    kinds = {q.orchestrator for q in d.quotas}
+    return "Kubernetes GPU quotas" if kinds == {"kubernetes"} else \
+        "Slurm GPU limits" if kinds == {"slurm"} else "GPU quotas (Kubernetes) and limits (Slurm)"
+
+
 def _quotas_section(d: PlanDiff, budget: _Budget, left_out: list[str]) -> str:
     """Tenants' GPU quotas in Kubernetes clusters that move (capacity/review/quotas.py), if they fit."""
     if not d.quotas:
         return ""
-    rows = "".join(f"| {code(q.tenant)} | {code(q.cluster)} | {q.base:,} \u2192 {q.head:,} | {signed(q.delta)} |\n"
+    rows = "".join(f"| {code(q.tenant)} | {code(q.cluster)}{' (Slurm)' if q.orchestrator == 'slurm' else ''} "
+                   f"| {q.base:,} \u2192 {q.head:,} | {signed(q.delta)} |\n"
                    for q in d.quotas)
-    section = (f"#### Kubernetes GPU quotas per tenant (peak from {d.as_of})\n\n"
+    section = (f"#### {_quotas_title(d)} per tenant (peak from {d.as_of})\n\n"
                "| Tenant | Cluster | GPUs | \u0394 |\n|---|---|---:|---:|\n" + rows + "\n")
     if budget.take(section):
         return section
@@ -231,16 +233,19 @@ def gantt(d: PlanDiff, cluster: str) -> str:
     """A mermaid gantt of the leases on one cluster: HEAD's leases, plus BASE's that left it."""
     base_c, head_c = d.base.plan.clusters.get(cluster), d.head.plan.clusters.get(cluster)
     status = "removed" if head_c is None else "added" if base_c is None else "changed"
-    spec, side = (head_c, d.head) if head_c else (base_c, d.base)
+    spec, side = (head_c, d.head) if head_c else (either(base_c, head_c), d.base)
     before, after = (d.base.gpus(cluster) if base_c else 0), (d.head.gpus(cluster) if head_c else 0)
     gpus = f"{before:,} to {after:,}" if before != after else f"{after:,}"
     title = inert(f"{cluster} on {spec.site}: {gpus} {side.types[cluster].accelerator} GPUs").replace(";", ",")
-    reservation = spec.reservation if spec.reserved and spec.reservation.start and spec.reservation.end else None
+    held = spec.reservation if spec.reserved else None
+    reservation = held if held is not None and held.start and held.end else None
     tasks = _gantt_tasks(d, cluster)
     shown = tasks[:MAX_GANTT_LEASES]
     if not shown and reservation is None:
         return f"**{code(cluster)}** ({status}): no leases.\n\n"
-    spans = [(t[3], t[4]) for t in shown] + ([(reservation.start, reservation.end)] if reservation else [])
+    spans = [(t[3], t[4]) for t in shown]
+    if reservation is not None and reservation.start and reservation.end:
+        spans.append((reservation.start, reservation.end))
     lines = ["```mermaid", "gantt", f"    title {title}", "    dateFormat YYYY-MM-DD", *_axis(spans),
              "    todayMarker off"]  # mermaid's today is the reader's clock; the diff's is --as-of
     if min(start for start, _ in spans) <= d.as_of <= max(end for _, end in spans):
@@ -259,7 +264,7 @@ def gantt(d: PlanDiff, cluster: str) -> str:
     return f"**{code(cluster)}** ({status})\n\n" + "\n".join(lines) + "\n" + note + "\n"
 
 
-def _axis(spans: list[tuple]) -> list[str]:
+def _axis(spans: list[tuple[dt.date, dt.date]]) -> list[str]:
     """Axis lines fitted to the charted days: days for a few weeks, weeks for a season, else months."""
     days = (max(end for _, end in spans) - min(start for start, _ in spans)).days
     if days <= 45:
@@ -269,17 +274,21 @@ def _axis(spans: list[tuple]) -> list[str]:
     return ["    axisFormat %Y-%m", "    tickInterval 1month" if days <= 730 else "    tickInterval 3month"]
 
 
-def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple]:
-    """(tenant, label, tag, start, end) per lease: changed ones first, so the cap keeps them."""
+def _shape(lease: Lease) -> list[tuple[dt.date, dt.date, int]]:
+    return [(t.start, t.end, t.gpus) for t in lease.terms]
+
+
+def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple[str, str, str, dt.date, dt.date]]:
+    """(tenant, label, tag, start, end) per lease term: changed ones first, so the cap keeps them."""
     base, head = d.base.plan.leases, d.head.plan.leases
-    tasks = []
+    tasks: list[tuple[bool, Lease, str, str]] = []
     for name, lease in head.items():
         if lease.cluster != cluster:
             continue
         old = base.get(name)
         state = "new" if old is None else "" if old == lease else "moved here" if old.cluster != cluster else "changed"
         tasks.append((state == "", lease, name, state))
-        if state == "changed" and (old.start, old.end, old.gpus) != (lease.start, lease.end, lease.gpus):
+        if old is not None and state == "changed" and _shape(old) != _shape(lease):
             tasks.append((False, old, name, "before"))
     for name, lease in base.items():
         if lease.cluster != cluster:
@@ -297,8 +306,10 @@ def _gantt_tasks(d: PlanDiff, cluster: str) -> list[tuple]:
             tag = "done, "
         else:
             tag = "active, " if state else ""
-        label = f"{name} {count(lease.gpus, 'GPU')}" + (f" ({state})" if state else "")
-        out.append((lease.tenant, label, tag, lease.start, lease.end))
+        for index, term in enumerate(lease.terms):  # amendments: a bar per term
+            since = f" from {term.start}" if index else ""
+            label = f"{name} {count(term.gpus, 'GPU')}{since}" + (f" ({state})" if state else "")
+            out.append((lease.tenant, label, tag, term.start, term.end))
     return out
 
 
@@ -328,13 +339,13 @@ def text(d: PlanDiff) -> str:
     for c in d.changes:
         out.append(f"  {_SIGN[c.kind]} {c.object} {c.name}: {c.detail}")
     if d.quotas:
-        out += ["", f"Kubernetes GPU quotas per tenant, peak from {d.as_of} ({len(d.quotas)})"]
+        out += ["", f"{_quotas_title(d)} per tenant, peak from {d.as_of} ({len(d.quotas)})"]
         out += [f"  {q.text()}" for q in d.quotas]
     return "".join(inert(line) + "\n" for line in out)
 
 
 def _text_row(label: str, f: Figures, width: int) -> str:
     gpus = f"{int(f.gpus.base):,} -> {int(f.gpus.head):,} ({signed(int(f.gpus.delta))})"
-    cost, value = (f"{compact_money(d.base)} -> {compact_money(d.head)} ({_signed_money(d.delta)})"
+    cost, value = (f"{compact(d.base)} -> {compact(d.head)} ({dollars(d.delta, signed=True)})"
                    for d in (f.monthly_cost, f.lease_value))
     return f"{label:{width}}  {gpus:>22}  {cost:>34}  {value:>38}"

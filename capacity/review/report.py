@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
-from capacity.review.diff import compact_money
-from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Window, leased_steps
+from capacity.plan.model import Lease
+from capacity.review.cash import MonthTable
+from capacity.review.economics import Book, ClusterBook, GroupBook, Steps, Usage, Window, leased_steps
+from capacity.review.money import compact, dollars
+from capacity.review.topology import links_section
 from capacity.words import count, inert
 
 # ------------------------------------------------------------------ rows shared by the layouts
@@ -36,19 +39,15 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _money(value: float) -> str:
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
-
-
 def _hours(value: float) -> str:
     return f"{value:,.0f}"
 
 
 def _cells(row: GroupBook | ClusterBook) -> list[str]:
     t, u = row.totals, row.usage
-    return [f"{t.gpus:,}", _money(t.monthly_cost), _money(t.lease_value), _hours(u.internal_gpu_hours),
+    return [f"{t.gpus:,}", dollars(t.monthly_cost), dollars(t.lease_value), _hours(u.internal_gpu_hours),
             _hours(u.leased_gpu_hours), _hours(u.idle_gpu_hours), _pct(u.utilisation),
-            _money(u.revenue), _money(u.cost), _money(u.margin)]
+            dollars(u.revenue), dollars(u.cost), dollars(u.margin)]
 
 
 HEADERS = ["GPUs", "Run-rate / month", "Lease value (whole terms)", "Internal GPU-h", "Leased GPU-h", "Idle GPU-h",
@@ -69,36 +68,44 @@ def _months(b: Book) -> list[tuple[Window, int, int, int, float]]:
 
 def _summary(b: Book) -> str:
     t, u = b.total.totals, b.total.usage
-    loss = " (a loss)" if u.margin < 0 else ""
     return (f"{count(t.gpus, 'GPU')} in {count(len(b.sites), 'site')} and {count(len(b.clusters), 'cluster')}; run-rate "
-            f"{compact_money(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
-            f"{compact_money(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
+            f"{compact(t.monthly_cost)}/month; {count(len(b.plan.plan.leases), 'lease')} worth "
+            f"{compact(t.lease_value)} over their terms. From {b.window.start} to {b.window.end}: "
             f"of {_hours(u.available_gpu_hours)} GPU-hours, {_hours(u.internal_gpu_hours)} in internal use, "
             f"{_hours(u.leased_gpu_hours)} leased and {_hours(u.idle_gpu_hours)} idle; "
-            f"utilisation {_pct(u.utilisation)}, revenue {compact_money(u.revenue)}, cost {compact_money(u.cost)}, "
-            f"margin {compact_money(u.margin)}{loss}.")
+            f"utilisation {_pct(u.utilisation)}, cost {compact(u.cost)}. {_split(u)}")
+
+
+def _split(u: Usage) -> str:
+    """Sold leases apart from internal use: internal use is the cost of the company's own work, not a loss."""
+    loss = " (a loss)" if u.sold_margin < 0 else ""
+    return (f"Sold leases: revenue {compact(u.revenue)}, cost of their GPUs {compact(u.sold_cost)}, "
+            f"margin {compact(u.sold_margin)}{loss}. Internal use (the company's own work): cost "
+            f"{compact(u.internal_cost)}. Idle: cost {compact(u.idle_cost)}.")
 
 
 # ------------------------------------------------------------------ JSON
 
 
-def _figures_json(row: GroupBook | ClusterBook) -> dict:
+def _figures_json(row: GroupBook | ClusterBook) -> dict[str, Any]:
     t, u = row.totals, row.usage
     return {"gpus": t.gpus, "monthly_cost": round(t.monthly_cost, 2), "lease_value": round(t.lease_value, 2),
             "available_gpu_hours": u.available_gpu_hours, "leased_gpu_hours": u.leased_gpu_hours,
             "internal_gpu_hours": u.internal_gpu_hours, "idle_gpu_hours": u.idle_gpu_hours,
             "utilisation": round(u.utilisation, 6), "revenue": round(u.revenue, 2), "cost": round(u.cost, 2),
-            "margin": round(u.margin, 2)}
+            "margin": round(u.margin, 2), "sold_cost": round(u.sold_cost, 2), "sold_margin": round(u.sold_margin, 2),
+            "internal_cost": round(u.internal_cost, 2), "idle_cost": round(u.idle_cost, 2)}
 
 
-def _steps_json(steps: Steps, window: Window) -> list[dict]:
+def _steps_json(steps: Steps, window: Window) -> list[dict[str, Any]]:
     return [{"from": start.isoformat(), "until": end.isoformat(), "gpus": gpus}
             for start, end, gpus in steps.pieces(window)]
 
 
-def as_json(b: Book, source: str) -> dict:
+def as_json(b: Book, source: str, table: MonthTable | None = None) -> dict[str, Any]:
     plan = b.plan.plan
     return {
+        **({"basis": table.basis, "by_month": table.as_json()} if table else {}),
         "plan": b.plan.name,
         "source": source,
         "window": {"from": b.window.start.isoformat(), "to": b.window.end.isoformat(), "hours": b.window.hours},
@@ -123,7 +130,17 @@ def as_json(b: Book, source: str) -> dict:
 # ------------------------------------------------------------------ text and markdown
 
 
-def text(b: Book) -> str:
+def _table_rows(table: MonthTable) -> list[tuple[str, list[float]]]:
+    """(label, dollars per month): each provider, the total cost, lease revenue."""
+    return [*table.providers.items(), ("total cost", table.total()), ("lease revenue", table.revenue)]
+
+
+def _table_title(table: MonthTable) -> str:
+    return ("Paid to each provider by month (cash: blocks on their buy day, bills and invoices in arrears)"
+            if table.basis == "cash" else "Cost by provider and month (accrual: when GPU-hours are used)")
+
+
+def text(b: Book, table: MonthTable | None = None) -> str:
     out = [f"{b.plan.name}: {_summary(b)}", ""]
     labels = [("  " * depth) + label for depth, label, _ in _rows(b)]
     width = max(len(label) for label in labels)
@@ -138,6 +155,11 @@ def text(b: Book) -> str:
     out += ["", "GPUs by month (capacity, peak leased, peak internal, utilisation)"]
     for month, capacity, peak, internal, util in _months(b):
         out.append(f"  {month.start:%Y-%m}  {capacity:>10,}  {peak:>10,}  {internal:>10,}  {_pct(util):>7}")
+    if table:
+        width = max(len(label) for label, _ in _table_rows(table))
+        out += ["", _table_title(table),
+                f"  {'':{width}}" + "".join(f"  {m.start:%Y-%m}".rjust(14) for m in table.months)]
+        out += [f"  {label:{width}}" + "".join(f"{dollars(v):>14}" for v in values) for label, values in _table_rows(table)]
     return "".join(inert(line) + "\n" for line in out)
 
 
@@ -145,7 +167,7 @@ def _md(value: str) -> str:
     return html.escape(" ".join(inert(value).split())).replace("|", "\\|").replace("@", "@&#8203;")
 
 
-def markdown(b: Book) -> str:
+def markdown(b: Book, table: MonthTable | None = None) -> str:
     out = [f"### Capacity report: `{_md(b.plan.name)}`", "", _md(_summary(b)), "",
            "| Provider / site / cluster | " + " | ".join(HEADERS) + " |",
            "|---|" + "---:|" * len(HEADERS)]
@@ -159,6 +181,11 @@ def markdown(b: Book) -> str:
             "| Month | Capacity | Peak leased | Peak internal | Utilisation |", "|---|---:|---:|---:|---:|"]
     for month, capacity, peak, internal, util in _months(b):
         out.append(f"| {month.start:%Y-%m} | {capacity:,} | {peak:,} | {internal:,} | {_pct(util)} |")
+    if table:
+        out += ["", f"#### {_table_title(table)}", "",
+                "| Provider | " + " | ".join(f"{m.start:%Y-%m}" for m in table.months) + " |",
+                "|---|" + "---:|" * len(table.months)]
+        out += [f"| {_md(label)} | " + " | ".join(dollars(v) for v in values) + " |" for label, values in _table_rows(table)]
     return "\n".join(out) + "\n"
 
 
@@ -173,6 +200,7 @@ _INTERNAL = ("#8250df", "#a475f9", "#6639ba", "#c297ff")
 
 _CSS = """
 *{box-sizing:border-box}
+.topo{max-width:560px}.topo svg{width:100%;height:auto;display:block}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:1280px;
 color:#1b1f24;padding:0 .75rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -290,7 +318,7 @@ def _keys(layers: list[Layer]) -> str:
 
 
 def _figure(title: str, margin: float, svg: str, layers: list[Layer]) -> str:
-    marked = f' <span class="neg">margin {_e(compact_money(margin))} \u25bc</span>' if margin < 0 else ""
+    marked = f' <span class="neg">margin {_e(compact(margin))} \u25bc</span>' if margin < 0 else ""
     return f"<figure><figcaption>{_e(title)}{marked}</figcaption>{svg}{_keys(layers)}</figure>"
 
 
@@ -307,7 +335,7 @@ def _cluster_chart(b: Book, c: ClusterBook) -> str:
 
 
 def _total_chart(b: Book) -> str:
-    by_tenant: dict[tuple[str, bool], list] = {}
+    by_tenant: dict[tuple[str, bool], list[Lease]] = {}
     for lease in b.plan.plan.leases.values():
         if lease.end <= b.window.start or lease.start >= b.window.end:
             continue
@@ -323,7 +351,17 @@ def _cell(index: int, value: str, margin: float) -> str:
     return f'<td class="n">{_e(value)}</td>'
 
 
-def to_html(b: Book) -> str:
+def _html_table(table: MonthTable | None) -> str:
+    if not table:
+        return ""
+    head = "".join(f'<th class="n">{m.start:%Y-%m}</th>' for m in table.months)
+    rows = "".join(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(dollars(v))}</td>' for v in values)
+                   + "</tr>" for label, values in _table_rows(table))
+    return (f"<h2>{_e(_table_title(table))}</h2>"
+            f'<div class="wide"><table><thead><tr><th>Provider</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def to_html(b: Book, table: MonthTable | None = None) -> str:
     rows = []
     for depth, label, row in _rows(b):
         cells = "".join(_cell(i, c, row.usage.margin) for i, c in enumerate(_cells(row)))
@@ -356,11 +394,15 @@ def to_html(b: Book) -> str:
         '<div class="wide"><table><thead><tr><th>Month</th><th class="n">Capacity</th><th class="n">Peak leased</th>'
         '<th class="n">Peak internal</th><th class="n">Utilisation</th></tr></thead><tbody>'
         + months + "</tbody></table></div>",
+        _html_table(table),
+        links_section(b.plan),
         f"<p><small>Run-rate: each cluster at full size for 730 hours at its reservation price, its owned site's "
-        f"cost per GPU-hour, or the catalog's on-demand price (catalog as of {_e(b.plan.catalog.as_of)}). "
+        f"cost per GPU-hour, or the catalog's on-demand price, plus each link's list price "
+        f"(catalog as of {_e(b.plan.catalog.as_of)}). "
         f"Utilisation (internal use plus leased, over available), revenue, cost and margin count the window "
         f"{b.window.start} to {b.window.end} ({b.window.hours:,} hours); internal use earns nothing; a cluster on "
-        f"a capacity block has its GPUs during the block only.</small></p>",
+        f"a capacity block has its GPUs during the block only. Cost follows dates: a reservation's price inside "
+        f"its window, the on-demand price outside it.</small></p>",
         "</body></html>",
         "",
     ])

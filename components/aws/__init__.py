@@ -6,7 +6,8 @@ import pulumi_aws as aws
 
 from capacity.components.aws.compute import InstanceCluster, KubernetesCluster, Reservation
 from capacity.components.aws.network import SiteNetwork
-from capacity.components.aws.vpn import LinkEnd, VpnGateway
+from capacity.components.aws.interconnect import Interconnect
+from capacity.components.aws.vpn import LinkEnd, OwnedVpn, VpnGateway
 from capacity.components.cloud import CloudProvider
 
 
@@ -16,4 +17,4 @@ def site_options(ctx) -> pulumi.ResourceOptions:
 
 
 PROVIDER = CloudProvider("aws", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd,
-                         site_options)
+                         site_options, OwnedVpn, Interconnect)

@@ -4,7 +4,9 @@ subscription comes from the login."""
 
 from capacity.components.azure.compute import InstanceCluster, KubernetesCluster, Reservation
 from capacity.components.azure.network import SiteNetwork
-from capacity.components.azure.vpn import LinkEnd, VpnGateway
+from capacity.components.azure.interconnect import Interconnect
+from capacity.components.azure.vpn import LinkEnd, OwnedVpn, VpnGateway
 from capacity.components.cloud import CloudProvider
 
-PROVIDER = CloudProvider("azure", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd)
+PROVIDER = CloudProvider("azure", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd,
+                         owned_vpn=OwnedVpn, interconnect=Interconnect)

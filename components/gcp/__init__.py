@@ -7,7 +7,8 @@ import pulumi_gcp as gcp
 from capacity.components.cloud import CloudProvider
 from capacity.components.gcp.compute import InstanceCluster, KubernetesCluster, Reservation
 from capacity.components.gcp.network import SiteNetwork
-from capacity.components.gcp.vpn import LinkEnd, VpnGateway
+from capacity.components.gcp.interconnect import Interconnect
+from capacity.components.gcp.vpn import LinkEnd, OwnedVpn, VpnGateway
 
 
 def site_options(ctx) -> pulumi.ResourceOptions:
@@ -17,4 +18,4 @@ def site_options(ctx) -> pulumi.ResourceOptions:
 
 
 PROVIDER = CloudProvider("gcp", SiteNetwork, Reservation, KubernetesCluster, InstanceCluster, VpnGateway, LinkEnd,
-                         site_options)
+                         site_options, OwnedVpn, Interconnect)

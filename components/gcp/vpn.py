@@ -7,6 +7,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from capacity.components.base import Component, LinkContext, SiteContext
+from capacity.components.edge import EdgeContext
 from capacity.components.gcp.network import NAME, SiteNetwork
 from capacity.components.naming import fit
 
@@ -62,3 +63,51 @@ class LinkEnd(Component):
             description=f"traffic from {ctx.peer.name}", opts=self.child())
         self.outside_address = gateway.public_ip
         self.register_outputs({"outside_address": gateway.public_ip, "tunnel_id": tunnel.id})
+
+
+class OwnedVpn(Component):
+    """Towards an owned site: an HA VPN gateway, the routers as an external VPN gateway (one or two
+    interfaces), a Cloud Router, and two tunnels each with its BGP interface and peer."""
+
+    KIND = "OwnedVpn"
+
+    link_id: pulumi.Output[str]
+
+    def __init__(self, ctx: EdgeContext, network: SiteNetwork, gateway) -> None:
+        name = f"{ctx.link.name}-{ctx.link.site.name}"
+        super().__init__("gcp", name, ctx.link.opts)
+        plan, region = ctx.link.site.plan, network.region
+        ha = gcp.compute.HaVpnGateway(name, name=fit(plan, name, limit=NAME), region=region,
+                                      network=network.network_id, opts=self.child())
+        redundancy = "TWO_IPS_REDUNDANCY" if len(ctx.edges) == 2 else "SINGLE_IP_INTERNALLY_REDUNDANT"
+        peer = gcp.compute.ExternalVpnGateway(
+            name, name=fit(plan, name, "peer", limit=NAME), redundancy_type=redundancy,
+            interfaces=[{"id": i, "ip_address": edge.public_ip} for i, edge in enumerate(ctx.edges)],
+            labels=ctx.link.tags, opts=self.child())
+        router = gcp.compute.Router(name, name=fit(plan, name, limit=NAME), region=region, network=network.network_id,
+                                    bgp={"asn": ctx.cloud_asn}, opts=self.child())
+        self.sessions, self.keys = [], []
+        for index in (0, 1):
+            edge_index = index if len(ctx.edges) == 2 else 0
+            key = ctx.key(index)
+            tunnel = gcp.compute.VPNTunnel(
+                f"{name}-{index}", name=fit(plan, name, str(index), limit=NAME), region=region,
+                vpn_gateway=ha.id, vpn_gateway_interface=index, peer_external_gateway=peer.id,
+                peer_external_gateway_interface=edge_index, shared_secret=key, router=router.name, ike_version=2,
+                labels=ctx.link.tags, opts=self.child())
+            session = ctx.session(index, ctx.edges[edge_index], ha.vpn_interfaces[index].ip_address)
+            interface = gcp.compute.RouterInterface(
+                f"{name}-{index}", name=fit(plan, name, str(index), limit=NAME), router=router.name, region=region,
+                ip_range=f"{session['cloud_inside']}/30", vpn_tunnel=tunnel.name, opts=self.child())
+            gcp.compute.RouterPeer(
+                f"{name}-{index}", name=fit(plan, name, str(index), limit=NAME), router=router.name, region=region,
+                interface=interface.name, peer_ip_address=session["owned_inside"].split("/")[0],
+                peer_asn=ctx.edges[edge_index].asn, opts=self.child())
+            self.sessions.append(session)
+            self.keys.append(key)
+        gcp.compute.Firewall(
+            name, name=fit(plan, name, "from-peer", limit=NAME), network=network.network_id,
+            direction="INGRESS", source_ranges=[ctx.owned_cidr], allows=[{"protocol": "all"}],
+            description=f"traffic from {ctx.link.peer.name}", opts=self.child())
+        self.link_id = ha.id
+        self.register_outputs({"link_id": ha.id})

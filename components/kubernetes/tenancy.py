@@ -92,7 +92,7 @@ class LeaseTenancy(Component):
     def __init__(self, ctx: LeaseContext, cluster: ClusterTenancy, groups: tuple[str, ...], parent: Component) -> None:
         super().__init__("kubernetes", ctx.name, pulumi.ResourceOptions(parent=parent))
         lease, name = ctx.lease, ctx.name
-        self.gpu_quota = lease.gpus if ctx.in_force else 0
+        self.gpu_quota = lease.gpus_at(ctx.cluster.day) if ctx.in_force else 0
         self.namespace_name = namespace_name(name)
         labels = {f"{LABEL}/plan": ctx.cluster.site.plan, f"{LABEL}/cluster": ctx.cluster.name,
                   f"{LABEL}/lease": name, TENANT_LABEL: lease.tenant}

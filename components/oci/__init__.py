@@ -8,7 +8,8 @@ import pulumi_oci as oci
 
 from capacity.components.oci.compute import InstanceCluster, KubernetesCluster, Reservation
 from capacity.components.oci.network import SiteNetwork
-from capacity.components.oci.vpn import LinkEnd
+from capacity.components.oci.interconnect import Interconnect
+from capacity.components.oci.vpn import LinkEnd, OwnedVpn
 from capacity.components.pools import LeasePool
 
 
@@ -36,6 +37,9 @@ class Oci:
 
     def link_end(self, ctx, network, gateway, peer_address, peer_cidr, psk):
         return LinkEnd(ctx, network, gateway, peer_address, peer_cidr, psk)
+
+    owned_vpn = OwnedVpn
+    interconnect = Interconnect
 
 
 PROVIDER = Oci()

@@ -70,6 +70,10 @@ MOCKS = MockAnswers(
         "oci:ContainerEngine/getNodePoolOption:getNodePoolOption": _node_pool_option,
         "oci:Core/getImages:getImages": _images,
         "oci:Core/getIpsecConnectionTunnels:getIpsecConnectionTunnels": _tunnels,
+        "oci:Core/getFastConnectProviderServices:getFastConnectProviderServices": lambda args: {
+            "compartmentId": args.get("compartmentId"), "id": "services",
+            "fastConnectProviderServices": [{"id": _ocid("providerservice", str(args.get("filters"))),
+                                             "providerName": "partner"}]},
     },
     outputs={
         "oci:Core/vcn:Vcn": _vcn_defaults,

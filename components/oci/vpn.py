@@ -12,6 +12,7 @@ import pulumi
 import pulumi_oci as oci
 
 from capacity.components.base import Component, LinkContext
+from capacity.components.edge import EdgeContext
 from capacity.components.naming import fit
 from capacity.components.oci.network import ALL, DISPLAY_NAME, SiteNetwork, VpnGateway, nsg_rule
 
@@ -48,3 +49,47 @@ class LinkEnd(Component):
                  None, self.child())
         self.outside_address = tunnels[0].vpn_ip
         self.register_outputs({"outside_address": tunnels[0].vpn_ip, "connection_id": connection.id})
+
+
+class OwnedVpn(Component):
+    """Towards an owned site: per router a CPE (its address) and an IPSec connection on the site's
+    DRG, both tunnels with BGP on fixed inside addresses and keys of their own."""
+
+    KIND = "OwnedVpn"
+
+    link_id: pulumi.Output[str]
+
+    def __init__(self, ctx: EdgeContext, network: SiteNetwork, gateway) -> None:
+        name = f"{ctx.link.name}-{ctx.link.site.name}"
+        super().__init__("oci", name, ctx.link.opts)
+        compartment, plan, drg = ctx.link.site.site.compartment, ctx.link.site.plan, gateway()
+        self.sessions, self.keys, ids = [], [], []
+        for index, edge in enumerate(ctx.edges):
+            shown = fit(plan, ctx.link.name, str(index + 1), limit=DISPLAY_NAME)
+            cpe = oci.core.Cpe(f"{name}-{index + 1}", compartment_id=compartment, ip_address=edge.public_ip,
+                               display_name=shown, freeform_tags=ctx.link.tags, opts=self.child())
+            # BGP carries the routes; OCI still asks for a static route, which BGP's routes supersede.
+            connection = oci.core.Ipsec(f"{name}-{index + 1}", compartment_id=compartment, drg_id=drg.drg_id,
+                                        cpe_id=cpe.id, static_routes=[ctx.owned_cidr], display_name=shown,
+                                        cpe_local_identifier=edge.public_ip, cpe_local_identifier_type="IP_ADDRESS",
+                                        freeform_tags=ctx.link.tags, opts=self.child())
+            found = oci.core.get_ipsec_connection_tunnels_output(ipsec_id=connection.id,
+                                                                 opts=pulumi.InvokeOutputOptions(parent=self))
+            tunnel_ids = found.ip_sec_connection_tunnels.apply(lambda tunnels: sorted(t.id for t in tunnels))
+            for tunnel in (0, 1):
+                number = 2 * index + tunnel
+                key = ctx.key(number)
+                block = ctx.blocks[number]
+                managed = oci.core.IpsecConnectionTunnelManagement(
+                    f"{name}-{index + 1}-tunnel{tunnel + 1}", ipsec_id=connection.id, tunnel_id=tunnel_ids[tunnel],
+                    display_name=fit(plan, ctx.link.name, str(number + 1), limit=DISPLAY_NAME), routing="BGP",
+                    ike_version="V2", shared_secret=key,
+                    bgp_session_info={"customer_bgp_asn": str(edge.asn), "customer_interface_ip": f"{block[2]}/30",
+                                      "oracle_interface_ip": f"{block[1]}/30"}, opts=self.child())
+                self.sessions.append(ctx.session(number, edge, managed.vpn_ip))
+                self.keys.append(key)
+            ids.append(connection.id)
+        nsg_rule(f"{name}-in", network.node_nsg_id, "INGRESS", ALL, ctx.owned_cidr,
+                 f"traffic from {ctx.link.peer.name}", None, self.child())
+        self.link_id = ids[0]
+        self.register_outputs({"link_id": ids[0]})

@@ -23,10 +23,11 @@ class Owned:
         return LeasePool(ctx, cluster)
 
     def vpn_gateway(self, ctx, network):
-        return None  # validation rejects links ending here
+        return None  # the site's routers are the company's: links to them are built from the cloud side
 
     def link_end(self, ctx, network, gateway, peer_address, peer_cidr, psk):
-        raise NotImplementedError("links to owned sites are rejected by validation")
+        # Links with an owned end go through components/edge.py (program._edge_link), never here.
+        raise NotImplementedError("links ending at owned sites are built by components/edge.py")
 
 
 PROVIDER = Owned()

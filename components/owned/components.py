@@ -89,7 +89,7 @@ class LeasePool(Component):
         key = f"{cluster.stack}/{ctx.name}"
         self.pool = PoolResource(f"{ctx.name}-pool", LeasePoolArgs(
             db=network.db, site=network.site, pool=key, allocation=cluster.cluster_id,
-            lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation, gpus_leased=ctx.lease.gpus,
+            lease=ctx.name, tenant=ctx.lease.tenant, isolation=ctx.lease.isolation, gpus_leased=ctx.lease.gpus_at(ctx.cluster.day),
             count=ctx.nodes,
         ), self.child())
         self.pool_id = self.pool.pool

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from capacity.inventory.engines import is_postgres, shown_url
+from capacity.inventory.db import is_postgres, shown_url
 from capacity.errors import InventoryError
 from capacity.inventory.faults import stop_here
 from capacity.inventory.store import Inventory

@@ -51,3 +51,19 @@ def kube_api(kubernetes_bins, kubectl, tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm_installed() -> None:
+    """Debian's Slurm, MariaDB and munge are installed and we are root: what a local Slurm cluster
+    (tests/integration/slurm/slurmcluster.py) needs. Skips without, fails in CI."""
+    from tests.integration.slurm.slurmcluster import missing_binaries
+
+    missing = missing_binaries()
+    if missing:
+        message = f"no Slurm here ({', '.join(missing)}); apt-get install slurm-wlm slurmdbd mariadb-server munge"
+        if _required():
+            pytest.fail(f"CI needs Slurm: {message}")
+        pytest.skip(message)
+    if os.geteuid() != 0:
+        pytest.skip("the Slurm test cluster runs its daemons as root (SlurmUser=root) and jobs as other users")

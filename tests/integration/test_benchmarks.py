@@ -20,6 +20,7 @@ TINY_OWNED = ["--sizes", "10:2"]
 NOTHING = {
     "bench_validate.py": [*TINY_PLAN, "--repeat", "1"],
     "bench_diff.py": [*TINY_PLAN, "--repeat", "1"],
+    "bench_fit.py": [*TINY_PLAN, "--repeat", "1"],
     "bench_render.py": TINY_PLAN,
     "bench_startup.py": ["--base", "HEAD", "--repeat", "1"],
     "bench_install.py": ["--smoke"],  # pip, from its cache or the package index
@@ -35,6 +36,9 @@ POSTGRES = {  # and the engine
 APISERVER = {  # and the engine; it starts its own API server
     "bench_tenancy.py": ["--leases", "2"],
 }
+SLURM = {  # and the engine; it starts its own Slurm
+    "bench_slurm.py": ["--leases", "2", "--tenants", "1"],
+}
 HELPERS = {"genplan.py", "timing.py"}  # imported by the benchmarks, no figures of their own
 
 
@@ -49,7 +53,7 @@ def run(name: str, args: list[str]) -> str:
 
 def test_every_benchmark_has_a_smoke_run():
     scripts = {p.name for p in BENCHMARKS.glob("*.py")} - HELPERS
-    covered = {name.split()[0] for table in (NOTHING, ENGINE, POSTGRES, APISERVER) for name in table}
+    covered = {name.split()[0] for table in (NOTHING, ENGINE, POSTGRES, APISERVER, SLURM) for name in table}
     assert scripts == covered
 
 
@@ -71,6 +75,11 @@ def test_inventory_benchmark(name, pulumi_cli, postgres_server):
 @pytest.mark.parametrize("name", APISERVER)
 def test_tenancy_benchmark(name, pulumi_cli, kubernetes_bins, kubectl):  # it starts its own API server
     run(name, APISERVER[name])
+
+
+@pytest.mark.parametrize("name", SLURM)
+def test_slurm_benchmark(name, pulumi_cli, slurm_installed):
+    run(name, SLURM[name])
 
 
 def test_genplan_writes_a_valid_plan(tmp_path):

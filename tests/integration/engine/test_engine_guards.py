@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from capacity.errors import EngineError
-from capacity.engine.events import Progress
+from capacity.cli.progress import Progress
 from capacity.deploy.guard import is_component
 from capacity.engine.pulumi_cli import engine_env
 from capacity.engine.stack import PlanStack

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from capacity.errors import EngineError
-from capacity.engine.events import Progress
+from capacity.cli.progress import Progress
 from capacity.engine.stack import PlanStack
 
 

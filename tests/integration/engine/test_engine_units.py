@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from capacity.engine import pulumi_cli
+from capacity.engine.gobuild import BuildFailed
 from capacity.errors import EngineError
 from capacity.deploy.guard import LeaseGuard, LeaseGuardRefusal, cluster_sites, held, refusal, takings
 
@@ -75,7 +76,7 @@ def test_when_every_way_fails_the_error_names_each(monkeypatch, tmp_path):
 
     def fails(reason):
         def way(*_args):
-            raise pulumi_cli._WayFailed(reason)
+            raise BuildFailed(reason)
         return way
 
     monkeypatch.setattr(pulumi_cli, "_via_installer", fails("cannot reach https://get.pulumi.com/install.sh"))
@@ -221,7 +222,7 @@ def _meta(op, urn, **extra):
 
 def test_progress_plain_lines_and_json_events():
     plain = StringIO()
-    from capacity.engine.events import Progress
+    from capacity.cli.progress import Progress
 
     progress = Progress(mode="plain", verb="up", stream=plain)
     progress(_event("resourcePreEvent", **_meta("create", NODES)))
@@ -347,7 +348,9 @@ def test_preflight_names_missing_cloud_credentials_before_any_engine(monkeypatch
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("CAPACITY_CACHE", str(tmp_path / "no-cache"))  # no CLI here: must not be needed
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    app = typer.Typer()
+    from capacity.cli.output import Handled
+
+    app = typer.Typer(cls=Handled)  # the CLI's one handler says errors for the user
     for fn in deploy.COMMANDS:
         app.command()(fn)
     result = CliRunner().invoke(app, ["preview", str(root / "stacks" / "example.yaml")])

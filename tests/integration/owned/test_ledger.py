@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from capacity.inventory import Inventory, InventoryError, db_path, import_file, migrate_to, open_site
-from capacity.inventory.engines import pg_schema
+from capacity.inventory.db import pg_schema
 from capacity.inventory.store import SCHEMA_VERSION
 from capacity.cli.inventory import app as inventory_app
 

@@ -51,7 +51,7 @@ def test_ended_leases_hold_no_quota_and_removing_one_shows_zero():
     head = plan(lease("old", tenant="globex", start="2026-01-01", end="2026-06-01"))
     diff = diff_plans(base, head, DAY)
     assert [q.as_json() for q in diff.quotas] == [
-        {"tenant": "acme", "cluster": "train", "base": 16, "head": 0, "delta": -16}]
+        {"tenant": "acme", "cluster": "train", "orchestrator": "kubernetes", "base": 16, "head": 0, "delta": -16}]
     assert diff.as_json()["quotas"] == [q.as_json() for q in diff.quotas]
     assert "acme on train: 16 -> 0 GPUs (-16)" in text(diff)
     assert "| `acme` | `train` | 16 \u2192 0 | -16 |" in markdown(diff)
@@ -60,3 +60,21 @@ def test_ended_leases_hold_no_quota_and_removing_one_shows_zero():
 def test_no_quota_change_leaves_the_json_as_it_was():
     same = plan(lease("a"))
     assert "quotas" not in diff_plans(same, same, DAY).as_json()
+
+
+def test_slurm_limits_per_tenant_are_shown_beside_kubernetes_quotas():
+    slurm = PLAN.replace("  bare: {site: lab, instance_type: hgx-h100, nodes: 4, orchestrator: none}",
+                         "  hpc: {site: lab, instance_type: hgx-h100, nodes: 4, orchestrator: slurm,"
+                         " slurm: {cluster: hpc, partition: gpu}}")
+
+    def slurm_plan(*leases: dict):
+        return load_text(slurm % "\n".join(LEASE.format(**lease) for lease in leases), "plan.yaml")
+
+    base = slurm_plan(lease("a", gpus=8), lease("s", cluster="hpc", gpus=16))
+    head = slurm_plan(lease("a", gpus=16), lease("s", cluster="hpc", gpus=8))
+    diff = diff_plans(base, head, DAY)
+    assert [(q.orchestrator, q.cluster, q.base, q.head) for q in diff.quotas] == [
+        ("kubernetes", "train", 8, 16), ("slurm", "hpc", 16, 8)]
+    assert "acme on hpc (Slurm account limit): 16 -> 8 GPUs (-8)" in text(diff)
+    assert "GPU quotas (Kubernetes) and limits (Slurm) per tenant" in markdown(diff)
+    assert "| `acme` | `hpc` (Slurm) | 16 \u2192 8 | -8 |" in markdown(diff)

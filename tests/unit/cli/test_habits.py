@@ -160,7 +160,13 @@ def test_inventory_import_checks_against_a_plan_from_stdin(tmp_path, monkeypatch
 @pytest.mark.parametrize("command", [["up", "PLAN", "--yes", "--on"], ["preview", "PLAN", "--on"],
                                      ["refresh", "PLAN", "--on"],
                                      ["resources", "PLAN", "--on"], ["diff", "PLAN", "PLAN", "--as-of"],
-                                     ["report", "PLAN", "--from"], ["report", "PLAN", "--to"]])
+                                     ["report", "PLAN", "--from"], ["report", "PLAN", "--to"],
+                                     ["available", "PLAN", "--from"], ["available", "PLAN", "--to"],
+                                     ["calendar", "PLAN", "--from"], ["calendar", "PLAN", "--to"],
+                                     ["fit", "PLAN", "--gpus", "8", "--end", "2027-03-01", "--start"],
+                                     ["fit", "PLAN", "--gpus", "8", "--start", "2027-02-01", "--end"],
+                                     ["fit", "PLAN", "--gpus", "8", "--start", "2027-02-01", "--end", "2027-03-01",
+                                      "--as-of"]])
 @pytest.mark.parametrize("day,words", [("2027-02-30", "2027-02-30 is not a real calendar date"),
                                        ("2027-2-3", "'2027-2-3' is not a date; write YYYY-MM-DD")])
 def test_every_day_option_reads_days_as_plans_do(command, day, words, tmp_path, monkeypatch):
@@ -252,7 +258,7 @@ def test_no_color_means_no_escape_codes_on_a_terminal(args, shown, tmp_path):
 
 
 def test_no_color_makes_engine_progress_plain(monkeypatch):
-    from capacity.engine.events import choose_mode
+    from capacity.cli.progress import choose_mode
 
     class Terminal:
         def isatty(self) -> bool:

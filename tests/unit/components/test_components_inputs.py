@@ -20,6 +20,7 @@ from capacity.components.render import UNKNOWN, render
 from .conftest import DAY, EXAMPLE, ROOT
 
 OCI_PLAN = ROOT / "tests" / "unit" / "plans" / "oci.yaml"
+OWNED_LINKS_PLAN = ROOT / "tests" / "unit" / "plans" / "owned-links.yaml"
 # Ours, not a cloud's: components, dynamic resources (owned inventory, link keys), explicit providers.
 NOT_CLOUD = ("capacity:", "pulumi-python:dynamic", "pulumi:providers:")
 # Importing a whole SDK module to read its Args classes warns about its deprecated types.
@@ -35,10 +36,11 @@ def _flipped(path: Path) -> str:
 
 @cache
 def renderings() -> list[dict]:
-    """Every resource of the example plan and the OCI plan, each also with orchestrators swapped,
+    """Every resource of the example plan, the OCI plan (each also with orchestrators swapped) and
+    the plan of links to owned sites (VPNs and interconnects to every cloud),
     rendered as a preview: an output no mock answers stays unknown (UNKNOWN in the inputs made
     from it), where `capacity resources` would leave those inputs out."""
-    loaded = [load_plan(EXAMPLE), load_plan(OCI_PLAN),
+    loaded = [load_plan(EXAMPLE), load_plan(OCI_PLAN), load_plan(OWNED_LINKS_PLAN),
               load_text(_flipped(EXAMPLE), "example.yaml"), load_text(_flipped(OCI_PLAN), "oci.yaml")]
     return [r for plan in loaded for r in render(plan, DAY, preview=True).resources]
 

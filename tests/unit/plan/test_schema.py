@@ -65,7 +65,7 @@ sites:
 links:
   - {between: [aws-1, aws-1]}
 clusters:
-  Train_A: {nodes: many, bogus: 1, site: dc, instance_type: x, orchestrator: slurm}
+  Train_A: {nodes: many, bogus: 1, site: dc, instance_type: x, orchestrator: nomad}
 leases:
   L1: {tenant: t, cluster: c, gpus: 1, start: 2027-01-01, end: "2027-02-30", price_per_gpu_hour: -1}
 """

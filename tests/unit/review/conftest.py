@@ -23,11 +23,12 @@ NEWEST = ROOT / ".github/workflows/newest-versions.yml"
 
 
 def review_app() -> typer.Typer:
-    """`validate`, `diff` and `report` as the entry point composes them (cli/main.py)."""
+    """`validate`, `diff`, `report` and `calendar` as the entry point composes them (cli/main.py)."""
     app = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
     app.command(rich_help_panel="Plans")(plan.validate)
     app.command(rich_help_panel="Reviews")(review.diff)
     app.command(rich_help_panel="Reviews")(review.report)
+    app.command(rich_help_panel="Reviews")(review.calendar)
     return app
 
 

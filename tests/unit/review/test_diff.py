@@ -81,9 +81,11 @@ def risks(out: dict) -> dict[tuple[str, str], dict]:
 
 def test_growth(cli):
     out = diff_json(cli, "growth")
-    # train-a: 32 -> 96 p5.48xlarge nodes at $56 an hour; serve-g: 4 new a3-highgpu-8g at $88.
+    # train-a: 32 -> 96 p5.48xlarge nodes at $56 an hour; serve-g: 4 new a3-highgpu-8g at $88; the new
+    # VPN aws-use1 <-> gcp-usc1: an AWS VPN connection at $0.05 an hour and two HA VPN tunnels at $0.05.
     assert out["gpus"] == {"base": 576, "head": 1120, "delta": 544}
-    assert out["monthly_cost"]["delta"] == pytest.approx(64 * 56 * HOURS + 4 * 88 * HOURS, abs=0.01)
+    assert out["monthly_cost"]["delta"] == pytest.approx(64 * 56 * HOURS + 4 * 88 * HOURS + (0.05 + 0.10) * HOURS,
+                                                         abs=0.01)
     # acme-train-2: 512 GPUs for 183 days at $2.20.
     assert out["lease_value"]["delta"] == pytest.approx(512 * 183 * 24 * 2.20, abs=0.01)
     assert out["headline"].startswith("+512 H100 on aws-use1, +32 H100 on gcp-usc1, +$2.87M/month")
@@ -153,16 +155,22 @@ def test_removing_a_site(cli):
     assert found[("capacity-removed", "train-z")]["level"] == "high"
     assert found[("lease-cancelled", "acme-infer")]["level"] == "medium"
     assert out["sites"]["azure-eus2"]["status"] == "removed"
-    # train-z: 128 GPUs at its reservation's $8.50 per GPU-hour.
-    assert out["monthly_cost"]["delta"] == pytest.approx(-128 * 8.50 * HOURS)
+    # train-z: 128 GPUs at its reservation's $8.50 per GPU-hour; the link's AWS VPN connection at $0.05 an hour.
+    assert out["monthly_cost"]["delta"] == pytest.approx(-128 * 8.50 * HOURS - 0.05 * HOURS)
     assert out["providers"]["azure"]["gpus"] == {"base": 128, "head": 0, "delta": -128}
 
 
 def test_removing_a_link_between_sites_serving_one_tenant(cli):
     out = diff_json(cli, "no-link")
-    (risk,) = out["risks"]
+    risk, only_path = sorted(out["risks"], key=lambda r: r["kind"])
     assert risk["kind"] == "link-removed" and risk["level"] == "medium"
     assert "acme-corp" in risk["message"] and set(risk["objects"]) >= {"lease:acme-train", "lease:acme-infer"}
+    # It was the sites' only path: the clusters' leases beyond it are cut off.
+    assert only_path["kind"] == "only-path-removed" and only_path["level"] == "high"
+    assert "no path between them" in only_path["message"]
+    assert set(only_path["objects"]) >= {"link:aws-use1--azure-eus2", "lease:acme-infer", "lease:acme-train"}
+    # The AWS VPN connection's $0.05 an hour is saved.
+    assert out["monthly_cost"]["delta"] == pytest.approx(-0.05 * HOURS)
 
 
 def test_as_of_decides_what_is_at_risk(cli):

@@ -78,7 +78,8 @@ def test_totals_by_hand(january):
     cost = (256 * 744 + 64 * 672) * 7.00 + 128 * 744 * 8.50 + 128 * 744 * 1.20
     assert january["window"] == {"from": "2027-01-01", "to": "2027-02-01", "hours": 744}
     assert january["gpus"] == 576
-    assert january["monthly_cost"] == pytest.approx((320 * 7.00 + 128 * 8.50 + 128 * 1.20) * 730)
+    # GPUs, and the AWS end of the aws-use1 <-> azure-eus2 VPN at $0.05 an hour (Azure's is in its gateway).
+    assert january["monthly_cost"] == pytest.approx((320 * 7.00 + 128 * 8.50 + 128 * 1.20 + 0.05) * 730)
     assert january["available_gpu_hours"] == available and january["leased_gpu_hours"] == leased
     assert january["utilisation"] == pytest.approx(leased / available, abs=1e-6)
     assert january["revenue"] == pytest.approx(revenue) and january["cost"] == pytest.approx(cost)
@@ -108,7 +109,7 @@ def test_text_and_markdown(cli):
     assert text.startswith("review: 576 GPUs in 3 sites and 4 clusters")
     assert "    burst-a" in text and "100.0%" in text
     md = report(cli, "--format", "markdown", *JANUARY)
-    assert "| **Total** | 576 | $2,541,568 |" in md
+    assert "| **Total** | 576 | $2,541,604 |" in md  # $2,541,568 of GPUs and $36.50 of VPN
     assert "| 2027-01 | 576 | 352 | 0 | 60.7% |" in md
 
 
@@ -136,7 +137,7 @@ def test_html_is_one_self_contained_file_with_charts(cli, tmp_path):
     parser.feed(page)
     parser.close()
     names = [tag for tag, _ in parser.tags]
-    assert names.count("svg") == 1 + 4, "one chart for the plan, one per cluster"
+    assert names.count("svg") == 1 + 4 + 1, "one chart for the plan, one per cluster, the sites and links"
     # a band per tenant on the plan's chart (3 lease in January), per lease on a cluster's (4); a capacity line each
     assert names.count("polygon") == 3 + 4 and names.count("polyline") == 5
     assert {"acme-train \u00b7 acme-corp", "globex", "initech-serve \u00b7 initech"} <= set(parser.text)

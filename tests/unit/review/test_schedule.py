@@ -8,7 +8,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from capacity.engine.status import render_text
+from capacity.cli.status_text import render_text
 from capacity.cli.resources import resources
 
 PLAN = """apiVersion: capacity/v1
@@ -92,7 +92,7 @@ def test_status_shows_scheduled_and_ended_reservations():
 def test_ended_lease_and_block_are_named_as_planned_not_drift():
     import datetime as dt
 
-    from capacity.engine.status import dated_reservations, ended_as_planned
+    from capacity.deploy.status import dated_reservations, ended_as_planned
     from capacity.plan.loading import load_text
 
     text = PLAN + """leases:

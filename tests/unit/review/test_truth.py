@@ -239,4 +239,8 @@ def test_negative_margin_is_marked(cli, tmp_path):
     assert f"**-${-margin:,.0f}** \u25bc" in md
     page = cli("report", plan, "--catalog", CATALOG, "-f", "html", *window).stdout
     assert f'<td class="n neg" title="negative margin">\u25bc -${-margin:,.0f}</td>' in page
-    assert "margin -$158K (a loss)" in cli("report", plan, "--catalog", CATALOG, *window).stdout
+    # The headline keeps sold leases apart from internal use, which is a cost, never a loss (issue 19).
+    headline = cli("report", plan, "--catalog", CATALOG, *window).stdout
+    sold = 32 * 28 * 24 * (2.75 - 1.20)  # revenue less the cost of the sold GPUs: $33,331
+    assert f"Sold leases: revenue $59.1K, cost of their GPUs $25.8K, margin ${sold / 1000:.1f}K." in headline
+    assert "Internal use (the company's own work): cost" in headline and "(a loss)" not in headline

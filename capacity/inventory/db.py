@@ -17,7 +17,9 @@ import threading
 import zlib
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from capacity import words
 
 BUSY_TIMEOUT_S = 60.0
 PG_SCHEMES = ("postgresql", "postgres")
@@ -29,12 +31,7 @@ def is_postgres(location: str | Path) -> bool:
 
 def shown_url(url: str) -> str:
     """A PostgreSQL URL without user, password or query: safe to print and to keep in a state."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(("postgresql", netloc, parts.path, "", ""))
+    return words.shown_url(url, keep_query=False)
 
 
 def pg_schema(site: str) -> str:
