@@ -2,6 +2,7 @@
 
     python benchmarks/bench_install.py            # pip cache warm (what `pip` already has)
     python benchmarks/bench_install.py --cold     # also with --no-cache-dir: everything downloaded
+    python benchmarks/bench_install.py --smoke    # the script runs (the core without its dependencies)
 
 Installs a clean copy of HEAD (`git archive`), not the working tree, so nothing is built in the
 checkout. For each case: seconds for `python -m venv` plus `pip install`, the venv's size, its
@@ -55,11 +56,15 @@ def measure(name: str, src: Path, work: Path, pip_args: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cold", action="store_true", help="also install with --no-cache-dir")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the baseline and the core without its dependencies: the script runs, the figures mean nothing")
     args = parser.parse_args()
     cases = [("empty venv (baseline)", []),
              ("core, warm cache", ["-c", "constraints.txt", "."]),
              ("all, warm cache", ["-c", "constraints.txt", ".[all]"])]
-    if args.cold:
+    if args.smoke:
+        cases = [cases[0], ("core, no dependencies (smoke run)", ["--no-deps", "."])]
+    elif args.cold:
         cases += [("core, cold (--no-cache-dir)", ["--no-cache-dir", "-c", "constraints.txt", "."]),
                   ("all, cold (--no-cache-dir)", ["--no-cache-dir", "-c", "constraints.txt", ".[all]"])]
     with tempfile.TemporaryDirectory(prefix="bench-install-") as tmp:

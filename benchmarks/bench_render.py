@@ -36,7 +36,7 @@ from capacity.components.render import mock_answers, render, render_program  # n
 DAY = dt.date(2027, 6, 1)
 
 
-SDKS = {"aws": "pulumi_aws", "azure-native": "pulumi_azure_native", "gcp": "pulumi_gcp"}
+SDKS = {"aws": "pulumi_aws", "azure-native": "pulumi_azure_native", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
 
 
 @functools.cache
@@ -52,13 +52,27 @@ def sdk_class(token: str):
     package, module, kind = token.split(":")
     if package == "pulumi" and module == "providers":
         return importlib.import_module(SDKS[kind]).Provider
+    if package == "kubernetes":
+        return _kubernetes_class(module, kind)
     return getattr(importlib.import_module(f"{SDKS[package]}.{module.split('/')[0]}"), kind)
+
+
+def _kubernetes_class(api: str, kind: str):
+    """kubernetes:core/v1:Namespace -> pulumi_kubernetes.core.v1.Namespace; networking.k8s.io/v1 ->
+    pulumi_kubernetes.networking.v1; a kind the SDK does not have (Kueue's) -> its CustomResource."""
+    group, _, version = api.rpartition("/")
+    try:
+        return getattr(importlib.import_module(f"pulumi_kubernetes.{group.split('.')[0]}.{version}"), kind)
+    except (ImportError, AttributeError):
+        return importlib.import_module("pulumi_kubernetes").apiextensions.CustomResource
 
 
 def _kwargs(cls, inputs: dict) -> dict:
     """Wire inputs as constructor arguments: top-level keys matched to the SDK's parameter names
     (nested values stay camelCase, which the SDKs pass through as they are). Providers receive
     their settings JSON-encoded: decode them."""
+    if not hasattr(cls, "_internal_init"):  # a CustomResource: apiVersion, kind, metadata, then its fields as they are
+        return {("api_version" if key == "apiVersion" else key): value for key, value in inputs.items()}
     params = _parameters(cls)
     kwargs = {params[key.lower()]: value for key, value in inputs.items()}
     if issubclass(cls, pulumi.ProviderResource):

@@ -37,7 +37,9 @@ COMMANDS = [  # (label, arguments, extra environment, the baseline has it)
 def cpu_seconds(command: list[str], cwd: Path, env: dict | None = None) -> float:
     """User + system CPU time of one run of `command`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, check=False)
+    if done.returncode != 0:  # a figure of a failed command would mean nothing
+        raise SystemExit(f"failed in {cwd}: {' '.join(command)}\n{done.stderr.decode()[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

@@ -24,7 +24,9 @@ CLOUD_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_oci", "
 
 
 def run_cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "capacity.cli.main", *args], check=False, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "capacity.cli.main", *args], check=False, capture_output=True)
+    if done.returncode != 0:
+        raise SystemExit(f"capacity {args[0]} failed: {done.stderr.decode()[-500:]}")
 
 
 def imported_sdks(*args: str) -> list[str]:
@@ -33,7 +35,9 @@ def imported_sdks(*args: str) -> list[str]:
             f"try:\n    app({list(args)!r})\nexcept SystemExit:\n    pass\n"
             f"print('SDKS=' + ','.join(m for m in {CLOUD_SDKS!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
-    line = next((line for line in out.splitlines() if line.startswith("SDKS=")), "SDKS=?")
+    line = next((line for line in out.splitlines() if line.startswith("SDKS=")), None)
+    if line is None:
+        raise SystemExit(f"capacity {' '.join(args)} did not run: {out[-500:]}")
     return [m for m in line[5:].split(",") if m]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from capacity.words import inert
 
@@ -28,7 +28,7 @@ class Problem:
         where = f"{self.file}:{self.line}:{self.column}" if self.file else f"{self.line}:{self.column}"
         return inert(f"{where}: {self.path or f'({self.subject})'}: {self.message}")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("file")
         return {"path": data["path"], "line": data["line"], "column": data["column"], "message": data["message"]}
@@ -45,8 +45,8 @@ class CapacityError(Exception):
         self.exit_code = exit_code
         super().__init__(message or "\n".join(str(p) for p in self.problems))
 
-    def as_json(self) -> dict:
-        data: dict = {"kind": self.kind, "message": str(self), "exit_code": self.exit_code}
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "message": str(self), "exit_code": self.exit_code}
         if self.problems:
             data["problems"] = [p.as_json() for p in self.problems]
         return data
@@ -106,7 +106,7 @@ class InventoryShortage(InventoryError):
     kind = "inventory-shortage"
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """' Did you mean 'x'?' for a close match, else ''."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" Did you mean '{match[0]}'?" if match else ""

@@ -98,7 +98,7 @@ class SiteBase(StrictModel):
 
     @property
     def location_label(self) -> str:
-        return getattr(self, "region", None) or getattr(self, "location", "")
+        return str(getattr(self, "region", None) or getattr(self, "location", ""))
 
 
 __all__ = ["StrictModel", "Name", "PlanDate", "Money", "Count", "Text", "Cidr", "Network", "SiteBase", "RelativePath",

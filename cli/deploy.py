@@ -25,7 +25,7 @@ import typer
 from capacity.words import count
 from capacity.cli.complete import stack_names
 from capacity.cli.inventory import InventoryUrlOption
-from capacity.cli.output import CatalogOption, Format, FormatOption, Handled, emit_json, say
+from capacity.cli.output import CatalogOption, Format, FormatOption, Handled, day_option, emit_json, say
 
 app = typer.Typer(cls=Handled, name="deploy", help="Run plans through the Pulumi engine.", no_args_is_help=True)
 
@@ -42,9 +42,8 @@ PlanArg = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or 
                                         show_default=False)]
 OptionalPlanArg = Annotated[Optional[str], typer.Argument(
     help="The capacity plan file (YAML), or - to read it from stdin; or give --stack.", show_default=False)]
-DayOption = Annotated[Optional[dt.datetime], typer.Option(
-    "--on", formats=["%Y-%m-%d"], show_default=False,
-    help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
+DayOption = Annotated[Optional[dt.date], day_option(
+    "--on", help="Deploy as on this day, YYYY-MM-DD (default today): it decides which leases are in force or ended.")]
 
 
 # --- shared plumbing ------------------------------------------------------------------------
@@ -86,10 +85,6 @@ def _start(verb: str, loaded, fmt: Format, **options):
 
     return Workflow.start(verb, loaded, progress=lambda shown_verb, **kw: _progress(fmt, shown_verb, **kw),
                           echo=say, **options)
-
-
-def _day(on: Optional[dt.datetime]) -> Optional[dt.date]:
-    return on.date() if on else None
 
 
 def _require_yes(yes: bool, verb: str) -> None:
@@ -144,10 +139,10 @@ def preview(
         from capacity.deploy.status import dated_reservations
 
         run = _start("preview", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
-                     day=_day(on))
+                     day=on)
         outcome = run.preview(diff=diff, progress=_progress(Format.text, "preview", show_diff=diff))
         summary = outcome.changes
-        dated = dated_reservations(loaded, run.pstack.outputs(), _day(on))
+        dated = dated_reservations(loaded, run.pstack.outputs(), on)
         refused = refusal("up", run.guard.found) if run.guard.found else None
         if fmt == Format.json:
             emit_json({
@@ -200,7 +195,7 @@ def up(
         from capacity.cli.progress import summary_line
 
         run = _start("up", loaded, fmt, plan_path=plan, stack=stack, backend=backend,
-                     allow_destroy=allow_destroy, new_stack=new_stack, day=_day(on))
+                     allow_destroy=allow_destroy, new_stack=new_stack, day=on)
         if not yes:
             planned = run.preview(refresh=refresh, progress=_progress(Format.text, "preview"))
             run.refuse_if_guarded()
@@ -238,7 +233,7 @@ def refresh(
     loaded = _load(plan, catalog, fmt)
     name = stack or loaded.name
     with _engine_errors("refresh", name):
-        outcome = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=_day(on)).refresh()
+        outcome = _start("refresh", loaded, fmt, stack=stack, backend=backend, day=on).refresh()
         drifted = outcome.drift
         if fmt == Format.json:
             import json

@@ -14,6 +14,7 @@ import typer
 from capacity.cli.output import (
     CatalogOption,
     PlanArgument,
+    day_option,
     emit_json,
     fail,
     load_or_exit,
@@ -22,7 +23,6 @@ from capacity.cli.output import (
     say,
 )
 
-DAY = ["%Y-%m-%d"]
 
 
 class FitFormat(str, enum.Enum):
@@ -38,10 +38,6 @@ FormatOption = Annotated[FitFormat, typer.Option("--format", "-f", help="Output 
 class Isolation(str, enum.Enum):
     dedicated = "dedicated-nodes"
     shared = "shared-quota"
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _known(value: str | None, choices, what: str, flag: str) -> None:
@@ -62,11 +58,10 @@ def _load(plan: str, catalog: str | None, fmt: FitFormat):
 
 def available(
     plan: PlanArgument,
-    from_: Annotated[Optional[dt.datetime], typer.Option(
-        "--from", formats=DAY, show_default=False, help="First day shown (YYYY-MM-DD; default today).")] = None,
-    to: Annotated[Optional[dt.datetime], typer.Option(
-        "--to", formats=DAY, show_default=False,
-        help="Day after the last one shown (YYYY-MM-DD; default: the plan's last lease or reservation date).")] = None,
+    from_: Annotated[Optional[dt.date], day_option(
+        "--from", help="First day shown (YYYY-MM-DD; default today).")] = None,
+    to: Annotated[Optional[dt.date], day_option(
+        "--to", help="Day after the last one shown (YYYY-MM-DD; default: the plan's last lease or reservation date).")] = None,
     accelerator: Annotated[Optional[str], typer.Option("--accelerator", help="Only clusters of this GPU model.")]
     = None,
     site: Annotated[Optional[List[str]], typer.Option("--site", help="Only this site (repeatable).")] = None,
@@ -81,8 +76,8 @@ def available(
     _known(accelerator, {t.accelerator for t in loaded.catalog.of()}, "an accelerator in the catalog", "--accelerator")
     for name in site or []:
         _known(name, loaded.plan.sites, "a site of the plan", "--site")
-    start = _day(from_) or dt.date.today()
-    end = _day(to) or default_end(loaded, start)
+    start = from_ or dt.date.today()
+    end = to or default_end(loaded, start)
     if start >= end:
         raise typer.BadParameter(f"the window {start} to {end} is empty; --to must be after --from.",
                                  param_hint="'--from' / '--to'")
@@ -97,10 +92,8 @@ def available(
 def fit(
     plan: PlanArgument,
     gpus: Annotated[int, typer.Option("--gpus", min=1, max=1_000_000, help="GPUs wanted.", show_default=False)],
-    start: Annotated[dt.datetime, typer.Option("--start", formats=DAY, show_default=False,
-                                               help="First day of the demand (YYYY-MM-DD).")],
-    end: Annotated[dt.datetime, typer.Option("--end", formats=DAY, show_default=False,
-                                             help="Day the demand ends (YYYY-MM-DD, exclusive).")],
+    start: Annotated[dt.date, day_option("--start", help="First day of the demand (YYYY-MM-DD).")],
+    end: Annotated[dt.date, day_option("--end", help="Day the demand ends (YYYY-MM-DD, exclusive).")],
     accelerator: Annotated[Optional[str], typer.Option("--accelerator", help="GPU model (H100...).")] = None,
     instance_type: Annotated[Optional[str], typer.Option("--instance-type", help="Or an exact instance type.")]
     = None,
@@ -120,9 +113,8 @@ def fit(
         "reservation it needs; comments and layout stay."))] = None,
     option: Annotated[Optional[int], typer.Option("--option", min=1, help="The option --write writes (its rank).")]
     = None,
-    as_of: Annotated[Optional[dt.datetime], typer.Option(
-        "--as-of", formats=DAY, show_default=False,
-        help="Today, for what can be bought when (YYYY-MM-DD; default today).")] = None,
+    as_of: Annotated[Optional[dt.date], day_option(
+        "--as-of", help="Today, for what can be bought when (YYYY-MM-DD; default today).")] = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Every place a new lease fits for its whole window: existing clusters, growth, new capacity; ranked."""
@@ -132,8 +124,8 @@ def fit(
     if (accelerator is None) == (instance_type is None):
         raise typer.BadParameter("give exactly one of --accelerator or --instance-type.",
                                  param_hint="'--accelerator' / '--instance-type'")
-    if _day(start) >= _day(end):
-        raise typer.BadParameter(f"the demand starts {_day(start)}, on or after it ends {_day(end)}; "
+    if start >= end:
+        raise typer.BadParameter(f"the demand starts {start}, on or after it ends {end}; "
                                  "--end must be after --start.", param_hint="'--start' / '--end'")
     if option is not None and write is None:
         raise typer.BadParameter("--option chooses what --write writes; give --write LEASE too.",
@@ -150,8 +142,8 @@ def fit(
     if write and write in loaded.plan.leases:
         raise typer.BadParameter(f"the plan already has a lease '{write}'. To fix: name the new one.",
                                  param_hint="--write")
-    demand = Demand(gpus, _day(start), _day(end), accelerator, instance_type, price, isolation.value, tenant,
-                    frozenset(site or []), frozenset(provider or []), _day(as_of) or dt.date.today())
+    demand = Demand(gpus, start, end, accelerator, instance_type, price, isolation.value, tenant,
+                    frozenset(site or []), frozenset(provider or []), as_of or dt.date.today())
     result = compute(loaded, demand)
     written = _write(loaded, plan, catalog, result, write, option) if write else None
     _show(result, fmt, top, written)

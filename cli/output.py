@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import enum
 import json
 import os
@@ -36,6 +37,22 @@ CatalogOption = Annotated[
 ]
 PlanArgument = Annotated[str, typer.Argument(help="The capacity plan file (YAML), or - to read it from stdin.",
                                              show_default=False)]
+
+
+def parse_day(text: str) -> dt.date:
+    """A day given on the command line, read as the plan's dates are (capacity.fields.check_date) and
+    refused in the same words."""
+    from capacity.fields import check_date
+
+    try:
+        return check_date(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def day_option(name: str, help: str) -> Any:
+    """A `--NAME YYYY-MM-DD` option (--on, --as-of, --from, --to), parsed by parse_day."""
+    return typer.Option(name, parser=parse_day, metavar="YYYY-MM-DD", show_default=False, help=help)
 
 
 def emit_json(data: Any) -> None:

@@ -10,24 +10,14 @@ from typing import Annotated, Optional
 import typer
 
 from capacity.words import count
-from capacity.cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, load_or_exit, say
-
-
-def _day(text: str) -> dt.date:
-    """A YYYY-MM-DD date, refused in the words `validate` uses for plan dates."""
-    from capacity.fields import check_date
-
-    try:
-        return check_date(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+from capacity.cli.output import (CatalogOption, Format, FormatOption, PlanArgument, day_option, emit_json,
+                                 load_or_exit, say)
 
 
 OnOption = Annotated[
     Optional[dt.date],
-    typer.Option("--on", parser=_day, metavar="YYYY-MM-DD", show_default=False,
-                 help="Render as deployed on this day, YYYY-MM-DD (default today): it decides which leases "
-                      "hold their nodes."),
+    day_option("--on", help="Render as deployed on this day, YYYY-MM-DD (default today): it decides which leases "
+                            "hold their nodes."),
 ]
 
 

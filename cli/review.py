@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capacity.cli.output import CatalogOption, emit_json, fail, one_stdin, print_problems, say
+from capacity.cli.output import CatalogOption, day_option, emit_json, fail, one_stdin, print_problems, say
 
 
 class DiffFormat(str, enum.Enum):
@@ -36,12 +36,7 @@ _SOURCE = "A plan file, REF:PATH read from git (origin/main:stacks/prod.yaml), o
 BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
-DAY = ["%Y-%m-%d"]
 MAX_WINDOW_DAYS = 100 * 365  # a report has a column per month: a century at most
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
@@ -57,7 +52,8 @@ def _load_sides(sources: dict[str, str], catalog: str | None, as_json: bool):
     except PlanError as exc:
         _report_failures({"catalog": (shown_name(catalog or ""), exc.problems, None)}, as_json)
         raise fail(1) from None
-    plans, failures = {}, {}
+    plans = {}
+    failures: dict[str, tuple[str, list, str | None]] = {}  # side: (file, problems, or else why)
     for side, source in sources.items():
         try:
             plans[side] = load_source(source, cat)
@@ -96,9 +92,8 @@ def diff(
     head: HeadArgument,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     catalog: CatalogOption = None,
-    as_of: Annotated[Optional[dt.datetime], typer.Option(
-        "--as-of", formats=DAY, show_default=False,
-        help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
+    as_of: Annotated[Optional[dt.date], day_option(
+        "--as-of", help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
 ) -> None:
     """What a change to a plan means: GPUs, run-rate, lease value, every change, and the risks."""
     from capacity.review import markdown as render_diff
@@ -106,7 +101,7 @@ def diff(
     from capacity.plan.reader import shown_name
 
     plans = _load_sides({"base": base, "head": head}, catalog, fmt == DiffFormat.json)
-    result = diff_plans(plans["base"], plans["head"], _day(as_of), base_label=shown_name(base),
+    result = diff_plans(plans["base"], plans["head"], as_of, base_label=shown_name(base),
                         head_label=shown_name(head))
     if fmt == DiffFormat.json:
         emit_json(result.as_json())
@@ -119,13 +114,11 @@ def diff(
 def report(
     plan: PlanSource,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
-    from_: Annotated[Optional[dt.datetime], typer.Option(
-        "--from", formats=DAY, show_default=False,
-        help="Start of the window for utilisation, revenue and margin "
+    from_: Annotated[Optional[dt.date], day_option(
+        "--from", help="Start of the window for utilisation, revenue and margin "
              "(YYYY-MM-DD; default: the first lease's start).")] = None,
-    to: Annotated[Optional[dt.datetime], typer.Option(
-        "--to", formats=DAY, show_default=False,
-        help="End of the window, exclusive (YYYY-MM-DD; default: the last lease's end).")] = None,
+    to: Annotated[Optional[dt.date], day_option(
+        "--to", help="End of the window, exclusive (YYYY-MM-DD; default: the last lease's end).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.",
                                                    dir_okay=False)] = None,
     catalog: CatalogOption = None,
@@ -143,7 +136,7 @@ def report(
 
     loaded = _load_sides({"plan": plan}, catalog, fmt == ReportFormat.json)["plan"]
     default = default_window(loaded)
-    window = Window(_day(from_) or default.start, _day(to) or default.end)
+    window = Window(from_ or default.start, to or default.end)
     if window.start >= window.end:
         raise typer.BadParameter(f"the window {window.start} to {window.end} is empty; --to must be after --from.",
                                  param_hint="'--from' / '--to'")
@@ -177,10 +170,9 @@ def calendar(
     plan: PlanSource,
     fmt: Annotated[CalendarFormat, typer.Option("--format", "-f", help="Output format (ics: RFC 5545, for a "
                                                                        "team calendar).")] = CalendarFormat.text,
-    from_: Annotated[Optional[dt.datetime], typer.Option(
-        "--from", formats=DAY, show_default=False, help="First day shown (YYYY-MM-DD; default: the first event).")] = None,
-    to: Annotated[Optional[dt.datetime], typer.Option(
-        "--to", formats=DAY, show_default=False, help="Day after the last shown (YYYY-MM-DD, exclusive).")] = None,
+    from_: Annotated[Optional[dt.date], day_option(
+        "--from", help="First day shown (YYYY-MM-DD; default: the first event).")] = None,
+    to: Annotated[Optional[dt.date], day_option("--to", help="Day after the last shown (YYYY-MM-DD, exclusive).")] = None,
     kind: Annotated[Optional[list[str]], typer.Option(
         "--kind", show_default=False,
         help="Only these kinds (repeat it): reservation-bought, reservation-starts, reservation-ends, lease-starts, "
@@ -201,7 +193,7 @@ def calendar(
         raise typer.BadParameter(f"unknown kind {', '.join(unknown)}; the kinds: {', '.join(cal.KINDS)}, or "
                                  f"{', '.join(sorted(groups))}.", param_hint="'--kind'")
     loaded = _load_sides({"plan": plan}, catalog, fmt == CalendarFormat.json)["plan"]
-    found = cal.select(cal.events(loaded), _day(from_), _day(to), list(kind or []))
+    found = cal.select(cal.events(loaded), from_, to, list(kind or []))
     if fmt == CalendarFormat.json:
         import json
 

@@ -124,7 +124,7 @@ class LeaseContext:
     @property
     def lease_nodes(self) -> int:
         """Whole nodes the lease covers (dedicated-nodes leases are whole nodes by validation)."""
-        return -(-self.lease.gpus_at(self.cluster.day) // self.cluster.gpus_per_node)
+        return self.lease.whole_nodes(self.cluster.gpus_per_node, self.cluster.day)
 
     @property
     def nodes(self) -> int:

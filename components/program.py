@@ -116,7 +116,7 @@ def _cluster(loaded: LoadedPlan, name: str, site: _Site, day: dt.date) -> tuple[
     ctx = ClusterContext(
         site=site.ctx, name=name, cluster=cluster, instance_type=entry,
         tags=_tags(loaded, site.ctx, cluster=name),
-        leased_nodes=sum(-(-current[n].gpus_at(day) // entry.gpus) for n in in_force
+        leased_nodes=sum(current[n].whole_nodes(entry.gpus, day) for n in in_force
                          if current[n].isolation == "dedicated-nodes"),
         quotas={n: lease for n, lease in current.items() if lease.isolation == "shared-quota"},
         day=day,

@@ -8,6 +8,26 @@ from pathlib import Path
 
 import pytest
 
+# What a test needs, by the fixture that provides it: the test gets the marker, so that
+# `pytest -m "not engine and not apiserver"` runs the fast part (markers are listed in pyproject.toml).
+MARKERS = {
+    "pulumi_cli": "engine",  # the real Pulumi engine
+    "postgres_server": "postgres",  # a throwaway PostgreSQL server
+    "kube_api": "apiserver",  # a real kube-apiserver (tests/integration/conftest.py)
+    "kubernetes_bins": "apiserver",  # what starts one
+    "chromium": "chromium",  # headless Chromium (tests/integration/browser/conftest.py)
+    "slurm_installed": "slurm",  # a local Slurm cluster (tests/integration/conftest.py)
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with what its fixtures (direct or through other fixtures) start."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in MARKERS.items():
+            if fixture in needs:
+                item.add_marker(marker)
+
 
 def git(repo: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",

@@ -6,9 +6,18 @@ Pure functions over (rack, serial) pairs; the store decides what is a candidate.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence, TypeVar
+from typing import Iterable, Protocol, Sequence, TypeVar
 
-N = TypeVar("N")  # anything with .rack and .serial
+
+class _Node(Protocol):
+    @property
+    def rack(self) -> str: ...
+
+    @property
+    def serial(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Node)  # anything with .rack and .serial
 
 
 def pick(candidates: Iterable[N], count: int, home: Counter | None = None) -> list[N]:

@@ -6,6 +6,7 @@
 - `checks`: the rules a model cannot say (capacity at every instant, names, limits).
 - `inventory_file`: an owned site's inventory file (CSV or YAML), read and checked.
 - `files`, `loading`, `gitref`: where a plan and its files come from; `load_plan` runs it all.
+- `git`: git run safely (argument lists, a timeout, sizes before reads), for `gitref` and `review.ci`.
 - `schedule`: which reservations and leases are in force on a day.
 - `schema`: the plan's JSON Schema for editors.
 - `edit`: a plan file edited in place, comments and layout kept (`capacity fit --write`).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import ValidationError
 
@@ -45,7 +45,7 @@ class LinkPrice(StrictModel):
     product: Optional[Text] = None
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, str, float | None, bool]:
         return (self.provider, self.kind, self.bandwidth_gbps, self.partner)
 
 
@@ -76,7 +76,7 @@ class InstanceType:
     def offered_in(self, region: str | None) -> bool:
         return region is None or not self.regions or region in self.regions
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
             "instance_type": self.instance_type,
@@ -104,7 +104,7 @@ class Catalog:
     types: dict[tuple[str, str], InstanceType]
     regions: dict[str, frozenset[str]]
     layers: tuple[Layer, ...] = ()  # the files over the shipped catalog, lowest first
-    links: dict[tuple, LinkPrice] = field(default_factory=dict)
+    links: dict[tuple[str, str, float | None, bool], LinkPrice] = field(default_factory=dict)
     """Link prices by (provider, kind, bandwidth_gbps, partner)."""
 
     def link_price(self, provider: str, kind: str, bandwidth: float | None = None, partner: bool = False) -> LinkPrice | None:
@@ -113,7 +113,8 @@ class Catalog:
     def bandwidths(self, provider: str, partner: bool) -> list[float]:
         """The interconnect speeds the provider offers, in Gbps, as dedicated ports or through a partner."""
         return sorted(p.bandwidth_gbps for (name, kind, _, by_partner), p in self.links.items()
-                      if name == provider and kind == "interconnect" and by_partner == partner)
+                      if name == provider and kind == "interconnect" and by_partner == partner
+                      and p.bandwidth_gbps is not None)
 
     def lookup(self, provider: str, instance_type: str) -> InstanceType | None:
         return self.types.get((provider, instance_type))

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from capacity.plan.catalog import Catalog, InstanceType
 from capacity.errors import Problem, did_you_mean
 from capacity.plan.link_checks import check_links
-from capacity.plan.model import Cluster, Plan
+from capacity.plan.model import Cluster, Plan, Reservation
 from capacity.providers import spec, specs
-from capacity.plan.reader import Document
+from capacity.plan.reader import Document, Path_
+from capacity.providers.owned import OwnedSite
 
 
 @dataclass
@@ -28,10 +31,10 @@ class Checker:
     problems: list[Problem] = field(default_factory=list)
     types: dict[str, InstanceType] = field(default_factory=dict)
 
-    def report(self, path: tuple, message: str) -> None:
+    def report(self, path: Path_, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
 
-    def exists(self, section: str, name: str, path: tuple, what: str) -> bool:
+    def exists(self, section: str, name: str, path: Path_, what: str) -> bool:
         """Does `name` exist in `section`? Reports it (with a suggestion) when it does not."""
         items = getattr(self.plan, section) or {}
         if name in items:
@@ -41,7 +44,7 @@ class Checker:
         return False
 
 
-def check(plan: Plan, doc: Document, catalog: Catalog, broken: set[tuple[str, str]] = frozenset()) -> Checker:
+def check(plan: Plan, doc: Document, catalog: Catalog, broken: Iterable[tuple[str, str]] = ()) -> Checker:
     checker = Checker(plan, doc, catalog, set(broken))
     for rule in RULES:
         rule(checker)
@@ -54,13 +57,14 @@ def _sites(c: Checker) -> None:
         if not provider.has_regions:
             continue
         known = c.catalog.regions.get(site.provider, frozenset())
-        if site.region not in known:
-            c.report(("sites", name, "region"), f"'{site.region}' is not a region of {provider.title}."
-                        f"{did_you_mean(site.region, known)}")
+        region = str(getattr(site, "region"))  # every provider with regions has the field
+        if region not in known:
+            c.report(("sites", name, "region"), f"'{region}' is not a region of {provider.title}."
+                        f"{did_you_mean(region, known)}")
             continue
         for index, zone in enumerate(getattr(site, "zones", None) or []):
-            if not zone.startswith(site.region):
-                c.report(("sites", name, "zones", index), f"zone '{zone}' is not in region {site.region}.")
+            if not zone.startswith(region):
+                c.report(("sites", name, "zones", index), f"zone '{zone}' is not in region {region}.")
 
 
 def _networks(c: Checker) -> None:
@@ -71,7 +75,7 @@ def _networks(c: Checker) -> None:
                      f"{site.network.cidr} is too small for the subnets of a {spec(site.provider).title} site, "
                      f"which needs a /{longest} or larger. To fix: widen the network.")
     ranked = sorted((site.network.cidr, name) for name, site in c.plan.sites.items())
-    widest: tuple | None = None  # the earlier network reaching furthest
+    widest: tuple[ipaddress.IPv4Network, str] | None = None  # the earlier network reaching furthest
     for cidr, name in ranked:
         if widest and cidr.overlaps(widest[0]):
             line, _ = c.doc.locate(("sites", widest[1], "network", "cidr"))
@@ -94,7 +98,7 @@ def _clusters(c: Checker) -> None:
         if entry:
             c.types[name] = entry
         if cluster.reservation:
-            _reservation(c, name, cluster, site.provider)
+            _reservation(c, name, cluster.reservation, site.provider)
 
 
 def _instance_type(c: Checker, name: str, cluster: Cluster, provider: str, region: str | None) -> InstanceType | None:
@@ -112,31 +116,31 @@ def _instance_type(c: Checker, name: str, cluster: Cluster, provider: str, regio
             return None
         return entry
     path = ("clusters", name, "accelerator")
+    accelerator = cluster.accelerator or ""  # given when instance_type is not (the model checks it)
     known = c.catalog.accelerators(provider)
-    if cluster.accelerator not in known:
-        c.report(path, f"'{cluster.accelerator}' is not an accelerator {provider} offers in the catalog "
-                    f"({', '.join(known)}).{did_you_mean(cluster.accelerator, known)}")
+    if accelerator not in known:
+        c.report(path, f"'{accelerator}' is not an accelerator {provider} offers in the catalog "
+                    f"({', '.join(known)}).{did_you_mean(accelerator, known)}")
         return None
-    entry = c.catalog.pick(provider, cluster.accelerator, region)
+    entry = c.catalog.pick(provider, accelerator, region)
     if entry is None:
-        with_it = [t for t in c.catalog.of(provider) if t.accelerator == cluster.accelerator]
-        c.report(path, f"no {provider} instance type with {cluster.accelerator} is offered{where}."
-                    f"{_offered_in(cluster.accelerator, with_it, region)}")
+        with_it = [t for t in c.catalog.of(provider) if t.accelerator == accelerator]
+        c.report(path, f"no {provider} instance type with {accelerator} is offered{where}."
+                    f"{_offered_in(accelerator, with_it, region)}")
     return entry
 
 
-def _offered_in(subject: str, entries: list[InstanceType], region: str) -> str:
+def _offered_in(subject: str, entries: list[InstanceType], region: str | None) -> str:
     """' <subject> is offered in <every region>. To fix: ...', naming the region most like `region`."""
     regions = sorted(set().union(*(e.regions for e in entries)))
     if not regions:
         return ""
-    closest = difflib.get_close_matches(region, regions, n=1, cutoff=0)[0]
+    closest = difflib.get_close_matches(region or "", regions, n=1, cutoff=0)[0]
     return (f" {subject} is offered in {', '.join(regions)}. "
             f"To fix: move the site to one of these (e.g. {closest}), or pick another type.")
 
 
-def _reservation(c: Checker, name: str, cluster: Cluster, provider_name: str) -> None:
-    reservation = cluster.reservation
+def _reservation(c: Checker, name: str, reservation: Reservation, provider_name: str) -> None:
     path = ("clusters", name, "reservation")
     provider = spec(provider_name)
     if reservation.kind == "none":
@@ -169,7 +173,10 @@ def _power(c: Checker) -> None:
         if entry.provider == "owned":
             draw[c.plan.clusters[name].site].append((name, c.plan.clusters[name].nodes * (entry.kw_per_node or 0)))
     for site_name, clusters in draw.items():
-        budget_kw = c.plan.sites[site_name].power_mw * 1000
+        site = c.plan.sites[site_name]
+        if not isinstance(site, OwnedSite):  # only owned instance types draw power
+            continue
+        budget_kw = site.power_mw * 1000
         total = sum(kw for _, kw in clusters)
         if total > budget_kw:
             parts = ", ".join(f"{n} {kw:,.0f} kW" for n, kw in clusters)
@@ -219,8 +226,8 @@ def _fits_cluster(c: Checker, name: str, per_node: int, total: int) -> bool:
 
 def _inside_reservation(c: Checker, name: str, cluster: Cluster) -> bool:
     lease = c.plan.leases[name]
-    reservation = cluster.reservation
-    if not cluster.reserved or reservation.end is None:
+    reservation = cluster.real_reservation
+    if reservation is None or reservation.end is None:
         return True
     start = reservation.start or dt.date.min
     if start >= reservation.end:

@@ -1,7 +1,7 @@
 """Plans named as files or as `REF:PATH` in git (`origin/main:stacks/prod.yaml`).
 
 A source that is an existing file is read as a file. Otherwise `REF:PATH` is read from the git
-repository around the current directory: git is run with argument lists (never a shell), the
+repository around the current directory (capacity.plan.git: argument lists, never a shell); the
 blob's size is checked before it is read, and its bytes go through the same safe YAML reader and
 checks as a file, with `REF:PATH` as the file name in every error. PATH is from the top of the
 repository, as in `git show REF:PATH`. A catalog the plan names is read from the same REF.
@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from pathlib import Path
 
 from capacity.errors import CapacityError
+from capacity.plan import git
 from capacity.plan.catalog import Catalog
 from capacity.plan.loading import LoadedPlan, build
 from capacity.plan.files import OnDisk, Refused
 from capacity.plan.reader import MAX_BYTES, Document, parse_bytes, read_file
-
-GIT_TIMEOUT = 60
 
 
 class SourceError(CapacityError):
@@ -81,48 +79,25 @@ def read_git(ref: str, path: str, cwd: str | Path | None = None, what: str = "pl
                           "(or name an existing file).")
     if any(ord(c) < 32 for c in source):
         raise SourceError(f"{source!r}: a git ref or path cannot hold control characters.")
-    lines = _git(["cat-file", "--batch-check"], cwd, source, stdin=f"{ref}^{{commit}}\n{source}\n").splitlines()
-    commit, blob = (lines + ["", ""])[:2]
-    if commit.endswith(" missing") or not commit:
-        raise SourceError(f"{source}: git ref '{ref}' does not exist in this repository. To fix: check the name, "
-                          f"or fetch it first{_fetch_advice(ref)}.")
-    if blob.endswith(" missing") or not blob:
-        or_else = ", or name a plan file on disk" if what == "plan" else ""
-        raise SourceError(f"{source}: there is no file '{path}' at {ref} (paths start at the top of the "
-                          f"repository). To fix: check the path{or_else}.")
-    sha, kind, length = blob.split()
-    if kind != "blob":
-        raise SourceError(f"{source}: '{path}' at {ref} is a {'directory' if kind == 'tree' else kind}, "
-                          f"not a {what} file.")
-    if int(length) > MAX_BYTES:
-        raise SourceError(f"{source}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                          f"{what}s are refused above that size.")
-    # `cat-file blob` gives the committed bytes, with no textconv or filter applied (as `git show REF:PATH`
-    # shows a blob), and the object id was resolved above, so what is read is what was measured.
-    return _git_bytes(["cat-file", "blob", sha], cwd, source)
-
-
-def _run(args: list[str], cwd, source: str, stdin: bytes | None) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT,
-                              check=False)
-    except FileNotFoundError:
-        raise SourceError(f"{source}: reading REF:PATH needs git, which is not installed (or not on PATH).") from None
-    except subprocess.TimeoutExpired:
-        raise SourceError(f"{source}: git did not answer within {GIT_TIMEOUT} s.") from None
-    if done.returncode != 0:
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = reason[-1] if reason else f"exit code {done.returncode}"
-        if "not a git repository" in reason:
+        commit, found = git.lookup([f"{ref}^{{commit}}", source], cwd)
+        if commit is None:
+            raise SourceError(f"{source}: git ref '{ref}' does not exist in this repository. To fix: check the "
+                              f"name, or fetch it first{_fetch_advice(ref)}.")
+        if found is None:
+            or_else = ", or name a plan file on disk" if what == "plan" else ""
+            raise SourceError(f"{source}: there is no file '{path}' at {ref} (paths start at the top of the "
+                              f"repository). To fix: check the path{or_else}.")
+        if found.kind != "blob":
+            raise SourceError(f"{source}: '{path}' at {ref} is a {'directory' if found.kind == 'tree' else found.kind}, "
+                              f"not a {what} file.")
+        if found.size > MAX_BYTES:
+            raise SourceError(f"{source}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
+                              f"{what}s are refused above that size.")
+        # The object id was resolved above, so what is read is what was measured.
+        return git.blob(found.id, cwd)
+    except git.GitError as exc:
+        if exc.not_a_repository:
             raise SourceError(f"{source}: no such file, and the current directory is not inside a git repository "
-                              "to read it as REF:PATH. To fix: run from the repository, or name a plan file.")
-        raise SourceError(f"{source}: git failed: {reason.removeprefix('fatal: ')}")
-    return done
-
-
-def _git(args: list[str], cwd, source: str, stdin: str) -> str:
-    return _run(args, cwd, source, stdin.encode()).stdout.decode("utf-8", "replace")
-
-
-def _git_bytes(args: list[str], cwd, source: str) -> bytes:
-    return _run(args, cwd, source, None).stdout
+                              "to read it as REF:PATH. To fix: run from the repository, or name a plan file.") from None
+        raise SourceError(f"{source}: {exc}") from None

@@ -16,12 +16,15 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from capacity.plan.catalog import Catalog
+from capacity.plan.catalog import Catalog, InstanceType
 from capacity.errors import PlanError, Problem, did_you_mean
 from capacity.errors import InventoryError
-from capacity.plan.reader import parse_bytes
+from capacity.plan.reader import Document, parse_bytes
+
+if TYPE_CHECKING:
+    from capacity.plan.model import Plan
 
 COLUMNS = ("serial", "rack", "model", "gpus", "kw", "state")
 REQUIRED = ("serial", "rack", "model")
@@ -193,7 +196,7 @@ def _check_records(records: list[Record], catalog: Catalog, name: str, problems:
     return nodes
 
 
-def _node(fields: dict, line: int, models: dict, report: Report) -> NodeRow | None:
+def _node(fields: dict[str, tuple[Any, tuple[int, int]]], line: int, models: dict[str, InstanceType], report: Report) -> NodeRow | None:
     bad = False
 
     def fail(field: str, message: str) -> None:
@@ -221,9 +224,11 @@ def _node(fields: dict, line: int, models: dict, report: Report) -> NodeRow | No
     if state not in IMPORT_STATES:
         fail("state", f"state {state!r} is not one of {', '.join(IMPORT_STATES)}"
                       + (" (nodes are allocated by `capacity up`, not imported)." if state == "allocated" else "."))
-    if bad or entry is None:
+    if bad or entry is None or serial is None or rack is None:
         return None
-    return NodeRow(serial, rack, model, entry.gpus, kw if kw is not None else entry.kw_per_node, state, line)
+    if kw is None:
+        kw = entry.kw_per_node or 0.0  # an owned model always has it (the catalog's check)
+    return NodeRow(serial, rack, entry.instance_type, entry.gpus, kw, state, line)
 
 
 def _label(value: Any, field: str, fail: Report) -> str | None:
@@ -260,7 +265,7 @@ def _number(value: Any, field: str, kind: type, fail: Report) -> Any:
     return kind(value)
 
 
-def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
+def plan_inventory_problems(plan: Plan, doc: Document, catalog: Catalog) -> list[Problem]:
     """`validate`'s check of each owned site's `inventory:` file: it exists and every row parses,
     reported at the plan line that names it. A file outside the repository (or the plan's folder,
     outside git) is neither read nor looked for: an untrusted plan must not learn, through
@@ -298,11 +303,11 @@ def plan_inventory_problems(plan, doc, catalog: Catalog) -> list[Problem]:
     return problems
 
 
-def _beside(doc, named: str) -> Path:
+def _beside(doc: Document, named: str) -> Path:
     return (Path(doc.file).resolve().parent / named).resolve()
 
 
-def site_inventory(site, doc, catalog: Catalog) -> list[NodeRow] | None:
+def site_inventory(site: Any, doc: Document, catalog: Catalog) -> list[NodeRow] | None:
     """The nodes of an owned site's `inventory:` file, read as `validate` reads it (only inside the
     plan's folder); None when the site names none, the plan is not a file, or the file is outside."""
     named = getattr(site, "inventory", None)

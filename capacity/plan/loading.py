@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from capacity.plan import messages
 from capacity.plan.catalog import Catalog, InstanceType, load_catalog
@@ -50,7 +52,7 @@ class LoadedPlan:
         day = on or dt.date.today()
         return {name: lease for name, lease in self.plan.leases.items() if lease.end > day}
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "sites": len(self.plan.sites),
@@ -108,7 +110,7 @@ def _model(doc: Document) -> tuple[Plan | None, list[Problem], set[tuple[str, st
 _STAND_INS = {"apiVersion": "capacity/v1", "kind": "CapacityPlan", "metadata": {"name": "plan"}}
 
 
-def _valid_rest(raw: dict, errors: list[dict]) -> tuple[dict, set[tuple[str, str]]]:
+def _valid_rest(raw: dict[str, Any], errors: list[ErrorDetails]) -> tuple[dict[str, Any], set[tuple[str, str]]]:
     """The plan without the items that failed the model (and stand-ins for broken headers)."""
     data = dict(raw)
     broken: set[tuple[str, str]] = set()
@@ -121,9 +123,9 @@ def _valid_rest(raw: dict, errors: list[dict]) -> tuple[dict, set[tuple[str, str
         elif len(loc) >= 2 and top == "links" and isinstance(loc[1], int):
             bad_links.add(loc[1])
         elif top in _STAND_INS:
-            data[top] = _STAND_INS[top]
+            data[str(top)] = _STAND_INS[str(top)]
         elif top is not None:
-            data.pop(top, None)
+            data.pop(str(top), None)
     for section, name in broken:
         data[section] = {k: v for k, v in data[section].items() if k != name}
     if bad_links and isinstance(data.get("links"), list):

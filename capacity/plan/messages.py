@@ -7,15 +7,16 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import ErrorDetails
 
 from capacity.errors import Problem, did_you_mean
 from capacity.providers import specs
-from capacity.plan.reader import Document
+from capacity.plan.reader import Document, Path_
 
 KEY = "[key]"
 
 
-def problem(doc: Document, err: dict, root: type[BaseModel] | None = None) -> Problem:
+def problem(doc: Document, err: ErrorDetails, root: type[BaseModel] | None = None) -> Problem:
     """One pydantic error at its line; `root` is the model of the whole file (default: the plan)."""
     loc = _user_loc(err["loc"])
     is_key = bool(loc) and loc[-1] == KEY
@@ -33,7 +34,7 @@ def problem(doc: Document, err: dict, root: type[BaseModel] | None = None) -> Pr
     return doc.problem(path, _sentence(err), key=is_key)
 
 
-def _user_loc(loc: tuple) -> tuple:
+def _user_loc(loc: tuple[int | str, ...]) -> Path_:
     """Drops the provider tag pydantic adds inside `sites.<name>`."""
     if len(loc) >= 3 and loc[0] == "sites" and loc[2] in specs():
         return loc[:2] + loc[3:]
@@ -49,7 +50,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _sentence(err: dict) -> str:
+def _sentence(err: ErrorDetails) -> str:
     kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "union_tag_invalid":
         tags = list(specs())
@@ -92,7 +93,7 @@ def _sentence(err: dict) -> str:
     return err["msg"] + "."
 
 
-def _known_keys(loc: tuple, root: type[BaseModel] | None) -> list[str]:
+def _known_keys(loc: tuple[int | str, ...], root: type[BaseModel] | None) -> list[str]:
     """The keys the model accepts at `loc` (pydantic's loc, provider tag included)."""
     from capacity.plan.model import Plan
 

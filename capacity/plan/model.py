@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, StrictInt, model_validator
 
@@ -31,7 +31,16 @@ class Metadata(StrictModel):
                     "catalog, and `--catalog` goes over both.")] = None
 
 
-Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
+if TYPE_CHECKING:  # the union below, as the type checker sees it (it cannot run `specs()`)
+    from capacity.providers.aws import AwsSite
+    from capacity.providers.azure import AzureSite
+    from capacity.providers.gcp import GcpSite
+    from capacity.providers.oci import OciSite
+    from capacity.providers.owned import OwnedSite
+
+    Site = Union[AwsSite, AzureSite, GcpSite, OciSite, OwnedSite]
+else:  # one site model per provider module, told apart by `provider`
+    Site = Annotated[Union[tuple(s.site_model for s in specs().values())], Discriminator("provider")]
 
 
 Bandwidth = Annotated[float, Field(strict=True, gt=0, le=400, allow_inf_nan=False)]
@@ -118,7 +127,12 @@ class Cluster(StrictModel):
 
     @property
     def reserved(self) -> bool:
-        return self.reservation is not None and self.reservation.kind != "none"
+        return self.real_reservation is not None
+
+    @property
+    def real_reservation(self) -> Reservation | None:
+        """The reservation, unless there is none or it is of kind `none`."""
+        return self.reservation if self.reservation is not None and self.reservation.kind != "none" else None
 
 
 # A Kubernetes RBAC group as the cluster's authenticator names it (OIDC, IAM...): printable, no spaces.
@@ -271,6 +285,11 @@ class Lease(StrictModel):
     def price(self) -> float:
         """The price per GPU-hour the tenant pays (0 for internal use)."""
         return self.price_per_gpu_hour or 0.0
+
+    def whole_nodes(self, gpus_per_node: int, day: dt.date) -> int:
+        """Nodes of `gpus_per_node` GPUs the lease covers on `day`, rounded up (a dedicated-nodes lease
+        is whole nodes by validation)."""
+        return -(-self.gpus_at(day) // gpus_per_node)
 
 
 class Plan(StrictModel):

@@ -24,7 +24,7 @@ MAX_NODES = 2_000_000  # values after alias expansion
 MAX_DIGITS = 1000
 _TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels; a {{noun}} never needs that."
 
-Path_ = tuple  # ("leases", "acme-q1", "gpus")
+Path_ = tuple[Any, ...]  # ("leases", "acme-q1", "gpus")
 
 STDIN = "-"  # the file name that means standard input
 STDIN_NAME = "<stdin>"  # and how errors name it
@@ -63,8 +63,8 @@ class Document:
 
     data: Any
     file: str
-    values: dict = field(default_factory=dict)
-    keys: dict = field(default_factory=dict)
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     kind: Kind = PLAN
 
     def locate(self, path: Path_, key: bool = False) -> tuple[int, int]:
@@ -116,7 +116,8 @@ def _read_stdin(name: str, kind: Kind) -> bytes:
     if stream is None:
         raise _fail(name, 1, 1, "cannot be read: there is no standard input.", kind)
     try:
-        return stream.read(MAX_BYTES + 1)
+        raw: bytes = stream.read(MAX_BYTES + 1)
+        return raw
     except OSError as exc:
         raise _fail(name, 1, 1, f"cannot be read: {exc.strerror}.", kind) from None
 
@@ -177,13 +178,13 @@ def _line(text: str, index: int) -> str:
 class _Frame:
     __slots__ = ("container", "path", "key", "size", "anchor", "seen")
 
-    def __init__(self, container, path, anchor):
+    def __init__(self, container: Any, path: Path_, anchor: str | None) -> None:
         self.container = container
         self.path = path
-        self.key = None  # pending mapping key; None means "expecting a key"
+        self.key: Any = None  # pending mapping key; None means "expecting a key"
         self.size = 1
         self.anchor = anchor
-        self.seen: dict = {}
+        self.seen: dict[Any, tuple[int, int]] = {}
 
 
 class _Builder:
@@ -205,10 +206,10 @@ class _Builder:
         finally:
             parser.dispose()
 
-    def error(self, mark, message: str) -> PlanError:
+    def error(self, mark: Any, message: str) -> PlanError:
         return _fail(self.doc.file, mark.line + 1, mark.column + 1, message, self.doc.kind)
 
-    def handle(self, event) -> None:
+    def handle(self, event: Any) -> None:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             self.add(self.scalar(event), event, 1)
@@ -238,7 +239,7 @@ class _Builder:
                 raise self.error(event.start_mark,
                                  f"holds more than one YAML document; a {self.doc.kind.noun} is one document.")
 
-    def child_path(self, event) -> tuple:
+    def child_path(self, event: Any) -> Path_:
         if not self.stack:
             return ()
         frame = self.stack[-1]
@@ -248,11 +249,11 @@ class _Builder:
             raise self.error(event.start_mark, "uses a mapping or list as a key; keys must be plain names.")
         return frame.path + (frame.key,)
 
-    def record(self, path: tuple, event) -> None:
+    def record(self, path: Path_, event: Any) -> None:
         mark = event.start_mark
         self.doc.values[path] = (mark.line + 1, mark.column + 1)
 
-    def add(self, value: Any, event, size: int, keep_anchor: bool = True) -> None:
+    def add(self, value: Any, event: Any, size: int, keep_anchor: bool = True) -> None:
         """A finished scalar or alias: a mapping key, or a value for the current container."""
         self.nodes += size
         if self.nodes > MAX_NODES:
@@ -266,7 +267,7 @@ class _Builder:
         self.record(self.child_path(event), event)
         self.attach(value, size)
 
-    def take_key(self, frame: _Frame, value: Any, event) -> None:
+    def take_key(self, frame: _Frame, value: Any, event: Any) -> None:
         if isinstance(value, (dict, list)):
             raise self.error(event.start_mark, "uses a mapping or list as a key; keys must be plain names.")
         key = event.value if type(event) is yaml.ScalarEvent else str(value)
@@ -295,7 +296,7 @@ class _Builder:
                 frame.container[frame.key] = value
             frame.key = None
 
-    def check_tag(self, event, expected: str) -> None:
+    def check_tag(self, event: Any, expected: str) -> None:
         tag = event.tag
         if tag is None or tag == "!" or tag == _CORE + expected:
             return
@@ -304,7 +305,7 @@ class _Builder:
     def no_tags(self, tag: str) -> str:
         return f"uses the tag {tag}; tags are not allowed in a {self.doc.kind.noun}. To fix: remove it."
 
-    def scalar(self, event) -> Any:
+    def scalar(self, event: Any) -> Any:
         tag, value = event.tag, event.value
         if tag is not None and tag != "!" and not tag.startswith(_CORE):
             raise self.error(event.start_mark, self.no_tags(tag))
@@ -314,7 +315,7 @@ class _Builder:
             return value
         return self.plain(event, value)
 
-    def plain(self, event, value: str) -> Any:
+    def plain(self, event: Any, value: str) -> Any:
         if value in _NULL:
             return None
         if value in _BOOL:
@@ -331,12 +332,12 @@ class _Builder:
             return float(value)
         return value
 
-    def tagged(self, event, name: str) -> Any:
+    def tagged(self, event: Any, name: str) -> Any:
         if name == "str":
             return event.value
         if name in ("int", "float", "bool", "null"):
             value = self.plain(event, event.value)
-            kinds = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
+            kinds: dict[str, Any] = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
             if isinstance(value, kinds[name]) and not (name != "bool" and isinstance(value, bool)):
                 return float(value) if name == "float" else value
             raise self.error(event.start_mark, f"'{event.value}' is not a valid !!{name}.")

@@ -24,7 +24,7 @@ class Purchase:
     end: dt.date | None
     state: str  # scheduled | held | ended
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str | None]:
         def day(value: dt.date | None) -> str | None:
             return value.isoformat() if value else None
 
@@ -42,10 +42,9 @@ class Purchase:
 
 def state(loaded: LoadedPlan, cluster: str, day: dt.date) -> str | None:
     """scheduled, held or ended on `day`; None when the cluster reserves nothing."""
-    spec = loaded.plan.clusters[cluster]
-    if not spec.reserved:
+    reservation = loaded.plan.clusters[cluster].real_reservation
+    if reservation is None:
         return None
-    reservation = spec.reservation
     if reservation.ended(day):
         return ENDED
     return SCHEDULED if reservation.scheduled(day) else HELD
@@ -55,8 +54,7 @@ def purchases(loaded: LoadedPlan, day: dt.date) -> list[Purchase]:
     """Every reservation of the plan, by the day it is bought."""
     out = []
     for name, spec in loaded.plan.clusters.items():
-        found = state(loaded, name, day)
-        if found is not None:
-            r = spec.reservation
+        found, r = state(loaded, name, day), spec.real_reservation
+        if found is not None and r is not None:
             out.append(Purchase(name, r.kind, r.buy_day, r.start, r.end, found))
     return sorted(out, key=lambda p: (p.buy_day or dt.date.min, p.cluster))

@@ -26,7 +26,7 @@ IPV4_NETWORK = rf"^({OCTET}\.){{3}}{OCTET}/([89]|[12][0-9]|3[0-2])$"
 DATE_NOTE = " Quote it ('2027-01-01'): YAML 1.1 tools read an unquoted date as a timestamp."
 
 
-def plan_schema() -> dict:
+def plan_schema() -> dict[str, Any]:
     schema = Plan.model_json_schema(by_alias=True)
     definitions = schema.get("$defs", {})
     rewritten = _rewrite(schema, definitions)
@@ -34,7 +34,7 @@ def plan_schema() -> dict:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, "title": TITLE, **rewritten}
 
 
-def _rewrite(node: Any, definitions: dict) -> Any:
+def _rewrite(node: Any, definitions: dict[str, Any]) -> Any:
     """The schema `node` with every rule of the module docstring applied, depth first."""
     if isinstance(node, list):
         return [_rewrite(item, definitions) for item in node]
@@ -62,7 +62,7 @@ def _anchored(pattern: str) -> str:
     return ("" if pattern.startswith("^") else "^") + pattern + ("" if pattern.endswith("$") else "$")
 
 
-def _named_entries(node: dict) -> dict:
+def _named_entries(node: dict[str, Any]) -> dict[str, Any]:
     """{patternProperties: {NAME: X}} -> names checked by propertyNames, every value checked as X.
 
     With patternProperties alone, an entry whose name does not match is checked by nothing."""
@@ -72,7 +72,7 @@ def _named_entries(node: dict) -> dict:
     return {**node, "propertyNames": names, "additionalProperties": value}
 
 
-def _chosen_by_tag(node: dict, definitions: dict) -> dict:
+def _chosen_by_tag(node: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
     """oneOf + discriminator -> the tag required, one of its values, and if/then per value.
 
     ajv strict refuses the OpenAPI `discriminator` keyword; if/then gives one branch's errors
@@ -91,11 +91,11 @@ def _chosen_by_tag(node: dict, definitions: dict) -> dict:
     }
 
 
-def _tag_value(definitions: dict, ref: str, tag: str) -> str:
-    return definitions[ref.rsplit("/", 1)[-1]]["properties"][tag]["const"]
+def _tag_value(definitions: dict[str, Any], ref: str, tag: str) -> str:
+    return str(definitions[ref.rsplit("/", 1)[-1]]["properties"][tag]["const"])
 
 
-def _described(prop: dict, definitions: dict) -> dict:
+def _described(prop: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
     """A property that has no description of its own takes that of the definition it refers to."""
     if "description" in prop or "$ref" not in prop:
         return prop

@@ -12,14 +12,14 @@ import importlib.util
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 
 @dataclass(frozen=True)
 class ProviderSpec:
     name: str
     title: str
-    site_model: type
+    site_model: type[Any]
     reservation_kinds: frozenset[str] = frozenset()
     """Reservation kinds it supports besides `none`; the reason for the rest is `reservation_note`."""
     reservation_note: str = ""
@@ -39,7 +39,7 @@ class ProviderSpec:
     """The ASN of the cloud's side of a VPN or interconnect (an owned gateway may not use it)."""
     reserved_asns: frozenset[int] = frozenset()
     """Other ASNs the cloud keeps for itself."""
-    longest_prefix: Callable[[object], int] = field(default=lambda site: 28)
+    longest_prefix: Callable[[Any], int] = field(default=lambda site: 28)
     """The smallest site network its components can lay out, as a prefix length (/N or larger)."""
     tags: Callable[[dict[str, str]], dict[str, str]] = field(default=lambda tags: dict(tags))
     missing_credentials: Callable[[], list[str]] = field(default=lambda: [])
@@ -70,6 +70,6 @@ def spec(name: str) -> ProviderSpec:
     return specs()[name]
 
 
-def missing_sdks(names) -> list[str]:
+def missing_sdks(names: Iterable[str]) -> list[str]:
     """One sentence per provider in `names` whose SDK extra is not installed."""
     return [message for name in sorted(names) if (message := spec(name).missing_sdk())]

@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from capacity.errors import CapacityError
+from capacity.plan import git
 
 PLAN_PATHSPECS = ("stacks/*.yaml", "stacks/*.yml")  # git's `*` crosses `/`: any depth under stacks/
 SAFE_PATH = re.compile(r"[A-Za-z0-9._/-]+")
 MARKER = re.compile(r"<!-- capacity-diff: [A-Za-z0-9._/-]+ -->")
 KIND_LINE = re.compile(rb"""\bkind["']?[ \t]*:[ \t]*["']?CapacityPlan\b""")
 BOT = "github-actions[bot]"
-GIT_TIMEOUT = 120
 VALIDATE_TIMEOUT = 600
 MAX_BYTES = 16 * 1024 * 1024  # capacity.plan.reader.MAX_BYTES, which this module imports only when needed
 
@@ -85,7 +85,7 @@ def _plan_facts(raw: bytes | None) -> tuple[bool, str | None]:
 def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[list[str], list[str]]:
     """(plans at HEAD to deploy, paths left out as unsafe): those changed since `before`, or whose
     catalog changed; all of them when `before` is not a commit."""
-    if not _is_commit(before, cwd):
+    if not before or not git.is_commit(before, cwd):
         safe, unsafe = _split_safe(_names(["ls-files", "-z", "--", *PLAN_PATHSPECS], cwd))
         return [n for n in safe if is_plan(_blob("HEAD", n, cwd))], unsafe
     assert before is not None  # a commit, as _is_commit said
@@ -99,7 +99,7 @@ def changed_plans(before: str | None, cwd: str | Path | None = None) -> tuple[li
 def review_plans(base: str, cwd: str | Path | None = None) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     """([(A|M|D, plan)], unsafe paths, YAML files that are no plan on either side and no plan's
     catalog) from `base` to HEAD. A plan whose catalog changed counts as changed."""
-    if not _is_commit(base, cwd):
+    if not git.is_commit(base, cwd):
         raise CiError(f"the base {shown(base or '(empty)')!r} is not a commit of this repository.")
     diff = ["diff", "--name-status", "--no-renames", "-z", base, "HEAD"]
     fields = _names([*diff, "--", *PLAN_PATHSPECS], cwd)
@@ -170,7 +170,9 @@ def validate_plans(files: list[str]) -> int:
     """The pre-commit hook: `capacity validate` on each file that is a plan. 1 if any is invalid."""
     plans = [f for f in files if is_plan(_read_file(Path(f)))]
     capacity = shutil.which("capacity")
-    if plans and capacity is None:
+    if not plans:
+        return 0
+    if capacity is None:
         raise CiError("`capacity` is not on PATH. To fix: pip install capacity (the light core is enough).")
     status = 0
     for plan in plans:
@@ -194,13 +196,12 @@ def _split_safe(names: list[str]) -> tuple[list[str], list[str]]:
 def _blob(rev: str, name: str, cwd: str | Path | None) -> bytes | None:
     """The committed bytes of `name` at `rev` (a safe path), or None when larger than MAX_BYTES;
     b"" when it is no file there (a submodule, say)."""
-    check = _git_in(["cat-file", "--batch-check"], f"{rev}:{name}\n", cwd).split()
-    if len(check) != 3 or check[1] != "blob":
+    found = git.lookup([f"{rev}:{name}"], cwd)[0]
+    if found is None or found.kind != "blob":
         return b""
-    if int(check[2]) > MAX_BYTES:
+    if found.size > MAX_BYTES:
         return None
-    blob: bytes = _run_git(["cat-file", "blob", check[0]], cwd).stdout
-    return blob
+    return git.blob(found.id, cwd)
 
 
 def _read_file(path: Path) -> bytes | None:
@@ -215,32 +216,8 @@ def _read_file(path: Path) -> bytes | None:
     return None if len(raw) > MAX_BYTES else raw
 
 
-def _is_commit(rev: str | None, cwd: str | Path | None) -> bool:
-    if not rev or rev.startswith("-"):  # no option can come in as a revision
-        return False
-    return _run_git(["cat-file", "-e", f"{rev}^{{commit}}"], cwd).returncode == 0
-
-
-def _run_git(args: list[str], cwd: str | Path | None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT,
-                              check=False)
-    except FileNotFoundError:
-        raise CiError("git is not installed (or not on PATH).") from None
-    except subprocess.TimeoutExpired:
-        raise CiError(f"`git {args[0]}` did not answer within {GIT_TIMEOUT} s.") from None
-
-
-def _git_in(args: list[str], stdin: str, cwd: str | Path | None) -> str:
-    return _git(args, cwd, stdin.encode())
-
-
-def _git(args: list[str], cwd: str | Path | None, stdin: bytes | None = None) -> str:
-    done = _run_git(args, cwd, stdin)
-    if done.returncode != 0:
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {done.returncode}"]
-        raise CiError(f"`git {args[0]}` failed: {reason[-1]}")
-    return str(done.stdout.decode("utf-8", "replace"))  # a name that is not UTF-8 is then unsafe, and left out
+def _git(args: list[str], cwd: str | Path | None) -> str:
+    return git.output(args, cwd).decode("utf-8", "replace")  # a name that is not UTF-8 is then unsafe, and left out
 
 
 def read_pages(text: str) -> list[Any]:
@@ -305,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except CiError as exc:
+    except (CiError, git.GitError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 1
 

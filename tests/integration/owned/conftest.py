@@ -12,15 +12,18 @@ ROOT = Path(__file__).parents[3]
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "engine(name): run this owned-site test on that inventory engine only")
+    config.addinivalue_line("markers", "inventory_db(name): run this owned-site test on that inventory database only")
 
 
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.engine("postgresql")`: the test is about one engine; its other run is not collected."""
+    """`@pytest.mark.inventory_db("postgresql")`: the test is about one database; its other run is not
+    collected. The PostgreSQL runs get the `postgres` marker (their server is asked for at run time)."""
     kept = []
     for item in items:
-        only = item.get_closest_marker("engine")
-        param = getattr(getattr(item, "callspec", None), "params", {}).get("engine")
+        only = item.get_closest_marker("inventory_db")
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("inventory_db")
+        if param == "postgresql":
+            item.add_marker("postgres")
         if only is None or param is None or param in only.args:
             kept.append(item)
         else:
@@ -29,8 +32,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
-def engine(request, monkeypatch) -> str:
-    """Every owned-site test runs on both inventory engines: SQLite files in the state dir, and a
+def inventory_db(request, monkeypatch) -> str:
+    """Every owned-site test runs on both inventory databases: SQLite files in the state dir, and a
     fresh database on the session's real PostgreSQL server (CAPACITY_INVENTORY_URL)."""
     monkeypatch.delenv("CAPACITY_INVENTORY_URL", raising=False)
     if request.param == "postgresql":

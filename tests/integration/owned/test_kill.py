@@ -32,9 +32,9 @@ def runner(tmp_path, pulumi_cli) -> Runner:
     return Runner(tmp_path, "ci", tmp_path / "backend")
 
 
-def test_every_kill_recovers_with_one_rerun(runner, tmp_path, engine):
+def test_every_kill_recovers_with_one_rerun(runner, tmp_path, inventory_db):
     plan = plan_copy(tmp_path / "plans", "crash", 6)
-    cycles = CYCLES if engine == "postgresql" else CYCLES[:2]
+    cycles = CYCLES if inventory_db == "postgresql" else CYCLES[:2]
     for up_fault, destroy_fault in cycles:
         killed_at(runner, up_fault, tmp_path, "up", plan, "--yes", kill_tree=kill_tree)
         runner.run("up", plan, "--yes")

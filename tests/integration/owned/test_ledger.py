@@ -66,7 +66,7 @@ def test_a_lost_inventory_is_refused_with_the_way_back(tmp_path, pulumi_cli, how
     assert "no changes" in runner.run("preview", plan).stdout  # the inventory agrees with the state again
 
 
-@pytest.mark.engine("sqlite")
+@pytest.mark.inventory_db("sqlite")
 def test_the_first_releases_layout_upgrades_in_place(write_file):
     """A version-1 inventory (as the first release wrote it: `PRAGMA user_version = 1`, pools with no
     stack) opens, upgrades to the current schema keeping every row, and is then refused by
@@ -99,7 +99,7 @@ def test_the_first_releases_layout_upgrades_in_place(write_file):
     upgraded.close()
 
 
-@pytest.mark.engine("sqlite")
+@pytest.mark.inventory_db("sqlite")
 def test_migrate_copies_a_sqlite_inventory_into_postgresql(site, postgres_url):
     inv = site({"r1": 4, "r2": 4})
     inv.allocate("qs/train", "qs", "train", "hgx-h100", 5, 1e9)
@@ -132,8 +132,8 @@ def test_migrate_copies_a_sqlite_inventory_into_postgresql(site, postgres_url):
         migrate_to("sqlite:///x.db")
 
 
-def test_an_empty_file_is_never_an_empty_site(engine, write_file):
-    if engine == "sqlite":
+def test_an_empty_file_is_never_an_empty_site(inventory_db, write_file):
+    if inventory_db == "sqlite":
         db_path("lab-1").parent.mkdir(parents=True)
         db_path("lab-1").write_bytes(b"")
         with pytest.raises(InventoryError, match="is an empty file.*restore it from a backup.*--force"):

@@ -17,7 +17,7 @@ def runners(tmp_path, pulumi_cli):
     return [Runner(tmp_path, name, backend) for name in ("runner-1", "runner-2", "runner-3")]
 
 
-@pytest.mark.engine("postgresql")
+@pytest.mark.inventory_db("postgresql")
 def test_two_runners_share_one_ledger(runners, tmp_path):
     one, two, three = runners
     plans = tmp_path / "plans"
@@ -45,7 +45,7 @@ def test_two_runners_share_one_ledger(runners, tmp_path):
     assert three.audit() == []
 
 
-@pytest.mark.engine("sqlite")
+@pytest.mark.inventory_db("sqlite")
 def test_a_second_runner_with_its_own_sqlite_file_is_refused(runners, tmp_path):
     one, two, _ = runners
     plans = tmp_path / "plans"

@@ -157,27 +157,24 @@ def test_inventory_import_checks_against_a_plan_from_stdin(tmp_path, monkeypatch
     assert result.stdout.startswith("site lab-1: 12 nodes added")
 
 
-def test_a_plan_from_stdin_goes_up_and_down_through_the_real_engine(pulumi_cli, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # a plan from stdin names its inventory file relative to here
-    (tmp_path / "inventory").mkdir()
-    (tmp_path / "inventory" / INVENTORY.name).write_bytes(INVENTORY.read_bytes())
-    monkeypatch.setenv("CAPACITY_STATE_DIR", str(tmp_path / ".capacity"))
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "stdin-test")
-    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
-    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
-    plan = QUICKSTART.read_text()
-    up = runner.invoke(app, ["up", "-", "--yes", "--format", "json"], input=plan)
-    assert up.exit_code == 0, up.output
-    events = [json.loads(line) for line in up.stdout.splitlines()]  # JSON lines and nothing else
-    assert events[-1]["event"] == "result" and events[-1]["ok"] and events[-1]["changes"]["create"] > 0
-    assert "site lab-1: imported 12 nodes" in up.stderr
-    status = runner.invoke(app, ["status", "-", "--format", "json"], input=plan)
-    assert status.exit_code == 0 and json.loads(status.stdout)["gpus"] == 64
-    refused = runner.invoke(app, ["destroy", "-", "--yes"], input=plan)  # a lease is in force
-    assert refused.exit_code == 1 and "in-force lease 'acme-pilot'" in refused.stderr and refused.stdout == ""
-    down = runner.invoke(app, ["destroy", "-", "--yes", "--allow-destroy"], input=plan)
-    assert down.exit_code == 0, down.output
-    assert "quickstart: " in down.stderr and "deleted" in down.stderr and down.stdout == ""
+@pytest.mark.parametrize("command", [["up", "PLAN", "--yes", "--on"], ["preview", "PLAN", "--on"],
+                                     ["refresh", "PLAN", "--on"],
+                                     ["resources", "PLAN", "--on"], ["diff", "PLAN", "PLAN", "--as-of"],
+                                     ["report", "PLAN", "--from"], ["report", "PLAN", "--to"],
+                                     ["available", "PLAN", "--from"], ["available", "PLAN", "--to"],
+                                     ["calendar", "PLAN", "--from"], ["calendar", "PLAN", "--to"],
+                                     ["fit", "PLAN", "--gpus", "8", "--end", "2027-03-01", "--start"],
+                                     ["fit", "PLAN", "--gpus", "8", "--start", "2027-02-01", "--end"],
+                                     ["fit", "PLAN", "--gpus", "8", "--start", "2027-02-01", "--end", "2027-03-01",
+                                      "--as-of"]])
+@pytest.mark.parametrize("day,words", [("2027-02-30", "2027-02-30 is not a real calendar date"),
+                                       ("2027-2-3", "'2027-2-3' is not a date; write YYYY-MM-DD")])
+def test_every_day_option_reads_days_as_plans_do(command, day, words, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAPACITY_STATE_DIR", str(tmp_path / "state"))
+    result = runner.invoke(app, [str(QUICKSTART) if a == "PLAN" else a for a in command] + [day])
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.stderr.split())  # the usage box may wrap it
+    assert not (tmp_path / "state").exists()
 
 
 @pytest.mark.parametrize("args", [["diff", "-", "-"], ["validate", "-", "--catalog", "-"]])

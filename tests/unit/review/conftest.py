@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from capacity.cli import plan, review
 
 ROOT = Path(__file__).parents[3]
 PLANS = Path(__file__).parent / "plans"
+WORKFLOW = ROOT / ".github/workflows/capacity-plans.yml"
+NEWEST = ROOT / ".github/workflows/newest-versions.yml"
 
 
 def review_app() -> typer.Typer:
@@ -54,3 +57,31 @@ def repo(tmp_path: Path, git):
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "base plan")
     return tmp_path
+
+
+# --- the CI workflows (test_ci.py, test_workflow_files.py) ---
+
+
+def read_workflow(text: str) -> dict:
+    """A workflow file's YAML, its `on` key as written."""
+    data = yaml.safe_load(text)
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return read_workflow(WORKFLOW.read_text())
+
+
+@pytest.fixture(scope="module")
+def newest() -> dict:
+    return read_workflow(NEWEST.read_text())
+
+
+def step(job: dict, name: str) -> dict:
+    return next(s for s in job["steps"] if s.get("name") == name)
+
+
+def runs_of(job: dict) -> list[str]:
+    return [s.get("run", "") for s in job["steps"]]
