@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from capacity.words import count
-from capacity.cli.output import CatalogOption, Format, FormatOption, PlanArgument, emit_json, fail, load_or_exit
+from capacity.cli.output import (CatalogOption, Format, FormatOption, PlanArgument, emit_json, fail, load_or_exit,
+                                 remember_format)
 
 # An invalid plan has no trustworthy totals.
 _NO_SUMMARY = {"summary": {"sites": None, "clusters": None, "leases": None, "gpus": None}}
@@ -55,8 +56,8 @@ class SchemaFormat(str, enum.Enum):
 
 
 def schema(
-    fmt: Annotated[SchemaFormat, typer.Option("--format", "-f", help="Output format (the schema is JSON).")]
-    = SchemaFormat.json,
+    fmt: Annotated[SchemaFormat, typer.Option("--format", "-f", help="Output format (the schema is JSON; errors too).",
+                                              callback=remember_format)] = SchemaFormat.json,
 ) -> None:
     """Print the plan's JSON Schema (for editors: yaml-language-server, VS Code)."""
     from capacity.plan.schema import plan_schema

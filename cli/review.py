@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from capacity.cli.output import CatalogOption, day_option, emit_json, fail, one_stdin, print_problems, say
+from capacity.cli.output import (CatalogOption, day_option, emit_json, fail, one_stdin, print_problems,
+                                 remember_format, say)
 
 
 class DiffFormat(str, enum.Enum):
@@ -36,6 +37,7 @@ _SOURCE = "A plan file, REF:PATH read from git (origin/main:stacks/prod.yaml), o
 BaseArgument = Annotated[str, typer.Argument(help=f"The plan before the change. {_SOURCE}", show_default=False)]
 HeadArgument = Annotated[str, typer.Argument(help=f"The plan after the change. {_SOURCE}", show_default=False)]
 PlanSource = Annotated[str, typer.Argument(help=_SOURCE, show_default=False)]
+_FORMAT_HELP = "Output format (errors too, with json)."
 MAX_WINDOW_DAYS = 100 * 365  # a report has a column per month: a century at most
 
 
@@ -90,7 +92,8 @@ def _report_failures(failures: dict, as_json: bool) -> None:
 def diff(
     base: BaseArgument,
     head: HeadArgument,
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help=_FORMAT_HELP,
+                                                    callback=remember_format)] = DiffFormat.text,
     catalog: CatalogOption = None,
     as_of: Annotated[Optional[dt.date], day_option(
         "--as-of", help="The day risks are judged on (YYYY-MM-DD; default today): leases ended by then carry no risk.")] = None,
@@ -113,7 +116,8 @@ def diff(
 
 def report(
     plan: PlanSource,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.text,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help=_FORMAT_HELP,
+                                                      callback=remember_format)] = ReportFormat.text,
     from_: Annotated[Optional[dt.date], day_option(
         "--from", help="Start of the window for utilisation, revenue and margin "
              "(YYYY-MM-DD; default: the first lease's start).")] = None,
@@ -168,8 +172,9 @@ class CalendarFormat(str, enum.Enum):
 
 def calendar(
     plan: PlanSource,
-    fmt: Annotated[CalendarFormat, typer.Option("--format", "-f", help="Output format (ics: RFC 5545, for a "
-                                                                       "team calendar).")] = CalendarFormat.text,
+    fmt: Annotated[CalendarFormat, typer.Option(
+        "--format", "-f", help="Output format (ics: RFC 5545, for a team calendar; errors too, with json).",
+        callback=remember_format)] = CalendarFormat.text,
     from_: Annotated[Optional[dt.date], day_option(
         "--from", help="First day shown (YYYY-MM-DD; default: the first event).")] = None,
     to: Annotated[Optional[dt.date], day_option("--to", help="Day after the last shown (YYYY-MM-DD, exclusive).")] = None,

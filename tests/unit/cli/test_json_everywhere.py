@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 import typer
@@ -55,6 +56,53 @@ def test_the_same_errors_are_text_on_stderr_without_it(tmp_path, monkeypatch):
     assert json_first.exit_code == 2
     again = runner.invoke(app, ["destroy"])
     assert again.exit_code == 2 and again.stdout == "" and "give the plan file or --stack" in again.stderr
+
+
+PLAN = str(Path(__file__).parents[1] / "review" / "plans" / "base.yaml")
+
+
+def _raise(*args, **kwargs):
+    from capacity.errors import CapacityError
+
+    raise CapacityError("could not, said the layer below. To fix: nothing.", exit_code=1)
+
+
+# Each command of review.py and plan.py, and a function of the layer below it calls (made to fail).
+FAILING = {
+    "diff": (["diff", PLAN, PLAN], "capacity.review.diff.diff_plans"),
+    "report": (["report", PLAN], "capacity.review.economics.book"),
+    "calendar": (["calendar", PLAN], "capacity.review.calendar.events"),
+    "validate": (["validate", PLAN], "capacity.review.warnings.plan_warnings"),
+    "schema": (["schema"], "capacity.plan.schema.plan_schema"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(FAILING))
+def test_an_error_in_a_plan_or_review_command_is_json_with_format_json(command, monkeypatch):
+    args, target = FAILING[command]
+    monkeypatch.setattr(target, _raise)
+    error = _json_error([*args, "--format", "json"], 1)
+    assert error == {"kind": "error", "message": "could not, said the layer below. To fix: nothing.", "exit_code": 1}
+
+
+@pytest.mark.parametrize("command", ["diff", "report", "calendar", "validate"])
+def test_an_error_in_a_plan_or_review_command_is_text_without_it(command, monkeypatch):
+    args, target = FAILING[command]
+    monkeypatch.setattr(target, _raise)
+    for fmt in ("text", "markdown") if command != "validate" else ("text",):
+        result = runner.invoke(app, [*args, "--format", fmt])
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr == "error: could not, said the layer below. To fix: nothing.\n"
+
+
+def test_plan_problems_keep_their_own_json_shape(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    for args in (["diff", PLAN, str(empty)], ["report", str(empty)], ["calendar", str(empty)]):
+        result = runner.invoke(app, [*args, "--format", "json"])
+        assert result.exit_code == 1
+        data = json.loads(result.stdout)
+        assert data["valid"] is False and "ok" not in data and "is empty" in data["errors"][0]["message"]
 
 
 def test_a_typed_error_keeps_its_kind_and_exit_code():
