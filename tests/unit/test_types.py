@@ -30,3 +30,5 @@ def test_the_plan_and_below_are_checked_strictly():
     assert {"capacity.providers.*", "capacity.review.*", "capacity.errors", "capacity.fields", "capacity.words",
             "capacity.state"} <= set(strict["module"])
     assert all(strict.get(flag) is True for flag in STRICT)
+    relaxed = [o["module"] for o in config["overrides"] if any(o.get(flag) is False for flag in STRICT)]
+    assert not relaxed, f"modules exempt from strict checking: {relaxed}"
