@@ -8,7 +8,10 @@ a plan that `load_plan` accepted (bounded size, no duplicate keys, no tags).
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 Path_ = tuple[str, ...]
 
@@ -27,7 +30,7 @@ def _mapping_indent(text: str) -> int:
     return 2
 
 
-def _yaml(text: str):
+def _yaml(text: str) -> YAML:
     from ruamel.yaml import YAML
     from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -40,7 +43,7 @@ def _yaml(text: str):
     return yaml
 
 
-def _block(value: Any):
+def _block(value: Any) -> Any:
     """Plain dicts as block-style mappings, so new entries read like the hand-written ones."""
     from ruamel.yaml.comments import CommentedMap
 
@@ -53,7 +56,7 @@ def _block(value: Any):
     return out
 
 
-def _tail(node):
+def _tail(node: Any) -> tuple[Any, Any] | None:
     """(mapping, key) of the last scalar a block mapping ends with, where ruamel keeps the comments
     and blank lines that follow it; None when it ends otherwise."""
     while isinstance(node, dict) and node:
@@ -64,7 +67,7 @@ def _tail(node):
     return None
 
 
-def _put(node, key, value) -> None:
+def _put(node: Any, key: str, value: Any) -> None:
     """node[key] = value, the comment after the mapping's old last entry moved after the new one
     (it belongs to what follows the mapping, not to its old last entry)."""
     before = _tail(node) if key not in node else None

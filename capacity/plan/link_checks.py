@@ -3,8 +3,16 @@ to a cloud at a speed it sells, ASNs do not clash with a cloud's, and no VPN nei
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from capacity.errors import did_you_mean
-from capacity.providers import spec, specs
+from capacity.plan.reader import Path_
+from capacity.providers import ProviderSpec, spec, specs
+from capacity.providers.owned import OwnedSite
+
+if TYPE_CHECKING:
+    from capacity.plan.checks import Checker
+    from capacity.plan.model import Link
 
 
 # Inside (BGP) addresses of links to owned routers: four /30s each in 169.254.21.0/24 and 169.254.22.0/24
@@ -12,11 +20,11 @@ from capacity.providers import spec, specs
 MAX_EDGE_LINKS = 32
 
 
-def check_links(c) -> None:
+def check_links(c: Checker) -> None:
     """`c` is a checks.Checker: reports every problem of `plan.links` and of the owned gateways."""
     _gateway_asns(c)
     _edge_link_count(c)
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[frozenset[str], str], int] = {}
     for index, link in enumerate(c.plan.links):
         path = ("links", index, "between")
         a, b = link.between
@@ -31,7 +39,8 @@ def check_links(c) -> None:
         seen[pair] = index
         ends = [spec(c.plan.sites[s].provider) for s in (a, b)]
         for site, provider in zip((a, b), ends):
-            if provider.owned and not c.plan.sites[site].network.edges:
+            there = c.plan.sites[site]  # an OwnedSite exactly when its provider is owned
+            if isinstance(there, OwnedSite) and not there.network.edges:
                 c.report(path, f"site '{site}' is {provider.title}: {provider.link_note}.")
         if link.kind == "interconnect":
             _interconnect(c, index, link, ends)
@@ -39,7 +48,7 @@ def check_links(c) -> None:
             _no_first_end(c, path, ends)
 
 
-def _no_first_end(c, path: tuple, ends: list) -> None:
+def _no_first_end(c: Checker, path: Path_, ends: list[ProviderSpec]) -> None:
     titles = " and ".join(sorted({p.title for p in ends}))
     via = " or ".join(s.title for s in specs().values()
                       if not s.owned and not s.link_address_from_connection and s.bgp_asn)
@@ -49,7 +58,7 @@ def _no_first_end(c, path: tuple, ends: list) -> None:
                    "site, or join them with interconnects at one colocation facility.")
 
 
-def _interconnect(c, index: int, link, ends: list) -> None:
+def _interconnect(c: Checker, index: int, link: Link, ends: list[ProviderSpec]) -> None:
     owned = [p for p in ends if p.owned]
     if len(owned) != 1:
         c.report(("links", index, "kind"), "an interconnect joins an owned site to a cloud site (a dedicated circuit "
@@ -69,11 +78,11 @@ def _interconnect(c, index: int, link, ends: list) -> None:
              f"To fix: pick one of these{'' if partner else ', or add `provider_partner` for hosted speeds'}.")
 
 
-def _gateway_asns(c) -> None:
+def _gateway_asns(c: Checker) -> None:
     taken = {s.bgp_asn: s.title for s in specs().values() if s.bgp_asn}
     taken.update({asn: s.title for s in specs().values() for asn in s.reserved_asns})
     for name, site in c.plan.sites.items():
-        if not spec(site.provider).owned:
+        if not isinstance(site, OwnedSite):  # the sites of owned providers
             continue
         network = site.network
         for index, gateway in enumerate(network.edges):
@@ -85,7 +94,7 @@ def _gateway_asns(c) -> None:
                          "e.g. 65010.")
 
 
-def _edge_link_count(c) -> None:
+def _edge_link_count(c: Checker) -> None:
     def owned(name: str) -> bool:
         site = c.plan.sites.get(name)
         return site is not None and spec(site.provider).owned

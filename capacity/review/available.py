@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from capacity.plan.inventory_file import site_inventory
 from capacity.plan.loading import LoadedPlan
@@ -26,7 +27,7 @@ class ClusterFree:
     gpus: int
     free: list[Span]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "site": self.site, "provider": self.provider, "accelerator": self.accelerator,
                 "instance_type": self.instance_type, "gpus": self.gpus,
                 "free": [{"start": s.start.isoformat(), "end": s.end.isoformat(), "gpus": s.gpus} for s in self.free]}
@@ -52,7 +53,7 @@ class SiteRoom:
         by_power = int(max(self.headroom_kw, 0) // per_node) if per_node else 0
         return min((self.spare or {}).get(model, 0), by_power)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "provider": "owned", "power_kw": self.power_kw, "draw_kw": round(self.draw_kw, 3),
                 "power_headroom_kw": self.headroom_kw, "spare_nodes": self.spare}
 
@@ -64,7 +65,7 @@ class Available:
     clusters: list[ClusterFree]
     sites: list[SiteRoom]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(),
                 "clusters": [c.as_json() for c in self.clusters], "sites": [s.as_json() for s in self.sites]}
 
@@ -92,12 +93,12 @@ def available(loaded: LoadedPlan, start: dt.date, end: dt.date, accelerator: str
 
 def owned_rooms(loaded: LoadedPlan) -> dict[str, SiteRoom]:
     """Every owned site's spare nodes and power headroom, by site name."""
-    draw: Counter = Counter()
-    used: dict[str, Counter] = {}
+    draw: dict[str, float] = {}
+    used: dict[str, Counter[str]] = {}
     for name, spec in loaded.plan.clusters.items():
         entry = loaded.types[name]
         if entry.provider == "owned":
-            draw[spec.site] += spec.nodes * (entry.kw_per_node or 0)
+            draw[spec.site] = draw.get(spec.site, 0) + spec.nodes * (entry.kw_per_node or 0)
             used.setdefault(spec.site, Counter())[entry.instance_type] += spec.nodes
     kw = {t.instance_type: t.kw_per_node for t in loaded.catalog.of("owned") if t.kw_per_node}
     rooms = {}
@@ -109,5 +110,5 @@ def owned_rooms(loaded: LoadedPlan) -> dict[str, SiteRoom]:
         if nodes is not None:
             free = Counter(node.model for node in nodes if node.state == "free")
             spare = {model: max(n - used.get(name, Counter())[model], 0) for model, n in sorted(free.items())}
-        rooms[name] = SiteRoom(name, site.power_mw * 1000, draw[name], spare, kw)
+        rooms[name] = SiteRoom(name, site.power_mw * 1000, draw.get(name, 0), spare, kw)
     return rooms

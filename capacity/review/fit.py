@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
 
 from capacity.plan.catalog import InstanceType
 from capacity.plan.loading import LoadedPlan
+from capacity.plan.model import Lease
 from capacity.review.costs import HOURS_PER_DAY, cluster_rate, cost
 from capacity.review.available import SiteRoom, owned_rooms
 from capacity.review.timeline import Span, lifetime, leases_by_cluster, plus_days, spans
@@ -63,7 +66,7 @@ class Demand:
             return None
         return -(-self.gpus // per_node)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"gpus": self.gpus, "accelerator": self.accelerator, "instance_type": self.instance_type,
                 "start": self.start.isoformat(), "end": self.end.isoformat(), "hours": self.hours,
                 "price_per_gpu_hour": self.price, "isolation": self.isolation, "tenant": self.tenant,
@@ -87,7 +90,7 @@ class Option:
     changes: int
     """Entries of the plan it adds or edits (the lease counts as one)."""
     added_nodes: int = 0
-    reservation: dict | None = None
+    reservation: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
     rank: int = 0
 
@@ -97,7 +100,7 @@ class Option:
             return None
         return round(self.revenue - self.cost, 2)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "kind": self.kind, "site": self.site, "cluster": self.cluster,
                 "provider": self.provider, "instance_type": self.instance_type, "nodes": self.nodes,
                 "gpus": self.gpus, "added_nodes": self.added_nodes, "cost": self.cost, "revenue": self.revenue,
@@ -111,7 +114,7 @@ class Refusal:
     cluster: str
     why: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"cluster": self.cluster, "why": self.why}
 
 
@@ -120,12 +123,12 @@ class Fit:
     demand: Demand
     options: list[Option]
     refused: list[Refusal]
-    instead: dict | None = None
+    instead: dict[str, Any] | None = None
     """When nothing fits: the nearest window and the largest share on the plan's clusters."""
 
-    def as_json(self, top: int | None = None) -> dict:
+    def as_json(self, top: int | None = None) -> dict[str, Any]:
         shown = self.options[:top] if top else self.options
-        out = {"demand": self.demand.as_json(), "options": [o.as_json() for o in shown],
+        out: dict[str, Any] = {"demand": self.demand.as_json(), "options": [o.as_json() for o in shown],
                "refused": [r.as_json() for r in self.refused]}
         if self.instead is not None:
             out["instead"] = self.instead
@@ -157,7 +160,7 @@ def rank(options: list[Option], by_margin: bool) -> list[Option]:
     """Best first: the highest margin (with a price) or the lowest cost; then fewer changes, then name."""
     far = float("inf")
 
-    def key(o: Option):
+    def key(o: Option) -> tuple[float, int, str, str, str]:
         money = -(o.margin if o.margin is not None else -far) if by_margin else (o.cost if o.cost is not None else far)
         return money, o.changes, o.cluster, o.instance_type, o.reservation["kind"] if o.reservation else ""
 
@@ -168,7 +171,8 @@ def fits(span: Span, demand: Demand, need_nodes: int) -> bool:
     return span.nodes >= need_nodes if demand.dedicated else span.gpus >= demand.gpus
 
 
-def _on_cluster(loaded: LoadedPlan, name: str, leases, demand: Demand, room: SiteRoom | None):
+def _on_cluster(loaded: LoadedPlan, name: str, leases: list[Lease], demand: Demand,
+                room: SiteRoom | None) -> tuple[list[Option], str]:
     """(options on this cluster, why it does not fit as it is or "" when it does)."""
     entry = loaded.types[name]
     spec = loaded.plan.clusters[name]
@@ -178,11 +182,11 @@ def _on_cluster(loaded: LoadedPlan, name: str, leases, demand: Demand, room: Sit
                     "(use shared-quota, or ask for whole nodes)")
     steps = spans(loaded, name, leases, demand.start, demand.end)
     short = [s for s in steps if not fits(s, demand, need)]
-    base = dict(site=spec.site, cluster=name, provider=entry.provider, instance_type=entry.instance_type,
-                nodes=need, gpus=demand.gpus, revenue=demand.revenue)
+    option = partial(Option, site=spec.site, cluster=name, provider=entry.provider, instance_type=entry.instance_type,
+                     nodes=need, gpus=demand.gpus, revenue=demand.revenue)
     if not short:
-        return [Option(EXISTING, cost=0.0, covers=(demand.start, demand.end), changes=1,
-                       notes=(_paid_for(loaded, name),), **base)], ""
+        return [option(EXISTING, cost=0.0, covers=(demand.start, demand.end), changes=1,
+                       notes=(_paid_for(loaded, name),))], ""
     worst = min(short, key=lambda s: (s.nodes if demand.dedicated else s.gpus, s.start))
     free = worst.nodes * entry.gpus if demand.dedicated else worst.gpus
     why = f"free {free} of {demand.gpus} from {worst.start} to {worst.end}"
@@ -190,7 +194,7 @@ def _on_cluster(loaded: LoadedPlan, name: str, leases, demand: Demand, room: Sit
     if born is not None:
         why += f" (its capacity block runs {born} to {gone})"
         return [], why
-    grow, grow_why = _grow(loaded, name, steps, demand, need, room, base)
+    grow, grow_why = _grow(loaded, name, steps, demand, need, room, option)
     return grow, why + (f"; {grow_why}" if grow_why else "")
 
 
@@ -198,13 +202,14 @@ def _paid_for(loaded: LoadedPlan, name: str) -> str:
     spec = loaded.plan.clusters[name]
     if loaded.plan.sites[spec.site].provider == "owned":
         return "idle GPUs of an owned cluster: the plan already pays for them"
-    if spec.reserved:
-        return f"idle GPUs of its {spec.reservation.kind}: the plan already pays for them"
+    held = spec.real_reservation  # set exactly when the cluster is reserved
+    if held is not None:
+        return f"idle GPUs of its {held.kind}: the plan already pays for them"
     return "idle GPUs of a running cluster: the plan already pays for them"
 
 
 def _grow(loaded: LoadedPlan, name: str, steps: list[Span], demand: Demand, need: int, room: SiteRoom | None,
-          base: dict) -> tuple[list[Option], str]:
+          option: partial[Option]) -> tuple[list[Option], str]:
     entry = loaded.types[name]
     spec = loaded.plan.clusters[name]
     if demand.dedicated:
@@ -228,30 +233,34 @@ def _grow(loaded: LoadedPlan, name: str, steps: list[Span], demand: Demand, need
     after = cost(rate, add * entry.gpus, demand.end, plus_days(demand.end, 30))
     notes.append(f"the plan keeps the added nodes after {demand.end} (a cluster has no end date): "
                  f"shrink it back then, or they cost {_money(after)} per 30 days")
-    if spec.reserved:
-        notes.append(f"the {spec.reservation.kind} grows with the cluster")
-    return [Option(GROW, cost=added, covers=(demand.start, demand.end), changes=2, added_nodes=add,
-                   notes=tuple(notes), **base)], ""
+    held = spec.real_reservation  # set exactly when the cluster is reserved
+    if held is not None:
+        notes.append(f"the {held.kind} grows with the cluster")
+    return [option(GROW, cost=added, covers=(demand.start, demand.end), changes=2, added_nodes=add,
+                   notes=tuple(notes))], ""
 
 
 def _money(value: float | None) -> str:
     return "an unknown amount" if value is None else f"${value:,.0f}"
 
 
-def plan_changes(loaded: LoadedPlan, option: Option, demand: Demand, lease: str) -> list[tuple[tuple, object]]:
+def plan_changes(loaded: LoadedPlan, option: Option, demand: Demand,
+                 lease: str) -> list[tuple[tuple[str, ...], object]]:
     """What writing `option` as lease `lease` sets in the plan: the cluster it needs, then the lease."""
-    puts: list[tuple[tuple, object]] = []
+    puts: list[tuple[tuple[str, ...], object]] = []
     if option.kind == GROW:
         nodes = loaded.plan.clusters[option.cluster].nodes + option.added_nodes
         puts.append((("clusters", option.cluster, "nodes"), nodes))
     elif option.kind != EXISTING:
-        cluster = {"site": option.site, "instance_type": option.instance_type, "nodes": option.added_nodes}
+        cluster: dict[str, object] = {"site": option.site, "instance_type": option.instance_type,
+                                      "nodes": option.added_nodes}
         if option.reservation:
             r = option.reservation
-            cluster["reservation"] = {"kind": r["kind"], "start": dt.date.fromisoformat(r["start"]),
-                                      "end": dt.date.fromisoformat(r["end"])}
+            held: dict[str, object] = {"kind": r["kind"], "start": dt.date.fromisoformat(r["start"]),
+                                       "end": dt.date.fromisoformat(r["end"])}
+            cluster["reservation"] = held
             if r["lead_days"] is not None:
-                cluster["reservation"]["lead_days"] = r["lead_days"]
+                held["lead_days"] = r["lead_days"]
         puts.append((("clusters", option.cluster), cluster))
     entry = {"tenant": demand.tenant, "cluster": option.cluster, "gpus": demand.gpus, "start": demand.start,
              "end": demand.end, "price_per_gpu_hour": demand.price, "isolation": demand.isolation}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
+from typing import Any
 
 from capacity.fields import NAME_MAX
 from capacity.plan.catalog import InstanceType
@@ -18,8 +20,9 @@ from capacity.plan.loading import LoadedPlan
 from capacity.plan.model import Reservation
 from capacity.providers import ProviderSpec, spec
 from capacity.review.costs import cost, rate
+from capacity.plan.model import Lease
 from capacity.review.fit import NEW, Demand, Option, fits
-from capacity.review.timeline import last_event, plus_days, spans
+from capacity.review.timeline import Span, last_event, plus_days, spans
 
 CAPACITY_BLOCK, CAPACITY_RESERVATION = "capacity-block", "capacity-reservation"
 NOT_GUARANTEED = "on-demand: no capacity is held; GPU instances are often short, so launch early"
@@ -51,29 +54,37 @@ def _at_site(loaded: LoadedPlan, demand: Demand, site: str, entry: InstanceType)
         return []
     provider = spec(entry.provider)
     name = cluster_name(loaded, site, entry.instance_type)
-    base = dict(site=site, cluster=name, provider=entry.provider, instance_type=entry.instance_type, nodes=nodes,
-                gpus=demand.gpus, revenue=demand.revenue, added_nodes=nodes)
+    option = partial(Option, site=site, cluster=name, provider=entry.provider, instance_type=entry.instance_type,
+                     nodes=nodes, gpus=demand.gpus, revenue=demand.revenue, added_nodes=nodes)
     lasting = (f"the plan keeps cluster {name} after {demand.end} (a cluster has no end date): remove it then")
     paid = nodes * entry.gpus  # whole nodes are billed
-    out = [Option(NEW, cost=cost(rate(entry, None), paid, demand.start, demand.end),
-                  covers=(demand.start, demand.end), changes=2, notes=(NOT_GUARANTEED, lasting), **base)]
+    out = [option(NEW, cost=cost(rate(entry, None), paid, demand.start, demand.end),
+                  covers=(demand.start, demand.end), changes=2, notes=(NOT_GUARANTEED, lasting))]
     if CAPACITY_RESERVATION in provider.reservation_kinds:
         held = Reservation(kind=CAPACITY_RESERVATION, start=demand.start, end=demand.end)
-        out.append(Option(NEW, cost=cost(rate(entry, held), paid, demand.start, demand.end),
+        out.append(option(NEW, cost=cost(rate(entry, held), paid, demand.start, demand.end),
                           covers=(demand.start, demand.end), changes=3,
                           reservation=_reservation_json(held, buy_from=None),
-                          notes=("a capacity reservation bills at the on-demand price while held", lasting), **base))
+                          notes=("a capacity reservation bills at the on-demand price while held", lasting)))
     block = capacity_block(provider, nodes, demand.start, demand.end, demand.as_of)
     if block is not None:
         held, buy_from, notes = block
-        out.append(Option(NEW, cost=cost(rate(entry, held), paid, held.start, held.end),
-                          covers=(held.start, held.end), changes=3, reservation=_reservation_json(held, buy_from),
-                          notes=notes, **base))
+        days = _window(held)
+        out.append(option(NEW, cost=cost(rate(entry, held), paid, *days),
+                          covers=days, changes=3, reservation=_reservation_json(held, buy_from),
+                          notes=notes))
     return out
 
 
-def _reservation_json(r: Reservation, buy_from: dt.date | None) -> dict:
-    return {"kind": r.kind, "start": r.start.isoformat(), "end": r.end.isoformat(),
+def _window(r: Reservation) -> tuple[dt.date, dt.date]:
+    """The first and the end day of a reservation made here (both always set)."""
+    assert r.start is not None and r.end is not None
+    return r.start, r.end
+
+
+def _reservation_json(r: Reservation, buy_from: dt.date | None) -> dict[str, Any]:
+    start, end = _window(r)
+    return {"kind": r.kind, "start": start.isoformat(), "end": end.isoformat(),
             "price_per_gpu_hour": r.price_per_gpu_hour, "buy_from": buy_from.isoformat() if buy_from else None,
             "lead_days": r.lead_days}
 
@@ -89,7 +100,8 @@ def block_days(provider: ProviderSpec, days: int) -> int | None:
     return length if length <= high else None
 
 
-def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.date, as_of: dt.date):
+def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.date,
+                   as_of: dt.date) -> tuple[Reservation, dt.date, tuple[str, ...]] | None:
     """(the block, the first day it can be bought, notes) for `nodes` over [start, end), or None."""
     if CAPACITY_BLOCK not in provider.reservation_kinds or provider.capacity_block_nodes is None:
         return None
@@ -99,23 +111,25 @@ def capacity_block(provider: ProviderSpec, nodes: int, start: dt.date, end: dt.d
         return None
     ahead = provider.capacity_block_ahead_days or 0
     # bought as early as it can be: `ahead` days before it starts, or today when that has passed
-    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=plus_days(start, length),
+    block_end = plus_days(start, length)
+    held = Reservation(kind=CAPACITY_BLOCK, start=start, end=block_end,
                        lead_days=min(ahead, (start - as_of).days))
     buy_from = start - dt.timedelta(days=ahead)
     notes = [f"can be bought from {buy_from} ({provider.capacity_block_ahead_days} days ahead at most)"
              if buy_from > as_of else f"can be bought now (starts within {provider.capacity_block_ahead_days} days)"]
-    if held.end > end:
-        notes.append(f"blocks over 14 days come in whole weeks: {length} days, to {held.end}, "
-                     f"{(held.end - end).days} more than the demand")
+    if block_end > end:
+        notes.append(f"blocks over 14 days come in whole weeks: {length} days, to {block_end}, "
+                     f"{(block_end - end).days} more than the demand")
     notes.append("priced at the catalog's figure: capacity block prices move with demand")
     return held, buy_from, tuple(notes)
 
 
-def nothing_fits(loaded: LoadedPlan, demand: Demand, grouped: dict) -> dict:
+def nothing_fits(loaded: LoadedPlan, demand: Demand, grouped: dict[str, list[Lease]]) -> dict[str, Any]:
     """The nearest later window of the same length, and the largest share of the window, on a cluster."""
     days = (demand.end - demand.start).days
     horizon = plus_days(max(last_event(loaded) or demand.end, demand.end), days)
-    nearest = largest = None
+    nearest: dict[str, Any] | None = None
+    largest: dict[str, Any] | None = None
     for name, cluster in loaded.plan.clusters.items():
         entry = loaded.types[name]
         if not demand.wants(entry) or not demand.where(cluster.site, entry.provider):
@@ -136,7 +150,7 @@ def nothing_fits(loaded: LoadedPlan, demand: Demand, grouped: dict) -> dict:
     return {"nearest_window": nearest, "largest_share": largest}
 
 
-def _first_window(steps, demand: Demand, need: int, days: int) -> dt.date | None:
+def _first_window(steps: list[Span], demand: Demand, need: int, days: int) -> dt.date | None:
     """The first day from which the demand fits for `days` days (steps run to the horizon)."""
     run = None
     for span in steps:

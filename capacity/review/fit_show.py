@@ -9,6 +9,7 @@ from __future__ import annotations
 from capacity.review.available import Available, SiteRoom
 from capacity.review.fit import Fit, Option
 from capacity.review.markdown import md
+from capacity.review.timeline import Span
 from capacity.words import count, inert
 
 MAX_ROWS = 60
@@ -21,7 +22,7 @@ def _money(value: float | None) -> str:
     return f"{'-' if round(value) < 0 else ''}${abs(value):,.0f}"
 
 
-def _steps(free, limit: int = MAX_STEPS) -> str:
+def _steps(free: list[Span], limit: int = MAX_STEPS) -> str:
     parts = [f"{s.start}..{s.end}: {s.gpus}" for s in free[:limit]]
     if len(free) > limit:
         parts.append(f"... {len(free) - limit} more")

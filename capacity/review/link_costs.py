@@ -6,9 +6,13 @@ runs on the company's own WAN and costs nothing here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from capacity.plan.loading import LoadedPlan
 from capacity.providers import spec
+
+if TYPE_CHECKING:
+    from capacity.review.economics import GroupBook
 
 HOURS_PER_MONTH = 730
 
@@ -40,7 +44,8 @@ def link_costs(loaded: LoadedPlan) -> list[LinkCost]:
     return out
 
 
-def add_link_costs(loaded: LoadedPlan, sites: dict, providers: dict, total) -> None:
+def add_link_costs(loaded: LoadedPlan, sites: dict[str, GroupBook], providers: dict[str, GroupBook],
+                   total: GroupBook) -> None:
     """Add each link's monthly cost to its cloud site's, provider's and the total's run-rate
     (groups with `.totals.monthly_cost`, as economics.book makes them)."""
     for cost in link_costs(loaded):

@@ -10,6 +10,8 @@ from collections import defaultdict
 
 from capacity.plan.loading import LoadedPlan
 
+Risk = tuple[str, str, str, str, list[str]]  # level, kind, name, message, objects
+
 KIND = "only-path-removed"
 
 
@@ -40,12 +42,12 @@ def _open_leases(loaded: LoadedPlan, site: str, as_of: dt.date) -> list[str]:
                   and lease.cluster in loaded.plan.clusters and loaded.plan.clusters[lease.cluster].site == site)
 
 
-def link_path_risks(base: LoadedPlan, head: LoadedPlan, as_of: dt.date) -> list[tuple]:
+def link_path_risks(base: LoadedPlan, head: LoadedPlan, as_of: dt.date) -> list[Risk]:
     """(level, kind, name, message, objects) for each removed link that cut a site off from
     clusters with leases, as diff's _Risks.add takes them."""
     kept = {link.name for link in head.plan.links}
     before, after = _reach(base), _reach(head)
-    out = []
+    out: list[Risk] = []
     for link in base.plan.links:
         a, b = link.between
         if link.name in kept or not {a, b} <= head.plan.sites.keys() or b in after.get(a, {a}):

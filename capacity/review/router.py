@@ -16,21 +16,21 @@ IKE = "aes256-sha256-modp2048"
 ESP = "aes256-sha256-modp2048"
 
 
-def sessions_of(link: dict, keys: list | None) -> list[dict]:
+def sessions_of(link: dict[str, Any], keys: list[str] | None) -> list[dict[str, Any]]:
     """The link's BGP sessions, each with its key (or HIDDEN) and a tunnel number from 1."""
-    out = []
+    out: list[dict[str, Any]] = []
     for index, session in enumerate(link.get("sessions") or []):
         key = keys[index] if keys and index < len(keys) and keys[index] else HIDDEN
         out.append({**session, "number": index + 1, "key": key})
     return out
 
 
-def routers(link: dict) -> list[str]:
+def routers(link: dict[str, Any]) -> list[str]:
     """The owned routers' public addresses, in order."""
     return list(dict.fromkeys(s["edge"] for s in link.get("sessions") or []))
 
 
-def neutral(name: str, link: dict, keys: list | None = None) -> dict[str, Any]:
+def neutral(name: str, link: dict[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
     """The vendor-neutral description: per router, its tunnels and BGP sessions."""
     per_router = []
     for edge in routers(link):
@@ -59,7 +59,7 @@ def _conn_name(name: str, number: int) -> str:
     return f"{name}-{number}"
 
 
-def swanctl_conf(name: str, link: dict, edge: str, keys: list | None = None, policy_based: bool = False) -> str:
+def swanctl_conf(name: str, link: dict[str, Any], edge: str, keys: list[str] | None = None, policy_based: bool = False) -> str:
     """strongSwan's swanctl.conf for router `edge`: one IKEv2 connection per tunnel."""
     if link["kind"] != "vpn":
         return ""
@@ -93,7 +93,7 @@ def swanctl_conf(name: str, link: dict, edge: str, keys: list | None = None, pol
     return head + "connections {\n" + "".join(conns) + "}\n\nsecrets {\n" + "".join(secrets) + "}\n"
 
 
-def frr_conf(name: str, link: dict, edge: str, keys: list | None = None) -> str:
+def frr_conf(name: str, link: dict[str, Any], edge: str, keys: list[str] | None = None) -> str:
     """FRR's BGP configuration for router `edge`: a neighbor per session, announcing the site's
     network and accepting only the peer's."""
     mine = [s for s in sessions_of(link, keys) if s["edge"] == edge]
@@ -125,7 +125,7 @@ def frr_conf(name: str, link: dict, edge: str, keys: list | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text(name: str, link: dict, keys: list | None = None) -> str:
+def text(name: str, link: dict[str, Any], keys: list[str] | None = None) -> str:
     """Everything for the network team, per router: the link, then swanctl.conf and frr.conf."""
     out = [f"Link {name} ({link['kind']}): {link['owned']} {link['owned_cidr']} <-> {link['cloud']} "
            f"{link['cloud_cidr']} ({link['provider']})"]

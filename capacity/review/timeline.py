@@ -32,7 +32,7 @@ class Span:
 def lifetime(cluster: Cluster) -> tuple[dt.date | None, dt.date | None]:
     """The days a cluster has its nodes: a capacity block's own window, else always (None, None)."""
     r = cluster.reservation
-    if cluster.reserved and r.kind == "capacity-block":
+    if r is not None and cluster.reserved and r.kind == "capacity-block":
         return r.start, r.end
     return None, None
 
@@ -116,6 +116,6 @@ def last_event(loaded: LoadedPlan) -> dt.date | None:
     """The latest day anything in the plan starts or ends (leases, reservations)."""
     days = [d for lease in loaded.plan.leases.values() for d in (lease.start, lease.end)]
     for cluster in loaded.plan.clusters.values():
-        if cluster.reserved:
+        if cluster.reserved and cluster.reservation is not None:
             days += [d for d in (cluster.reservation.start, cluster.reservation.end) if d]
     return max(days) if days else None

@@ -35,7 +35,7 @@ def drawing(loaded: LoadedPlan) -> str:
     at = _places(names)
     parts = [f'<svg class="topology" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-label="Sites and links of plan {_e(loaded.name)}">']
-    pairs: dict[frozenset, int] = {}
+    pairs: dict[frozenset[str], int] = {}
     for link in loaded.plan.links:
         a, b = link.between
         if a not in at or b not in at:

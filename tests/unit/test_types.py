@@ -1,5 +1,5 @@
-"""The type checker: `mypy` as pyproject.toml configures it, strict on the plan and everything below
-it (capacity.plan, capacity.providers and the shared vocabulary)."""
+"""The type checker: `mypy` as pyproject.toml configures it, strict on the review, the plan and
+everything below them (capacity.review, capacity.plan, capacity.providers and the shared vocabulary)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ def test_the_configured_packages_type_check():
 def test_the_plan_and_below_are_checked_strictly():
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
-    assert {"capacity/plan", "capacity/providers", "capacity/errors.py"} <= set(config["files"])
+    assert {"capacity/plan", "capacity/providers", "capacity/review", "capacity/errors.py"} <= set(config["files"])
     strict = next(o for o in config["overrides"] if "capacity.plan.*" in o["module"])
-    assert {"capacity.providers.*", "capacity.errors", "capacity.fields", "capacity.words",
+    assert {"capacity.providers.*", "capacity.review.*", "capacity.errors", "capacity.fields", "capacity.words",
             "capacity.state"} <= set(strict["module"])
     assert all(strict.get(flag) is True for flag in STRICT)
+    relaxed = [o["module"] for o in config["overrides"] if any(o.get(flag) is False for flag in STRICT)]
+    assert not relaxed, f"modules exempt from strict checking: {relaxed}"
