@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import enum
+import errno
 import json
 import os
 import sys
@@ -135,6 +136,9 @@ def report(exc: Exception) -> typer.Exit:
     return typer.Exit(code)
 
 
+_DISK_FAULTS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # a full or read-only disk: not a bug
+
+
 class Handled(TyperGroup):
     """A command group whose commands' CapacityErrors go to `report` (the root app and each noun)."""
 
@@ -146,6 +150,13 @@ class Handled(TyperGroup):
             return super().invoke(ctx)
         except CapacityError as exc:
             raise report(exc) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_FAULTS:
+                raise
+            raise report(CapacityError(
+                f"{(exc.strerror or str(exc)).lower()} ({exc.filename or 'a file capacity writes'}): nothing was lost; the state "
+                "saved so far is intact and there is nothing to restore.\nTo fix: free space on that disk (or make "
+                "it writable), then run the command again.")) from None
         finally:
             if token is not None:
                 _FORMAT.reset(token)

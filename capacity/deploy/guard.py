@@ -134,15 +134,19 @@ def in_force(facts: dict[str, Any], day: dt.date) -> bool:
     return str(facts["start"]) <= day.isoformat() < str(facts["end"])
 
 
-def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date) -> list[str]:
+def takings(deployed: dict[str, dict], planned: dict[str, dict], day: dt.date,
+            deploy_day: dt.date | None = None) -> list[str]:
     """What the planned leases would take from the deployed ones in force on `day` (the real today,
-    whatever day the plan is deployed as), one line per lease."""
+    whatever day the plan is deployed as: `deploy_day`), one line per lease. A lease not in force
+    whose objects go (ended, or left out of the plan) is taking while its namespace runs workloads."""
     lines = []
     for name, old in sorted(deployed.items()):
         if not in_force(old, day):
-            if old.get("in_use") and str(old.get("end", "")) <= day.isoformat():
-                lines.append(f"remove ended lease '{inert(name)}' whose namespace still runs workloads "
-                             f"({old['in_use']} GPUs in use when last read; `capacity refresh` reads it again)")
+            ended = str(old.get("end", "")) <= (deploy_day or day).isoformat()
+            if old.get("in_use") and (ended or name not in planned):
+                lines.append(f"remove {'ended ' if ended else ''}lease '{inert(name)}' whose namespace still runs "
+                             f"workloads ({old['in_use']} GPUs in use when last read; `capacity refresh` reads it "
+                             "again)")
             continue
         new = planned.get(name)
         if new is None:
@@ -236,7 +240,7 @@ class LeaseGuard:
         is judged on the real today; `day` (--on) is the day the plan is deployed as."""
         today = dt.date.today()
         deployment, planned = self.read_state(), plan_facts(loaded, day or today)
-        self.found = (takings(held(deployment), real_gpus(loaded, planned) if loaded else planned, today)
+        self.found = (takings(held(deployment), real_gpus(loaded, planned) if loaded else planned, today, day)
                       + busy_slurm_leases(deployment, planned, day or today))
         if self.found and not self.allow and not dry_run:
             raise LeaseGuardRefusal(refusal(self.verb, self.found))

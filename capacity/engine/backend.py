@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from capacity.engine import sdk_patches
+from capacity.engine import filestate, sdk_patches
 from capacity.engine.pulumi_cli import Echo, PulumiCli, engine_env, print_to_stderr
 from capacity.errors import EngineError
 from capacity.state import state_dir
@@ -158,16 +158,22 @@ def make_workspace(backend: Backend, state_dir: Path, cli: PulumiCli, echo: Echo
     """Our LocalWorkspace for `backend` (its files in workspace_dir), running `program` if any."""
     from pulumi import automation as auto
 
-    if backend.local_dir is not None:
-        backend.local_dir.mkdir(parents=True, exist_ok=True)
     work_dir = workspace_dir(backend, state_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if backend.local_dir is not None:
+            backend.local_dir.mkdir(parents=True, exist_ok=True)
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise filestate.fault(exc, work_dir, "the stacks' workspace directory") from None
     env = run_env(backend, state_dir, cli, echo)
     settings = auto.ProjectSettings(
         name=PROJECT, runtime="python",  # the backend comes from PULUMI_BACKEND_URL: no credentials in a file
         description="GPU capacity plans (written by capacity; do not edit)",
     )
-    return auto.LocalWorkspace(
-        work_dir=str(work_dir), pulumi_home=env.get("PULUMI_HOME"), program=program,
-        env_vars=env, project_settings=settings, pulumi_command=sdk_patches.command(cli, echo),
-    )
+    try:  # it writes Pulumi.yaml into work_dir: a full or read-only disk shows here first
+        return auto.LocalWorkspace(
+            work_dir=str(work_dir), pulumi_home=env.get("PULUMI_HOME"), program=program,
+            env_vars=env, project_settings=settings, pulumi_command=sdk_patches.command(cli, echo),
+        )
+    except OSError as exc:
+        raise filestate.fault(exc, work_dir, "the stacks' workspace directory") from None

@@ -24,6 +24,7 @@ NOTHING = {
     "bench_render.py": TINY_PLAN,
     "bench_startup.py": ["--base", "HEAD", "--repeat", "1"],
     "bench_install.py": ["--smoke"],  # pip, from its cache or the package index
+    "bench_inventory_list.py": ["1000"],
 }
 ENGINE = {
     "bench_engine.py": TINY_OWNED,

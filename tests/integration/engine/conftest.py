@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import signal
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,8 @@ def capacity(state):
 
     def run(*args: str, expect: int | None = 0):
         result = runner.invoke(app, [str(a) for a in args])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError("an exception escaped the CLI:\n" + "".join(traceback.format_exception(*result.exc_info)))
         if expect is not None and result.exit_code != expect:
             raise AssertionError(f"capacity {' '.join(map(str, args))} exited {result.exit_code}, not {expect}:\n"
                                  f"{result.output}\n{result.exception!r}")

@@ -109,7 +109,9 @@ def test_a_disk_that_fills_during_up_says_so_plainly(capacity, quickstart, state
     os.truncate(small_disk / "filler", os.path.getsize(small_disk / "filler") - 8192)  # room for our check only
     edit_plan(quickstart, lambda data: data["clusters"]["train"].update(nodes=9))
     result = capacity("up", quickstart, "--yes", expect=1)
-    assert "no space left on device" in result.output.splitlines()[-2] and "nothing to restore" in result.output
+    # Which write meets the full disk first varies (the engine's or ours): each says so plainly.
+    assert "no space left on device" in result.output and "nothing to restore" in result.output, result.output
+    assert "Traceback" not in result.output and "This is a bug" not in result.output
     (small_disk / "filler").unlink()
     assert "1 updated" in capacity("up", quickstart, "--yes").output  # the rerun recovers
 

@@ -179,7 +179,11 @@ def test_an_ended_lease_whose_namespace_still_runs_workloads_is_taking():
     assert line.startswith("remove ended lease 'acme' whose namespace still runs workloads (8 GPUs in use")
     assert takings(busy, {"acme": dict(ACME)}, ended) == [line]  # kept in the plan, its objects still go
     assert takings(held(_with_quota(_state(acme=ACME), "acme", "0")), {}, ended) == []  # idle: it just ends
-    assert takings(busy, {}, dt.date(2026, 11, 1)) == []  # not started: nothing runs on a zero quota
+    assert takings(busy, {"acme": dict(ACME)}, dt.date(2026, 11, 1)) == []  # not started and kept: nothing goes
+    (dropped,) = takings(busy, {}, dt.date(2026, 11, 1))  # not started, but its namespace runs (deployed --on)
+    assert dropped.startswith("remove lease 'acme' whose namespace still runs workloads (8 GPUs in use")
+    (by_day,) = takings(busy, {}, dt.date(2026, 11, 1), deploy_day=ended)  # ended as on the --on day
+    assert by_day.startswith("remove ended lease 'acme' whose namespace")
 
 
 def test_the_guard_refuses_a_real_run_and_records_a_dry_run():

@@ -90,6 +90,7 @@ def test_a_killed_run_then_racing_backends_never_hold_a_node_twice(two, tmp_path
 @pytest.mark.engine("sqlite")  # it starts on SQLite and migrates to the session's PostgreSQL
 def test_a_forgotten_inventory_url_after_a_migrate_is_refused(tmp_path, pulumi_cli, postgres_url):
     runner = Runner(tmp_path, "solo", tmp_path / "backend")
+    runner.env.pop("CAPACITY_INVENTORY_URL", None)  # from SQLite, whichever inventory the other tests use
     plan = plan_copy(tmp_path / "plans", "solo", 4)
     runner.run("up", plan, "--yes")
     runner.run("inventory", "migrate", "--to", postgres_url)
@@ -112,7 +113,7 @@ def test_a_forgotten_inventory_url_after_a_migrate_is_refused(tmp_path, pulumi_c
 def test_the_previous_releases_ledger_upgrades_in_place(site, monkeypatch):
     """Today's layout (schema 2, no backends) on either engine: opened by this release, it gains
     the holders' backend columns, keeps every row, and its rows count as the first claimer's."""
-    from capacity.inventory import engines, holders, store
+    from capacity.inventory import db as engines, holders, store
 
     with monkeypatch.context() as today:
         today.setattr(store, "MIGRATIONS", {k: v for k, v in store.MIGRATIONS.items() if k <= 2})

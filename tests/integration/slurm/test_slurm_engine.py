@@ -155,7 +155,8 @@ def test_up_enforces_leases_with_real_jobs_then_ends_them(plan, slurm_cluster):
     for job in jobs:
         slurm.run("scancel", job)
     slurm.cancel_all()
-    capacity("up", plan, "--yes", "--on", AFTER.isoformat())
+    # acme-ded is in force today: ending it early (a later --on) is a taking, agreed here (issue 17)
+    capacity("up", plan, "--yes", "--on", AFTER.isoformat(), "--allow-destroy")
     assert qos_limits(slurm) == {"lease-globex-shr": ("gres/gpu=8", "DenyOnLimit")}
     assert {row[0] for row in associations(slurm)} == {"capacity-test", "globex"}
     assert slurm.reservation("lease-acme-ded") is None and slurm.reservation("lease-acme-later") is None

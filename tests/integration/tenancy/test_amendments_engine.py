@@ -4,6 +4,7 @@ amendment that shrinks a lease in force is refused without --allow-destroy, like
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -29,13 +30,15 @@ leases:
     tenant: acme
     cluster: train
     gpus: 8
-    start: 2027-01-01
+    start: START
     end: 2027-06-01
     price_per_gpu_hour: 2.5
     isolation: shared-quota
     amendments: AMENDMENTS
 """
 runner = CliRunner()
+TODAY = dt.date.today()
+START = TODAY - dt.timedelta(days=7)  # in force today: the guard judges "in force" on the real date
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def plan(tmp_path, monkeypatch, kube_api, pulumi_cli):
 
 def write(folder: Path, amendments: str) -> str:
     path = folder / "plan.yaml"
-    path.write_text(PLAN.replace("AMENDMENTS", amendments))
+    path.write_text(PLAN.replace("AMENDMENTS", amendments).replace("START", START.isoformat()))
     return str(path)
 
 
@@ -64,20 +67,23 @@ def quota(kube_api) -> str:
 
 def test_the_quota_changes_on_the_amendment_day(plan, kube_api):
     grown = write(plan, "[{from: 2027-03-01, gpus: 24}]")
-    for day, gpus in (("2027-02-28", "8"), ("2027-03-01", "24"), ("2027-03-02", "24")):  # before, on, after
-        done = up(grown, day)
+    try:
+        for day, gpus in (("2027-02-28", "8"), ("2027-03-01", "24"), ("2027-03-02", "24")):  # before, on, after
+            done = up(grown, day)
+            assert done.exit_code == 0, done.output
+            assert quota(kube_api) == gpus, day
+
+        # An amendment that takes GPUs back from a lease in force today is a shrink: refused, then allowed.
+        yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+        shrunk = write(plan, f"[{{from: {yesterday}, gpus: 4}}, {{from: 2027-03-01, gpus: 24}}]")
+        refused = up(shrunk, TODAY.isoformat())
+        assert refused.exit_code == 1 and "shrink in-force lease 'acme' from 24 to 4 GPUs" in refused.output
+        assert quota(kube_api) == "24"
+        done = up(shrunk, TODAY.isoformat(), "--allow-destroy")
         assert done.exit_code == 0, done.output
-        assert quota(kube_api) == gpus, day
-
-    # An amendment that takes GPUs back while the lease runs is a shrink: refused, then allowed.
-    shrunk = write(plan, "[{from: 2027-03-01, gpus: 24}, {from: 2027-03-10, gpus: 16}]")
-    refused = up(shrunk, "2027-03-10")
-    assert refused.exit_code == 1 and "shrink in-force lease 'acme' from 24 to 16 GPUs" in refused.output
-    assert quota(kube_api) == "24"
-    done = up(shrunk, "2027-03-10", "--allow-destroy")
-    assert done.exit_code == 0, done.output
-    assert quota(kube_api) == "16"
-
-    done = runner.invoke(app, ["destroy", shrunk, "--yes"])
+        assert quota(kube_api) == "4"
+    finally:  # the API server is shared by the session's tests: leave nothing behind
+        done = runner.invoke(app, ["destroy", write(plan, "[{from: 2027-03-01, gpus: 24}]"), "--yes",
+                                   "--allow-destroy"])
     assert done.exit_code == 0, done.output
     assert kube_api.get("namespace", "lease-acme") is None

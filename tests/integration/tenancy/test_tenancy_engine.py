@@ -129,15 +129,10 @@ def test_up_drift_end_and_destroy_against_a_real_api_server(plan, kube_api):
     capacity("up", plan, "--yes", "--on", DURING)
     assert quota(kube_api, "acme-ded")["requests.nvidia.com/gpu"] == "16"
 
-    # Taking acme-ded's capacity while it runs is refused; after it ends, its objects go as planned
-    # (the guard lets a lease go on its end date); globex-shr's stay.
-    data = yaml.safe_load(Path(plan).read_text())
-    del data["leases"]["acme-ded"]
-    shrunk = Path(plan).with_name("shrunk.yaml")
-    shrunk.write_text(yaml.safe_dump(data))
-    refused = runner.invoke(app, ["up", str(shrunk), "--yes", "--on", DURING])
-    assert refused.exit_code == 1 and "--allow-destroy" in refused.output
-    assert kube_api.get("namespace", "lease-acme-ded") is not None
+    # (acme-ded starts in 2027: not in force on the real today, so dropping it from the plan is no
+    # taking; the guard's refusals of takings from leases in force today are tested in
+    # tests/integration/engine/test_engine_real_guard.py.) When it ends, its objects go as planned
+    # (the guard lets a lease go on its end date), unless its namespace still runs workloads.
 
     # A workload still in acme-ded's namespace when it ends: its objects go only with --allow-destroy.
     kube_api.kubectl("create", "serviceaccount", "default", "-n", "lease-acme-ded")  # no SA controller here
