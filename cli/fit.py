@@ -50,6 +50,15 @@ def _known(value: str | None, choices, what: str, flag: str) -> None:
                                  f"Known: {', '.join(choices[:40])}.", param_hint=flag)
 
 
+def _accelerator(value: str | None, loaded) -> str | None:
+    """The catalog's spelling of an accelerator given in any case (h100 is H100); exit 2 if unknown."""
+    known = {t.accelerator for t in loaded.catalog.of()}
+    spelled = {name.lower(): name for name in known}
+    value = spelled.get(value.lower(), value) if value is not None else None
+    _known(value, known, "an accelerator in the catalog", "--accelerator")
+    return value
+
+
 def _load(plan: str, catalog: str | None, fmt: FitFormat):
     from capacity.cli.output import Format
 
@@ -73,7 +82,7 @@ def available(
     from capacity.review.available import available as compute, default_end
 
     loaded = _load(plan, catalog, fmt)
-    _known(accelerator, {t.accelerator for t in loaded.catalog.of()}, "an accelerator in the catalog", "--accelerator")
+    accelerator = _accelerator(accelerator, loaded)
     for name in site or []:
         _known(name, loaded.plan.sites, "a site of the plan", "--site")
     start = from_ or dt.date.today()
@@ -134,7 +143,7 @@ def fit(
     for name in provider or []:
         _known(name, specs(), "a provider", "--provider")
     loaded = _load(plan, catalog, fmt)
-    _known(accelerator, {t.accelerator for t in loaded.catalog.of()}, "an accelerator in the catalog", "--accelerator")
+    accelerator = _accelerator(accelerator, loaded)
     _known(instance_type, {t.instance_type for t in loaded.catalog.of()}, "an instance type in the catalog",
            "--instance-type")
     for name in site or []:

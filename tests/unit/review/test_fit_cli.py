@@ -158,3 +158,12 @@ def test_dates_at_the_end_of_the_calendar_are_no_crash(tmp_path):
                   "--end", "9999-12-31", "--site", "dc-1"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_an_accelerator_in_any_case_is_the_catalogs():
+    lower = [arg.lower() if arg == "H100" else arg for arg in DEMAND]
+    as_given = json.loads(fit(*DEMAND, "--format", "json").stdout)
+    assert json.loads(fit(*lower, "--format", "json").stdout) == as_given
+    assert as_given["demand"]["accelerator"] == "H100"
+    result = runner.invoke(app, ["available", str(HAND), "--accelerator", "h100", "--format", "json"])
+    assert result.exit_code == 0 and {c["accelerator"] for c in json.loads(result.stdout)["clusters"]} == {"H100"}
