@@ -30,7 +30,7 @@ def test_validate_shipped_plans(plan, gpus):
 def test_validate_text_summary():
     result = runner.invoke(app, ["validate", str(ROOT / "stacks/example.yaml")])
     assert result.exit_code == 0
-    assert "valid. 5 sites (aws, azure, gcp, oci, owned), 7 clusters, 2,864 GPUs, 14 leases, 4 links; 6 warnings." in result.stdout
+    assert "valid. 5 sites (aws, azure, gcp, oci, owned), 7 clusters, 2,864 GPUs, 14 leases, 4 links; 1 warning." in result.stdout
 
 
 def test_counts_agree_with_their_nouns(tmp_path):
