@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -153,10 +154,9 @@ class Handled(TyperGroup):
         except OSError as exc:
             if exc.errno not in _DISK_FAULTS:
                 raise
-            raise report(CapacityError(
-                f"{(exc.strerror or str(exc)).lower()} ({exc.filename or 'a file capacity writes'}): nothing was lost; the state "
-                "saved so far is intact and there is nothing to restore.\nTo fix: free space on that disk (or make "
-                "it writable), then run the command again.")) from None
+            from capacity.engine.filestate import fault
+
+            raise report(fault(exc, Path(exc.filename or "?"), "the file")) from None
         finally:
             if token is not None:
                 _FORMAT.reset(token)

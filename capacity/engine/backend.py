@@ -153,27 +153,26 @@ def run_env(backend: Backend, state_dir: Path, cli: PulumiCli, echo: Echo = prin
     return env
 
 
+WORKSPACE = "the stacks' workspace directory"
+
+
 def make_workspace(backend: Backend, state_dir: Path, cli: PulumiCli, echo: Echo,
                    program: Callable[..., Any] | None):
     """Our LocalWorkspace for `backend` (its files in workspace_dir), running `program` if any."""
     from pulumi import automation as auto
 
     work_dir = workspace_dir(backend, state_dir)
-    try:
+    with filestate.faults_said(work_dir, WORKSPACE):
         if backend.local_dir is not None:
             backend.local_dir.mkdir(parents=True, exist_ok=True)
         work_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise filestate.fault(exc, work_dir, "the stacks' workspace directory") from None
     env = run_env(backend, state_dir, cli, echo)
     settings = auto.ProjectSettings(
         name=PROJECT, runtime="python",  # the backend comes from PULUMI_BACKEND_URL: no credentials in a file
         description="GPU capacity plans (written by capacity; do not edit)",
     )
-    try:  # it writes Pulumi.yaml into work_dir: a full or read-only disk shows here first
+    with filestate.faults_said(work_dir, WORKSPACE):  # it writes Pulumi.yaml: a full disk shows here first
         return auto.LocalWorkspace(
             work_dir=str(work_dir), pulumi_home=env.get("PULUMI_HOME"), program=program,
             env_vars=env, project_settings=settings, pulumi_command=sdk_patches.command(cli, echo),
         )
-    except OSError as exc:
-        raise filestate.fault(exc, work_dir, "the stacks' workspace directory") from None

@@ -32,7 +32,7 @@ def fault(exc: OSError, path: Path, what: str) -> EngineError:
     """An OSError on the state's files, said as what it is, with what to do."""
     code = exc.errno
     if code in _FULL:
-        return full_disk(path, what)
+        return full_disk(path, what, (exc.strerror or "no space left on device").lower())
     if code in _READ_ONLY:
         why = "a read-only file system" if code == errno.EROFS else "not writable by this user"
         return EngineError(
@@ -44,6 +44,15 @@ def fault(exc: OSError, path: Path, what: str) -> EngineError:
             f"{what[0].upper() + what[1:]} ({path}) is a loop of symbolic links, not a directory.\n"
             f"To fix: point the link at a real directory (`ls -l {path}` shows where it goes).")
     return EngineError(f"Cannot use {what} ({path}): {exc.strerror or exc}.")
+
+
+@contextmanager
+def faults_said(path: Path, what: str) -> Iterator[None]:
+    """An OSError inside is raised as `fault`'s clear EngineError about `path`."""
+    try:
+        yield
+    except OSError as exc:
+        raise fault(exc, path, what) from None
 
 
 def disk_full(directory: Path, margin: int = 256 * 1024) -> bool:
@@ -59,9 +68,9 @@ def disk_full(directory: Path, margin: int = 256 * 1024) -> bool:
     return False
 
 
-def full_disk(path: Path, what: str) -> EngineError:
+def full_disk(path: Path, what: str, reason: str = "no space left on device") -> EngineError:
     return EngineError(
-        f"The disk holding {what} ({path}) is full: no space left on device. The state saved so far is "
+        f"The disk holding {what} ({path}) is full: {reason}. The state saved so far is "
         f"intact; there is nothing to restore.\nTo fix: free some space on that disk, then run the command "
         f"again (an interrupted run is recovered).")
 
